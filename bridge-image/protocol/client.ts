@@ -1,0 +1,287 @@
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type { z } from 'zod';
+import { AgentList, AgentRegisterRequest, HeartbeatResponse } from './agents.js';
+import { BridgeError } from './errors.js';
+import {
+  AppendRequest,
+  AppendResponse,
+  BlobPut,
+  EventPage,
+  EventQuery,
+} from './events.js';
+import { sendRaw, errorFromResponse, type RawResponse } from './http-transport.js';
+import { Routes } from './routes.js';
+import { SessionInfo, SessionList, type Role, type SessionOpenRequest } from './sessions.js';
+import { deriveSessionKey, Headers, signRequest } from './signing.js';
+import { BackupResponse, Health, ImportResponse, Ready, Status } from './status.js';
+import { StreamSubscription, type SubscribeOptions } from './subscription.js';
+
+export interface BridgeClientOptions {
+  /** e.g. http://127.0.0.1:8765 */
+  baseUrl: string;
+  agentId: string;
+  /** The agent key (role agent/expert) or the admin key (role admin). */
+  key: Buffer;
+  role?: Role;
+  capabilities?: string[];
+  /** Identifies this client instance; the bridge binds the session to it. Random by default. */
+  clientId?: string;
+  timeoutMs?: number;
+  userAgent?: string;
+}
+
+export interface CallOptions {
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  rawBody?: Buffer;
+  contentType?: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+const SESSION_RETRY_CODES = new Set(['session_unknown', 'session_expired']);
+
+/** The signed HTTP + WebSocket client of the bridge, used by the extension, the MCP server and tests. */
+export class BridgeClient {
+  readonly baseUrl: URL;
+  readonly agentId: string;
+  readonly role: Role;
+  readonly clientId: string;
+  private readonly key: Buffer;
+  private readonly agent: http.Agent;
+  private readonly timeoutMs: number;
+  private readonly userAgent: string;
+  private readonly capabilities: string[] | undefined;
+  private current: { info: SessionInfo; key: Buffer } | undefined;
+  private opening: Promise<{ info: SessionInfo; key: Buffer }> | undefined;
+  private readonly subscriptions = new Set<StreamSubscription>();
+
+  constructor(opts: BridgeClientOptions) {
+    this.baseUrl = new URL(opts.baseUrl);
+    this.agentId = opts.agentId;
+    this.role = opts.role ?? 'agent';
+    this.key = opts.key;
+    this.capabilities = opts.capabilities;
+    this.clientId = opts.clientId ?? randomBytes(12).toString('hex');
+    this.timeoutMs = opts.timeoutMs ?? 15_000;
+    this.userAgent = opts.userAgent ?? 'lighthouse-client/0.1';
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  }
+
+  /** The open session, opened on first use and refreshed when a third of its life is left. */
+  async session(signal?: AbortSignal): Promise<{ info: SessionInfo; key: Buffer }> {
+    if (this.current) {
+      const left = Date.parse(this.current.info.expiresAt) - Date.now();
+      if (left > 60_000) return this.current;
+      if (left > 0) {
+        try {
+          await this.refresh(signal);
+          return this.current;
+        } catch {
+          this.current = undefined;
+        }
+      } else this.current = undefined;
+    }
+    this.opening ??= this.open(signal).finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  private async open(signal?: AbortSignal): Promise<{ info: SessionInfo; key: Buffer }> {
+    const req: SessionOpenRequest = { agentId: this.agentId, role: this.role, client: this.userAgent };
+    if (this.capabilities) req.capabilities = this.capabilities;
+    const body = Buffer.from(JSON.stringify(req));
+    const res = await this.send('POST', Routes.sessions, body, { [Headers.agent]: this.agentId }, this.key, {
+      signal,
+    });
+    if (res.status !== 201) throw errorFromResponse(res);
+    const info = SessionInfo.parse(JSON.parse(res.body.toString('utf8')));
+    this.current = { info, key: deriveSessionKey(this.key, info.sessionId) };
+    return this.current;
+  }
+
+  async refresh(signal?: AbortSignal): Promise<SessionInfo> {
+    const s = this.current;
+    if (!s) return (await this.session(signal)).info;
+    const res = await this.signed('POST', Routes.sessionRefresh, s, { signal });
+    if (res.status !== 200) throw errorFromResponse(res);
+    const info = SessionInfo.parse(JSON.parse(res.body.toString('utf8')));
+    this.current = { info, key: s.key };
+    return info;
+  }
+
+  /** Signed headers for a request made outside this class (the WebSocket upgrade). */
+  async signedHeaders(method: string, pathAndQuery: string, signal?: AbortSignal): Promise<Record<string, string>> {
+    const s = await this.session(signal);
+    return {
+      ...signRequest(s.key, method, pathAndQuery, undefined),
+      [Headers.session]: s.info.sessionId,
+      [Headers.client]: this.clientId,
+      'user-agent': this.userAgent,
+    };
+  }
+
+  /** A signed API call; reopens the session once if the bridge no longer knows it (after a restart). */
+  async call<S extends z.ZodType>(method: string, path: string, schema: S, opts: CallOptions = {}): Promise<z.infer<S>> {
+    const res = await this.callRaw(method, path, opts);
+    if (res.status === 204) return schema.parse(undefined);
+    return schema.parse(JSON.parse(res.body.toString('utf8')));
+  }
+
+  async callRaw(method: string, path: string, opts: CallOptions = {}): Promise<RawResponse> {
+    for (let attempt = 0; ; attempt++) {
+      const s = await this.session(opts.signal);
+      const res = await this.signed(method, path, s, opts);
+      if (res.status >= 200 && res.status < 300) return res;
+      const err = errorFromResponse(res);
+      if (attempt === 0 && res.status === 401 && SESSION_RETRY_CODES.has(err.code)) {
+        this.current = undefined;
+        continue;
+      }
+      throw err;
+    }
+  }
+
+  private signed(
+    method: string,
+    path: string,
+    s: { info: SessionInfo; key: Buffer },
+    opts: CallOptions,
+  ): Promise<RawResponse> {
+    let pathAndQuery = path;
+    if (opts.query) {
+      const q = new URLSearchParams();
+      for (const [k, v] of Object.entries(opts.query)) if (v !== undefined) q.set(k, String(v));
+      const qs = q.toString();
+      if (qs) pathAndQuery += `?${qs}`;
+    }
+    const body = opts.rawBody ?? (opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body)));
+    const extra: Record<string, string> = { [Headers.session]: s.info.sessionId };
+    if (opts.contentType) extra['content-type'] = opts.contentType;
+    return this.send(method, pathAndQuery, body, extra, s.key, opts);
+  }
+
+  private send(
+    method: string,
+    pathAndQuery: string,
+    body: Buffer | undefined,
+    extra: Record<string, string>,
+    key: Buffer,
+    opts: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined },
+  ): Promise<RawResponse> {
+    const headers: Record<string, string> = {
+      ...signRequest(key, method, pathAndQuery, body),
+      [Headers.client]: this.clientId,
+      'user-agent': this.userAgent,
+      accept: 'application/json',
+      ...(body ? { 'content-type': 'application/json' } : {}),
+      ...extra,
+    };
+    const req: Parameters<typeof sendRaw>[0] = {
+      method,
+      url: new URL(pathAndQuery, this.baseUrl),
+      headers,
+      timeoutMs: opts.timeoutMs ?? this.timeoutMs,
+      agent: this.agent,
+    };
+    if (body) req.body = body;
+    if (opts.signal) req.signal = opts.signal;
+    return sendRaw(req);
+  }
+
+  // ---- the API, typed ----
+
+  health(signal?: AbortSignal) {
+    return this.unsigned(Routes.health, Health, signal);
+  }
+  ready(signal?: AbortSignal) {
+    return this.unsigned(Routes.ready, Ready, signal, [200, 503]);
+  }
+  status(signal?: AbortSignal) {
+    return this.call('GET', Routes.status, Status, { signal });
+  }
+  append(req: AppendRequest, signal?: AbortSignal) {
+    return this.call('POST', Routes.events, AppendResponse, { body: req, signal });
+  }
+  query(q: EventQuery = {}, signal?: AbortSignal) {
+    return this.call('GET', Routes.events, EventPage, { query: q as Record<string, string | number>, signal });
+  }
+  registerAgent(req: AgentRegisterRequest = {}, signal?: AbortSignal) {
+    return this.call('POST', Routes.agentRegister, AgentList.shape.agents.element, { body: req, signal });
+  }
+  heartbeat(signal?: AbortSignal) {
+    return this.call('POST', Routes.agentHeartbeat, HeartbeatResponse, { body: {}, signal });
+  }
+  listAgents(signal?: AbortSignal) {
+    return this.call('GET', Routes.agents, AgentList, { signal });
+  }
+  listSessions(signal?: AbortSignal) {
+    return this.call('GET', Routes.sessions, SessionList, { signal });
+  }
+  revokeSession(sessionId: string, reason?: string, signal?: AbortSignal) {
+    return this.call('POST', Routes.sessionRevoke(sessionId), SessionInfo.pick({ sessionId: true }), {
+      body: reason === undefined ? {} : { reason },
+      signal,
+    });
+  }
+  async putBlob(data: Buffer, signal?: AbortSignal) {
+    return this.call('PUT', Routes.blobs, BlobPut, { rawBody: data, contentType: 'application/octet-stream', signal });
+  }
+  async getBlob(hash: string, signal?: AbortSignal): Promise<Buffer> {
+    return (await this.callRaw('GET', Routes.blob(hash), { signal })).body;
+  }
+  backup(name?: string, signal?: AbortSignal) {
+    return this.call('POST', Routes.backup, BackupResponse, { body: name ? { name } : {}, signal });
+  }
+  async exportJsonl(signal?: AbortSignal): Promise<string> {
+    return (await this.callRaw('GET', Routes.exportJsonl, { signal, timeoutMs: 600_000 })).body.toString('utf8');
+  }
+  importJsonl(jsonl: string | Buffer, signal?: AbortSignal) {
+    return this.call('POST', Routes.importJsonl, ImportResponse, {
+      rawBody: Buffer.from(jsonl),
+      contentType: 'application/x-ndjson',
+      signal,
+      timeoutMs: 600_000,
+    });
+  }
+
+  /** A live subscription from `after`, reconnecting (and resuming) if the connection drops. */
+  subscribe(opts: SubscribeOptions): StreamSubscription {
+    const sub = new StreamSubscription(this, opts);
+    this.subscriptions.add(sub);
+    sub.onClosed(() => this.subscriptions.delete(sub));
+    sub.start();
+    return sub;
+  }
+
+  /** Closes the session at the bridge and every subscription. */
+  async close(): Promise<void> {
+    for (const sub of this.subscriptions) sub.close();
+    const s = this.current;
+    this.current = undefined;
+    if (s) {
+      try {
+        await this.signed('DELETE', Routes.sessionCurrent, s, { timeoutMs: 3000 });
+      } catch {
+        // the bridge is gone; the session dies with it
+      }
+    }
+    this.agent.destroy();
+  }
+
+  private async unsigned<S extends z.ZodType>(path: string, schema: S, signal?: AbortSignal, ok = [200]) {
+    const req: Parameters<typeof sendRaw>[0] = {
+      method: 'GET',
+      url: new URL(path, this.baseUrl),
+      headers: { accept: 'application/json' },
+      timeoutMs: this.timeoutMs,
+      agent: this.agent,
+    };
+    if (signal) req.signal = signal;
+    const res = await sendRaw(req);
+    if (!ok.includes(res.status)) throw errorFromResponse(res);
+    return schema.parse(JSON.parse(res.body.toString('utf8'))) as z.infer<S>;
+  }
+}
+
+export { BridgeError };

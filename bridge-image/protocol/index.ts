@@ -1,0 +1,10 @@
+export * from './errors.js';
+export * from './events.js';
+export * from './sessions.js';
+export * from './agents.js';
+export * from './status.js';
+export * from './ws.js';
+export * from './signing.js';
+export * from './routes.js';
+export { BridgeClient, type BridgeClientOptions, type CallOptions } from './client.js';
+export { StreamSubscription, type SubscribeOptions } from './subscription.js';

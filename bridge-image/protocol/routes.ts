@@ -1,0 +1,22 @@
+/** Every path of the bridge's API, in one place. */
+export const Routes = {
+  health: '/health',
+  ready: '/ready',
+  metrics: '/metrics',
+  sessions: '/v1/sessions',
+  sessionRefresh: '/v1/sessions/refresh',
+  sessionCurrent: '/v1/sessions/current',
+  sessionRevoke: (id: string) => `/v1/sessions/${encodeURIComponent(id)}/revoke`,
+  events: '/v1/events',
+  agents: '/v1/agents',
+  agentRegister: '/v1/agents/register',
+  agentHeartbeat: '/v1/agents/heartbeat',
+  status: '/v1/status',
+  blobs: '/v1/blobs',
+  blob: (hash: string) => `/v1/blobs/${hash}`,
+  backup: '/v1/admin/backup',
+  exportJsonl: '/v1/admin/export',
+  importJsonl: '/v1/admin/import',
+  shutdown: '/v1/admin/shutdown',
+  stream: '/v1/stream',
+} as const;

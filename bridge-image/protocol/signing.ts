@@ -1,0 +1,91 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** Header names of the signed protocol. */
+export const Headers = {
+  session: 'x-lighthouse-session',
+  agent: 'x-lighthouse-agent',
+  timestamp: 'x-lighthouse-timestamp',
+  nonce: 'x-lighthouse-nonce',
+  signature: 'x-lighthouse-signature',
+  client: 'x-lighthouse-client',
+  requestId: 'x-request-id',
+} as const;
+
+export const SIGNATURE_WINDOW_MS = 30_000;
+const EMPTY_SHA256 = createHash('sha256').digest('hex');
+
+/** The master secret is 32 random bytes. */
+export const MASTER_SECRET_BYTES = 32;
+
+/** Per-agent key: HMAC(master, "agent:" + agentId). An MCP server only ever sees this. */
+export function deriveAgentKey(master: Buffer, agentId: string): Buffer {
+  return createHmac('sha256', master).update(`agent:${agentId}`).digest();
+}
+
+/** The admin key (the extension's): its own domain, so no agent id can collide with it. */
+export function deriveAdminKey(master: Buffer): Buffer {
+  return createHmac('sha256', master).update('role:admin').digest();
+}
+
+/** A session's key: HMAC(agentKey, "session:" + id). Never sent over the wire. */
+export function deriveSessionKey(agentKey: Buffer, sessionId: string): Buffer {
+  return createHmac('sha256', agentKey).update(`session:${sessionId}`).digest();
+}
+
+export function bodyHash(body: Buffer | string | undefined): string {
+  if (body === undefined || body.length === 0) return EMPTY_SHA256;
+  return createHash('sha256').update(body).digest('hex');
+}
+
+/** What is signed: method, path with query exactly as sent, timestamp, nonce and the body's hash. */
+export function canonicalString(
+  method: string,
+  pathAndQuery: string,
+  ts: string,
+  nonce: string,
+  bodySha256: string,
+): string {
+  return `LH1\n${method.toUpperCase()}\n${pathAndQuery}\n${ts}\n${nonce}\n${bodySha256}`;
+}
+
+export function sign(key: Buffer, canonical: string): string {
+  return createHmac('sha256', key).update(canonical).digest('hex');
+}
+
+/** Constant-time check of a hex signature; false for anything malformed. */
+export function verifySignature(key: Buffer, canonical: string, signatureHex: string): boolean {
+  if (signatureHex.length !== 64 || !/^[0-9a-f]{64}$/i.test(signatureHex)) return false;
+  const expected = createHmac('sha256', key).update(canonical).digest();
+  return timingSafeEqual(expected, Buffer.from(signatureHex, 'hex'));
+}
+
+export function newNonce(): string {
+  return randomBytes(16).toString('hex');
+}
+
+export interface SignedHeaders {
+  [Headers.timestamp]: string;
+  [Headers.nonce]: string;
+  [Headers.signature]: string;
+}
+
+export function signRequest(
+  key: Buffer,
+  method: string,
+  pathAndQuery: string,
+  body: Buffer | string | undefined,
+  now = Date.now(),
+): SignedHeaders {
+  const ts = String(now);
+  const nonce = newNonce();
+  const signature = sign(key, canonicalString(method, pathAndQuery, ts, nonce, bodyHash(body)));
+  return { [Headers.timestamp]: ts, [Headers.nonce]: nonce, [Headers.signature]: signature };
+}
+
+/** Reads a key or secret file: 64 hex characters, or at least 32 raw bytes. */
+export function parseKeyMaterial(raw: Buffer, what: string): Buffer {
+  const text = raw.toString('utf8').trim();
+  if (/^[0-9a-fA-F]{64,}$/.test(text) && text.length % 2 === 0) return Buffer.from(text, 'hex');
+  if (raw.length >= MASTER_SECRET_BYTES && !/^[\x20-\x7e\s]*$/.test(raw.toString('latin1'))) return raw;
+  throw new Error(`${what} must hold 64 hex characters (32 bytes); it holds ${raw.length} bytes of another form`);
+}

@@ -1,0 +1,47 @@
+import path from 'node:path';
+import type { Synchronous } from './store/event-store.js';
+import type { LogLevel } from './log.js';
+
+export interface BridgeConfig {
+  dataDir: string;
+  workspace: string;
+  host: string;
+  port: number;
+  secretFile: string | undefined;
+  synchronous: Synchronous;
+  bodyLimitBytes: number;
+  importLimitBytes: number;
+  sessionTtlMs: number;
+  sessionIdleMs: number;
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+  shutdownDeadlineMs: number;
+  wsMaxPayloadBytes: number;
+  wsHighWaterBytes: number;
+  slowConsumerTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  logLevel: LogLevel;
+  version: string;
+}
+
+export const defaultConfig = (dataDir: string, workspace: string): BridgeConfig => ({
+  dataDir: path.resolve(dataDir),
+  workspace: path.resolve(workspace),
+  host: '127.0.0.1',
+  port: 8765,
+  secretFile: undefined,
+  synchronous: 'FULL',
+  bodyLimitBytes: 1024 * 1024,
+  importLimitBytes: 512 * 1024 * 1024,
+  sessionTtlMs: 60 * 60_000,
+  sessionIdleMs: 30 * 60_000,
+  rateLimitPerSecond: 2_000,
+  rateLimitBurst: 4_000,
+  shutdownDeadlineMs: 8_000,
+  wsMaxPayloadBytes: 1024 * 1024,
+  wsHighWaterBytes: 4 * 1024 * 1024,
+  slowConsumerTimeoutMs: 30_000,
+  heartbeatIntervalMs: 30_000,
+  logLevel: 'info',
+  version: '0.1.0',
+});

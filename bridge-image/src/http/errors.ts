@@ -1,0 +1,57 @@
+import type { ServerResponse } from 'node:http';
+import type { z } from 'zod';
+import { ErrorCode, type ErrorBody } from '../../protocol/index.js';
+
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** "events[0].type: Invalid input" — names the field, so the caller knows what to fix. */
+export function zodMessage(err: z.ZodError, what: string): string {
+  const parts = err.issues.slice(0, 5).map((i) => {
+    const where = i.path.length
+      ? i.path.map((p, n) => (typeof p === 'number' ? `[${p}]` : `${n ? '.' : ''}${String(p)}`)).join('')
+      : what;
+    return `${where}: ${i.message}`;
+  });
+  const more = err.issues.length > 5 ? ` (and ${err.issues.length - 5} more)` : '';
+  return `invalid ${what}: ${parts.join('; ')}${more}`;
+}
+
+export function invalid(err: z.ZodError, what: string): HttpError {
+  return new HttpError(
+    400,
+    ErrorCode.invalidRequest,
+    zodMessage(err, what),
+    err.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message, code: i.code })),
+  );
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    'cache-control': 'no-store',
+    ...headers,
+  });
+  res.end(payload);
+}
+
+export function sendError(res: ServerResponse, e: HttpError, headers: Record<string, string> = {}): void {
+  const body: ErrorBody = { error: { code: e.code, message: e.message } };
+  if (e.details !== undefined) body.error.details = e.details;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, e.status, body, headers);
+}

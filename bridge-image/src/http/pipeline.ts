@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode, Headers } from '../../protocol/index.js';
+import { AuthFailure } from '../auth/authenticator.js';
+import type { BridgeServices } from '../context.js';
+import { readBody } from './body.js';
+import { HttpError, sendError, sendJson } from './errors.js';
+import type { Router } from './router.js';
+
+/**
+ * Every HTTP request goes through here: route match, body limit, signature, role, handler,
+ * and one JSON error shape for every failure. Counts in-flight requests so shutdown can drain them.
+ */
+export class Pipeline {
+  inFlight = 0;
+  draining = false;
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly svc: BridgeServices,
+    private readonly router: Router,
+  ) {}
+
+  handle = (req: IncomingMessage, res: ServerResponse): void => {
+    this.inFlight++;
+    const started = process.hrtime.bigint();
+    let routeLabel = 'unmatched';
+    res.once('close', () => {
+      this.inFlight--;
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.svc.metrics.requests.inc({ route: routeLabel, method: req.method ?? '?', status: String(res.statusCode) });
+      this.svc.metrics.requestDuration.observe(seconds, { route: routeLabel });
+      if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    });
+    const reqId = (req.headers[Headers.requestId] as string | undefined)?.slice(0, 64) ?? randomUUID();
+    res.setHeader(Headers.requestId, reqId);
+    this.run(req, res, reqId, (label) => (routeLabel = label)).catch((e: unknown) => {
+      this.svc.log.error('request failed', { reqId, err: e });
+      sendError(res, new HttpError(500, ErrorCode.internal, 'internal error; see the bridge log', { reqId }));
+    });
+  };
+
+  private async run(req: IncomingMessage, res: ServerResponse, reqId: string, label: (l: string) => void) {
+    const log = this.svc.log;
+    if (this.draining) {
+      req.resume();
+      sendError(res, new HttpError(503, ErrorCode.unavailable, 'the bridge is shutting down'), { connection: 'close' });
+      return;
+    }
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://bridge');
+    } catch {
+      sendError(res, new HttpError(400, ErrorCode.invalidRequest, 'malformed request URL'));
+      return;
+    }
+    const m = this.router.match(req.method ?? 'GET', url.pathname);
+    if (!m) {
+      req.resume();
+      sendError(res, new HttpError(404, ErrorCode.notFound, `no route ${req.method} ${url.pathname}`));
+      return;
+    }
+    if ('allowed' in m) {
+      req.resume();
+      sendError(
+        res,
+        new HttpError(405, ErrorCode.methodNotAllowed, `${req.method} is not allowed on ${url.pathname}; use ${m.allowed.join(', ')}`),
+        { allow: m.allowed.join(', ') },
+      );
+      return;
+    }
+    const { route, params } = m;
+    label(route.path);
+    let sessionAgent: string | undefined;
+    try {
+      const body = await readBody(req, route.bodyLimit ?? this.svc.config.bodyLimitBytes);
+      let session;
+      if (Array.isArray(route.access)) {
+        session = this.svc.auth.verify({ method: req.method!, url: req.url!, headers: req.headers, body });
+        sessionAgent = session.agentId;
+        if (!route.access.includes(session.role)) {
+          throw new AuthFailure(
+            403,
+            ErrorCode.forbidden,
+            `${req.method} ${route.path} needs role ${route.access.join(' or ')}; this session is ${session.role}`,
+            'forbidden',
+            session,
+          );
+        }
+      }
+      const reply = await route.handler({
+        req,
+        res,
+        url,
+        params,
+        body,
+        session,
+        reqId,
+        log: log.child({ reqId, agentId: sessionAgent }),
+      });
+      if (reply) sendJson(res, reply.status, reply.body);
+      log.debug('request', { reqId, agentId: sessionAgent, method: req.method, route: route.path, status: res.statusCode });
+    } catch (e) {
+      if (e instanceof AuthFailure) {
+        if (e.kind) {
+          this.svc.security.record(e.kind, {
+            agentId: e.session?.agentId ?? (req.headers[Headers.agent] as string | undefined),
+            sessionId: e.session?.id ?? (req.headers[Headers.session] as string | undefined),
+            route: route.path,
+            method: req.method!,
+            remote: req.socket.remoteAddress,
+            reason: e.message,
+          });
+        }
+        sendError(res, new HttpError(e.status, e.code, e.message));
+        return;
+      }
+      if (e instanceof HttpError) {
+        if (e.status === 413) res.setHeader('connection', 'close');
+        log.debug('request refused', { reqId, agentId: sessionAgent, status: e.status, code: e.code, msg2: e.message });
+        sendError(res, e);
+        return;
+      }
+      throw e;
+    }
+  }
+
+  /** Resolves when no request is in flight, or after `ms`. */
+  waitIdle(ms: number): Promise<boolean> {
+    if (this.inFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(false), ms);
+      this.idleWaiters.push(() => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+  }
+}

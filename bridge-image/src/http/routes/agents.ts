@@ -1,0 +1,62 @@
+import { AgentRegisterRequest, HeartbeatRequest, type AgentList, type Status } from '../../../protocol/index.js';
+import type { BridgeServices } from '../../context.js';
+import { parseJson } from '../body.js';
+import { ok, type Route } from '../router.js';
+
+const ALL = ['admin', 'agent', 'expert'] as const;
+
+export function agentRoutes(svc: BridgeServices): Route[] {
+  const { agents, sessions, store } = svc;
+  return [
+    {
+      method: 'POST',
+      path: '/v1/agents/register',
+      access: ['agent', 'expert'],
+      handler: async ({ body, session }) => {
+        const req = parseJson(body, AgentRegisterRequest);
+        const info = await agents.register(session!.agentId, session!.role, req);
+        return ok(info, 201);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/agents/heartbeat',
+      access: ALL,
+      handler: async ({ body, session }) => {
+        const req = parseJson(body, HeartbeatRequest);
+        await agents.heartbeat(session!.agentId, req.status);
+        return ok({ ok: true, expiresAt: new Date(session!.expiresAt).toISOString() });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/agents',
+      access: ALL,
+      handler: () => {
+        const body: AgentList = { agents: agents.list() };
+        return ok(body);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/status',
+      access: ALL,
+      handler: ({ session }) => {
+        const s = session!;
+        const body: Status = {
+          version: svc.config.version,
+          startedAt: new Date(svc.startedAt).toISOString(),
+          uptimeSeconds: (Date.now() - svc.startedAt) / 1000,
+          lastSeq: store.lastSeq,
+          eventCount: store.count(),
+          storeBytes: store.sizeBytes(),
+          activeSessions: sessions.size,
+          connectedAgents: agents.connectedCount(),
+          workspace: svc.config.workspace,
+          you: { agentId: s.agentId, role: s.role, sessionId: s.id },
+        };
+        return ok(body);
+      },
+    },
+  ];
+}

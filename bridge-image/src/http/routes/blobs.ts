@@ -1,0 +1,41 @@
+import { ErrorCode } from '../../../protocol/index.js';
+import type { BridgeServices } from '../../context.js';
+import { HttpError } from '../errors.js';
+import { ok, type Route } from '../router.js';
+
+const ALL = ['admin', 'agent', 'expert'] as const;
+
+export function blobRoutes(svc: BridgeServices): Route[] {
+  return [
+    {
+      method: 'PUT',
+      path: '/v1/blobs',
+      access: ALL,
+      bodyLimit: 64 * 1024 * 1024,
+      handler: ({ body }) => {
+        const r = svc.store.putBlob(body);
+        return ok(r, r.created ? 201 : 200);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/blobs/:hash',
+      access: ALL,
+      handler: ({ params, res }) => {
+        const hash = params.hash!;
+        if (!/^[0-9a-f]{64}$/.test(hash)) {
+          throw new HttpError(400, ErrorCode.invalidRequest, 'hash: must be 64 lowercase hex characters (SHA-256)');
+        }
+        const data = svc.store.getBlob(hash);
+        if (!data) throw new HttpError(404, ErrorCode.notFound, `no blob ${hash}`);
+        res.writeHead(200, {
+          'content-type': 'application/octet-stream',
+          'content-length': data.length,
+          etag: `"${hash}"`,
+          'cache-control': 'private, max-age=31536000, immutable',
+        });
+        res.end(data);
+      },
+    },
+  ];
+}

@@ -1,0 +1,100 @@
+import {
+  AppendRequest,
+  ErrorCode,
+  EventQuery,
+  type AppendResponse,
+  type EventPage,
+} from '../../../protocol/index.js';
+import type { BridgeServices } from '../../context.js';
+import { VersionConflict } from '../../store/event-store.js';
+import { parseJson, parseQuery } from '../body.js';
+import { HttpError } from '../errors.js';
+import { ok, type Route } from '../router.js';
+
+const ALL = ['admin', 'agent', 'expert'] as const;
+const list = (s: string | undefined) =>
+  s
+    ?.split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+export function eventRoutes(svc: BridgeServices): Route[] {
+  const { store } = svc;
+  return [
+    {
+      method: 'POST',
+      path: '/v1/events',
+      access: ALL,
+      handler: async ({ body, session }) => {
+        const s = session!;
+        const req = parseJson(body, AppendRequest);
+        const stream = req.stream ?? `agent:${s.agentId}`;
+        // Agents write only custom events, and only to their own stream or a shared custom one.
+        for (const [i, e] of req.events.entries()) {
+          if (!e.type.startsWith('custom.')) {
+            throw new HttpError(
+              400,
+              ErrorCode.invalidRequest,
+              `events[${i}].type: only custom.* events may be appended through the API, not ${e.type}`,
+            );
+          }
+        }
+        if (stream !== `agent:${s.agentId}` && !stream.startsWith('custom:')) {
+          throw new HttpError(
+            403,
+            ErrorCode.forbidden,
+            `stream: you may append to agent:${s.agentId} or a custom:<name> stream, not ${stream}`,
+          );
+        }
+        try {
+          const events = await store.append({
+            stream,
+            agentId: s.agentId,
+            expectedVersion: req.expectedVersion,
+            events: req.events.map((e) => ({ type: e.type, data: e.data ?? null })),
+          });
+          const resp: AppendResponse = {
+            stream,
+            streamVersion: events[events.length - 1]!.streamVersion,
+            events: events.map((e) => ({ seq: e.seq, id: e.id, streamVersion: e.streamVersion })),
+          };
+          return ok(resp, 201);
+        } catch (e) {
+          if (e instanceof VersionConflict) {
+            throw new HttpError(409, ErrorCode.versionConflict, e.message, {
+              stream: e.stream,
+              expectedVersion: e.expectedVersion,
+              currentVersion: e.currentVersion,
+            });
+          }
+          throw e;
+        }
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/events',
+      access: ALL,
+      handler: ({ url }) => {
+        const q = parseQuery(url.searchParams, EventQuery);
+        if (q.since && q.until && Date.parse(q.since) >= Date.parse(q.until)) {
+          throw new HttpError(400, ErrorCode.invalidRequest, 'invalid query: since must be earlier than until');
+        }
+        const page = store.query({
+          types: list(q.type),
+          agents: list(q.agent),
+          streams: q.stream === undefined ? undefined : [q.stream],
+          path: q.path,
+          since: q.since === undefined ? undefined : Date.parse(q.since),
+          until: q.until === undefined ? undefined : Date.parse(q.until),
+          after: q.after,
+          before: q.before,
+          limit: q.limit,
+          order: q.order,
+        });
+        const body: EventPage = { ...page, lastSeq: store.lastSeq };
+        return ok(body);
+      },
+    },
+  ];
+}

@@ -1,0 +1,90 @@
+import { EventTypes, RevokeRequest, SessionOpenRequest, type SessionList } from '../../../protocol/index.js';
+import { fingerprintOf } from '../../auth/authenticator.js';
+import type { BridgeServices } from '../../context.js';
+import { parseJson } from '../body.js';
+import { ok, type Route } from '../router.js';
+import { HttpError } from '../errors.js';
+
+const RESERVED_IDS = new Set(['admin', 'system', 'bridge', 'unknown']);
+
+export function sessionRoutes(svc: BridgeServices): Route[] {
+  const { sessions, store } = svc;
+  return [
+    {
+      method: 'POST',
+      path: '/v1/sessions',
+      access: 'open',
+      handler: async ({ req, body }) => {
+        const open = parseJson(body, SessionOpenRequest);
+        if (open.role !== 'admin' && RESERVED_IDS.has(open.agentId)) {
+          throw new HttpError(400, 'invalid_request', `agentId: "${open.agentId}" is reserved; choose another id`);
+        }
+        svc.auth.verifyOpen({ method: req.method!, url: req.url!, headers: req.headers, body }, open.agentId, open.role);
+        const s = sessions.open(open.agentId, open.role, open.capabilities ?? [], fingerprintOf(req.headers));
+        await store.append({
+          stream: `agent:${open.agentId}`,
+          agentId: open.agentId,
+          events: [
+            {
+              type: EventTypes.sessionStarted,
+              data: { sessionId: s.id, role: s.role, capabilities: s.capabilities, client: open.client ?? null },
+            },
+          ],
+        });
+        svc.agents.seen(open.agentId);
+        return ok(sessions.info(s), 201);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/sessions/refresh',
+      access: ['admin', 'agent', 'expert'],
+      handler: ({ session }) => {
+        sessions.refresh(session!);
+        return ok(sessions.info(session!));
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/sessions/current',
+      access: ['admin', 'agent', 'expert'],
+      handler: async ({ session }) => {
+        const s = session!;
+        sessions.end(s);
+        await store.append({
+          stream: `agent:${s.agentId}`,
+          agentId: s.agentId,
+          events: [{ type: EventTypes.sessionEnded, data: { sessionId: s.id, reason: 'closed' } }],
+        });
+        return ok({ sessionId: s.id, ended: true });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/sessions',
+      access: ['admin'],
+      handler: () => {
+        const list: SessionList = {
+          sessions: sessions.all().map((s) => ({
+            ...sessions.info(s),
+            lastSeenAt: new Date(s.lastSeenAt).toISOString(),
+            connected: s.sockets > 0,
+          })),
+        };
+        return ok(list);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/sessions/:id/revoke',
+      access: ['admin'],
+      handler: async ({ params, body }) => {
+        const { reason } = parseJson(body, RevokeRequest);
+        const s = sessions.get(params.id!);
+        if (!s) throw new HttpError(404, 'not_found', `no open session ${params.id}`);
+        await svc.revoke(s, reason);
+        return ok({ sessionId: s.id });
+      },
+    },
+  ];
+}

@@ -1,0 +1,216 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { deriveAgentKey, AgentId } from '../protocol/index.js';
+import { createBridge } from './bridge.js';
+import { ensureSecretFile, loadMasterSecret, SecretError, writeKeyFile } from './auth/secret.js';
+import { parseArgs, UsageError } from './cli-args.js';
+import { createLogger, isLogLevel } from './log.js';
+import { EventStore, type Synchronous } from './store/event-store.js';
+import { exportJsonl, ImportError, importJsonl } from './store/jsonl.js';
+import { StoreOpenError } from './store/schema.js';
+
+const HELP = `lighthouse bridge
+
+usage:
+  bridge.js [serve] [options]        run the bridge
+  bridge.js key <agent-id> [--out F] write an agent's key file (mode 0600) from the master secret
+  bridge.js backup --to FILE         online backup of the event store
+  bridge.js export [--out FILE]      JSONL export (stdout by default)
+  bridge.js import --from FILE       restore a JSONL export into an empty store
+
+options (environment in brackets):
+  --native               run on this machine: store under ./.lighthouse/data, a master secret
+                         created at ./.lighthouse/secret on first run, workspace = current dir
+  --host H               listen address, loopback only by default [LIGHTHOUSE_HOST] (127.0.0.1)
+  --port N               port, 0 for any free one [LIGHTHOUSE_PORT] (8765)
+  --data-dir D           event store directory [LIGHTHOUSE_DATA_DIR] (/data; --native: .lighthouse/data)
+  --workspace W          the project, read-only to the bridge [LIGHTHOUSE_WORKSPACE] (/workspace)
+  --secret-file F        master secret, 64 hex chars [LIGHTHOUSE_AUTH_SECRET_FILE] (required)
+  --synchronous S        SQLite synchronous: FULL (default), NORMAL, EXTRA [LIGHTHOUSE_SYNCHRONOUS]
+  --log-level L          debug, info, warn, error [LIGHTHOUSE_LOG_LEVEL] (info)
+  --rate-limit N         requests per second per session before the burst revokes it [LIGHTHOUSE_RATE_LIMIT] (2000)
+`;
+
+const VALUED = ['host', 'port', 'data-dir', 'workspace', 'secret-file', 'synchronous', 'log-level', 'out', 'to', 'from', 'rate-limit'];
+const SWITCHES = ['native', 'help'];
+
+interface Resolved {
+  native: boolean;
+  host: string;
+  port: number;
+  dataDir: string;
+  workspace: string;
+  secretFile: string | undefined;
+  synchronous: Synchronous;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  rateLimit: number | undefined;
+}
+
+function resolve(flags: Map<string, string | true>): Resolved {
+  const env = process.env;
+  const get = (flag: string, envName: string): string | undefined => {
+    const f = flags.get(flag);
+    return typeof f === 'string' ? f : env[envName] || undefined;
+  };
+  const native = flags.get('native') === true;
+  const home = path.resolve('.lighthouse');
+  const port = Number(get('port', 'LIGHTHOUSE_PORT') ?? 8765);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, not ${get('port', 'LIGHTHOUSE_PORT')}`);
+  const sync = (get('synchronous', 'LIGHTHOUSE_SYNCHRONOUS') ?? 'FULL').toUpperCase();
+  if (!['OFF', 'NORMAL', 'FULL', 'EXTRA'].includes(sync)) throw new UsageError(`--synchronous must be FULL, NORMAL, EXTRA or OFF, not ${sync}`);
+  const level = get('log-level', 'LIGHTHOUSE_LOG_LEVEL') ?? 'info';
+  if (!isLogLevel(level)) throw new UsageError(`--log-level must be debug, info, warn or error, not ${level}`);
+  const rl = get('rate-limit', 'LIGHTHOUSE_RATE_LIMIT');
+  const rateLimit = rl === undefined ? undefined : Number(rl);
+  if (rateLimit !== undefined && !(rateLimit > 0)) throw new UsageError(`--rate-limit must be a positive number, not ${rl}`);
+  return {
+    native,
+    host: get('host', 'LIGHTHOUSE_HOST') ?? '127.0.0.1',
+    port,
+    dataDir: path.resolve(get('data-dir', 'LIGHTHOUSE_DATA_DIR') ?? (native ? path.join(home, 'data') : '/data')),
+    workspace: path.resolve(get('workspace', 'LIGHTHOUSE_WORKSPACE') ?? (native ? process.cwd() : '/workspace')),
+    secretFile: get('secret-file', 'LIGHTHOUSE_AUTH_SECRET_FILE') ?? (native ? path.join(home, 'secret') : undefined),
+    synchronous: sync as Synchronous,
+    logLevel: level,
+    rateLimit,
+  };
+}
+
+async function serve(r: Resolved): Promise<void> {
+  const log = createLogger(r.logLevel);
+  let created = false;
+  if (r.native && r.secretFile) created = ensureSecretFile(r.secretFile);
+  const bridge = createBridge({
+    dataDir: r.dataDir,
+    workspace: r.workspace,
+    host: r.host,
+    port: r.port,
+    secretFile: r.secretFile,
+    synchronous: r.synchronous,
+    logLevel: r.logLevel,
+    rateLimitPerSecond: r.rateLimit,
+    rateLimitBurst: r.rateLimit === undefined ? undefined : r.rateLimit * 2,
+    log,
+  });
+  let stopping = false;
+  const stop = (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    bridge.close(reason).then(
+      () => process.exit(0),
+      (e: unknown) => {
+        log.error('shutdown failed', { err: e });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  bridge.onShutdownRequested(stop);
+  const port = await bridge.listen();
+  if (r.native) printConnectHelp(r, port, created);
+}
+
+function printConnectHelp(r: Resolved, port: number, created: boolean): void {
+  const url = `http://${r.host}:${port}`;
+  const secret = r.secretFile!;
+  const agent = 'claude';
+  const keyFile = path.join(path.dirname(secret), 'keys', `${agent}.key`);
+  writeKeyFile(keyFile, deriveAgentKey(loadMasterSecret(secret).secret, agent));
+  const mcp = path.resolve(__dirname, '..', '..', 'dist', 'mcp-server.js');
+  const vsix = fs.readdirSync(path.resolve(__dirname, '..', '..')).find((f) => f.endsWith('.vsix'));
+  const lines = [
+    '',
+    `Lighthouse bridge ready at ${url}`,
+    `  event store:    ${r.dataDir}`,
+    `  master secret:  ${secret}${created ? ' (created now, mode 0600)' : ''}`,
+    `  agent key:      ${keyFile} (agent "${agent}", mode 0600)`,
+    '',
+    'Connect Claude Code (the agent key is passed by file, never on the command line):',
+    `  claude mcp add lighthouse -- node ${mcp} --bridge ${url} --agent ${agent} --key-file ${keyFile}`,
+    '  more agents:    npm run key -- <agent-id>   (writes .lighthouse/keys/<agent-id>.key)',
+    vsix ? `VS Code extension: ${path.resolve(__dirname, '..', '..', vsix)}` : '',
+    'Stop with Ctrl-C.',
+    '',
+  ];
+  process.stdout.write(lines.filter((l, i) => l !== '' || i === 0 || lines[i - 1] !== '').join('\n') + '\n');
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { positional, flags } = parseArgs(argv, VALUED, SWITCHES);
+  if (flags.get('help')) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const cmd = positional[0] ?? 'serve';
+  const r = resolve(flags);
+  const storeFile = path.join(r.dataDir, 'events.db');
+  switch (cmd) {
+    case 'serve':
+      return serve(r);
+    case 'key': {
+      const id = AgentId.safeParse(positional[1]);
+      if (!id.success) throw new UsageError(`key: give an agent id (${id.error.issues[0]?.message})`);
+      const out = (flags.get('out') as string | undefined) ?? path.join(path.dirname(r.secretFile ?? '.'), 'keys', `${id.data}.key`);
+      writeKeyFile(out, deriveAgentKey(loadMasterSecret(r.secretFile).secret, id.data));
+      process.stdout.write(`${out}\n`);
+      return;
+    }
+    case 'backup': {
+      const to = flags.get('to');
+      if (typeof to !== 'string') throw new UsageError('backup needs --to FILE');
+      const store = EventStore.open({ file: storeFile });
+      try {
+        const bytes = await store.backup(path.resolve(to));
+        process.stdout.write(`backup written to ${path.resolve(to)} (${bytes} bytes, ${store.lastSeq} events)\n`);
+      } finally {
+        store.close();
+      }
+      return;
+    }
+    case 'export': {
+      const store = EventStore.open({ file: storeFile });
+      const outFlag = flags.get('out');
+      const out: NodeJS.WritableStream = typeof outFlag === 'string' ? fs.createWriteStream(outFlag) : process.stdout;
+      try {
+        for (const line of exportJsonl(store)) {
+          if (!out.write(line)) await new Promise<void>((res) => out.once('drain', () => res()));
+        }
+      } finally {
+        store.close();
+      }
+      if (out !== process.stdout) await new Promise<void>((res) => out.end(() => res()));
+      return;
+    }
+    case 'import': {
+      const from = flags.get('from');
+      if (typeof from !== 'string') throw new UsageError('import needs --from FILE');
+      const store = EventStore.open({ file: storeFile });
+      try {
+        const lines = readline.createInterface({ input: fs.createReadStream(from), crlfDelay: Infinity });
+        const n = await importJsonl(store, lines);
+        process.stdout.write(`imported ${n.events} events and ${n.blobs} blobs into ${storeFile}\n`);
+      } finally {
+        store.close();
+      }
+      return;
+    }
+    default:
+      throw new UsageError(`unknown command ${cmd} (see --help)`);
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  if (e instanceof UsageError || e instanceof SecretError || e instanceof StoreOpenError || e instanceof ImportError) {
+    process.stderr.write(`lighthouse: ${e.message}\n`);
+    process.exit(2);
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'EADDRINUSE') {
+    process.stderr.write(`lighthouse: the port is already in use (${err.message}); pass --port another one\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`lighthouse: ${err.stack ?? String(e)}\n`);
+  process.exit(1);
+});

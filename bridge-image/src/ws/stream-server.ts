@@ -1,0 +1,268 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  ClientMessage,
+  CloseCode,
+  EventTypes,
+  Headers,
+  type Event,
+  type StreamFilter,
+} from '../../protocol/index.js';
+import { AuthFailure } from '../auth/authenticator.js';
+import type { Session } from '../auth/sessions.js';
+import type { BridgeServices } from '../context.js';
+import type { StoreQuery } from '../store/event-store.js';
+
+const PAGE = 500;
+
+interface Subscription {
+  id: string;
+  filter: StreamFilter | undefined;
+  /** Highest seq examined; everything up to it has been sent or filtered out. */
+  cursor: number;
+  live: boolean;
+  catchingUp: boolean;
+}
+
+interface Conn {
+  ws: WebSocket;
+  session: Session;
+  subs: Map<string, Subscription>;
+  alive: boolean;
+  stalledSince: number | undefined;
+}
+
+const matches = (f: StreamFilter | undefined, e: Event): boolean => {
+  if (!f) return true;
+  if (f.types?.length && !f.types.some((t) => (t.endsWith('*') ? e.type.startsWith(t.slice(0, -1)) : e.type === t)))
+    return false;
+  if (f.streams?.length && !f.streams.includes(e.stream)) return false;
+  if (f.agents?.length && !f.agents.includes(e.agentId)) return false;
+  return true;
+};
+
+/**
+ * /v1/stream: authenticated on upgrade; each subscription replays from the store, then switches to
+ * live in the same tick as its last read, so nothing is missed or sent twice. A consumer that falls
+ * behind stops receiving live pushes and is fed from the store again as it drains; memory per
+ * connection stays bounded by the high-water mark, and one stuck too long is disconnected.
+ */
+export class StreamServer {
+  private readonly wss: WebSocketServer;
+  private readonly conns = new Set<Conn>();
+  private readonly bySession = new Map<string, Set<Conn>>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly svc: BridgeServices) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: svc.config.wsMaxPayloadBytes });
+    svc.store.onAppended((events) => this.publish(events));
+    this.timer = setInterval(() => this.heartbeat(), svc.config.heartbeatIntervalMs);
+    this.timer.unref();
+  }
+
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const refuse = (status: number, code: string, message: string) => {
+      const body = JSON.stringify({ error: { code, message } });
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Error'}\r\n` +
+          `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    };
+    const url = new URL(req.url ?? '/', 'http://bridge');
+    if (url.pathname !== '/v1/stream') {
+      refuse(404, 'not_found', `no WebSocket endpoint at ${url.pathname}; use /v1/stream`);
+      return;
+    }
+    let session: Session;
+    try {
+      session = this.svc.auth.verify({ method: 'GET', url: req.url!, headers: req.headers, body: Buffer.alloc(0) });
+    } catch (e) {
+      if (!(e instanceof AuthFailure)) throw e;
+      if (e.kind) {
+        this.svc.security.record(e.kind, {
+          agentId: e.session?.agentId,
+          sessionId: e.session?.id ?? (req.headers[Headers.session] as string | undefined),
+          route: '/v1/stream',
+          method: 'GET',
+          remote: req.socket.remoteAddress,
+          reason: e.message,
+        });
+      }
+      refuse(e.status, e.code, e.message);
+      return;
+    }
+    if (session.sockets > 0) {
+      const reason = 'two live WebSocket connections on one session';
+      void this.svc.revoke(session, reason, 'hijack_suspected');
+      refuse(401, 'session_revoked', `session revoked: ${reason}`);
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, session));
+  }
+
+  private onConnection(ws: WebSocket, session: Session): void {
+    const conn: Conn = { ws, session, subs: new Map(), alive: true, stalledSince: undefined };
+    this.conns.add(conn);
+    let set = this.bySession.get(session.id);
+    if (!set) this.bySession.set(session.id, (set = new Set()));
+    set.add(conn);
+    session.sockets++;
+    const firstForAgent = this.agentSockets(session.agentId) === 1;
+    if (firstForAgent) this.recordPresence(session, EventTypes.agentConnected);
+    ws.on('pong', () => (conn.alive = true));
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(conn, data, isBinary));
+    ws.on('close', () => {
+      this.conns.delete(conn);
+      set.delete(conn);
+      if (set.size === 0) this.bySession.delete(session.id);
+      session.sockets--;
+      session.lastSeenAt = Date.now();
+      if (this.agentSockets(session.agentId) === 0 && this.svc.store.isOpen) {
+        this.recordPresence(session, EventTypes.agentDisconnected);
+      }
+    });
+    ws.on('error', (e) => this.svc.log.debug('websocket error', { err: e, agentId: session.agentId }));
+  }
+
+  private agentSockets(agentId: string): number {
+    let n = 0;
+    for (const c of this.conns) if (c.session.agentId === agentId) n++;
+    return n;
+  }
+
+  private recordPresence(s: Session, type: string): void {
+    this.svc.agents.seen(s.agentId);
+    this.svc.store
+      .append({ stream: `agent:${s.agentId}`, agentId: s.agentId, events: [{ type, data: { sessionId: s.id } }] })
+      .catch((e: Error) => this.svc.log.warn('could not record presence', { err: e }));
+  }
+
+  private send(conn: Conn, msg: unknown): void {
+    conn.ws.send(JSON.stringify(msg));
+  }
+
+  private onMessage(conn: Conn, data: Buffer, isBinary: boolean): void {
+    if (!conn.session.bucket.take()) {
+      void this.svc.revoke(conn.session, 'WebSocket message burst beyond the rate limit', 'rate_limited');
+      return;
+    }
+    let parsed: ReturnType<typeof ClientMessage.safeParse>;
+    try {
+      parsed = ClientMessage.safeParse(isBinary ? undefined : JSON.parse(data.toString('utf8')));
+    } catch {
+      this.send(conn, { type: 'error', code: 'invalid_json', message: 'message is not valid JSON' });
+      return;
+    }
+    if (!parsed.success) {
+      const i = parsed.error.issues[0];
+      this.send(conn, {
+        type: 'error',
+        code: 'invalid_request',
+        message: `invalid message: ${i?.path.join('.') || 'message'}: ${i?.message}`,
+      });
+      return;
+    }
+    const m = parsed.data;
+    if (m.type === 'unsubscribe') {
+      conn.subs.delete(m.id);
+      return;
+    }
+    if (conn.subs.size >= 16 && !conn.subs.has(m.id)) {
+      this.send(conn, { type: 'error', sub: m.id, code: 'invalid_request', message: 'at most 16 subscriptions per connection' });
+      return;
+    }
+    const sub: Subscription = { id: m.id, filter: m.filter, cursor: m.after, live: false, catchingUp: false };
+    conn.subs.set(m.id, sub);
+    this.catchUp(conn, sub);
+  }
+
+  private overHighWater(conn: Conn): boolean {
+    return conn.ws.bufferedAmount > this.svc.config.wsHighWaterBytes;
+  }
+
+  /** Sends stored events after the cursor a page at a time, pausing while the socket is full. */
+  private catchUp(conn: Conn, sub: Subscription): void {
+    if (sub.catchingUp) return;
+    sub.catchingUp = true;
+    sub.live = false;
+    const step = () => {
+      if (conn.subs.get(sub.id) !== sub || conn.ws.readyState !== conn.ws.OPEN || !this.svc.store.isOpen) {
+        sub.catchingUp = false;
+        return;
+      }
+      if (this.overHighWater(conn)) {
+        conn.stalledSince ??= Date.now();
+        if (Date.now() - conn.stalledSince > this.svc.config.slowConsumerTimeoutMs) {
+          conn.ws.close(CloseCode.slowConsumer, 'slow consumer: not reading events; resubscribe from your last seq');
+          sub.catchingUp = false;
+          return;
+        }
+        setTimeout(step, 10);
+        return;
+      }
+      conn.stalledSince = undefined;
+      const f = sub.filter;
+      const q: StoreQuery = { after: sub.cursor, limit: PAGE, types: f?.types, streams: f?.streams, agents: f?.agents };
+      const page = this.svc.store.query(q);
+      for (const e of page.events) this.send(conn, { type: 'event', sub: sub.id, event: e });
+      if (page.nextCursor !== null) {
+        sub.cursor = page.nextCursor;
+        setImmediate(step);
+        return;
+      }
+      // Reached the head in this very tick: no commit can happen in between, so going live here
+      // leaves no gap, and the cursor keeps the live path from sending anything twice.
+      sub.cursor = this.svc.store.lastSeq;
+      sub.live = true;
+      sub.catchingUp = false;
+      this.send(conn, { type: 'caught-up', sub: sub.id, seq: sub.cursor });
+    };
+    step();
+  }
+
+  private publish(events: Event[]): void {
+    for (const conn of this.conns) {
+      for (const sub of conn.subs.values()) {
+        if (!sub.live) continue;
+        for (const e of events) {
+          if (e.seq <= sub.cursor) continue;
+          sub.cursor = e.seq;
+          if (matches(sub.filter, e)) this.send(conn, { type: 'event', sub: sub.id, event: e });
+        }
+        if (this.overHighWater(conn)) this.catchUp(conn, sub);
+      }
+    }
+  }
+
+  private heartbeat(): void {
+    for (const conn of this.conns) {
+      if (!conn.alive) {
+        conn.ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.ws.ping();
+    }
+  }
+
+  /** Closes every connection of a session (it was revoked or ended). */
+  closeSession(sessionId: string, code: number, reason: string): void {
+    for (const conn of this.bySession.get(sessionId) ?? []) conn.ws.close(code, reason);
+  }
+
+  closeAll(code: number, reason: string): void {
+    clearInterval(this.timer);
+    for (const conn of this.conns) conn.ws.close(code, reason);
+  }
+
+  /** Forcibly drops what did not close in time. */
+  terminateAll(): void {
+    for (const conn of this.conns) conn.ws.terminate();
+    this.wss.close();
+  }
+}

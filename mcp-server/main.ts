@@ -1,0 +1,1 @@
+process.stderr.write('lighthouse-mcp: see issue 5\n');
