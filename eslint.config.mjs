@@ -3,7 +3,14 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'bridge-image/dist/**', 'node_modules/**', 'bench/results/**', '.lighthouse/**', 'coverage/**'],
+    ignores: [
+      'dist/**',
+      'bridge-image/dist/**',
+      'node_modules/**',
+      'bench/results/**',
+      '.lighthouse/**',
+      'coverage/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -30,6 +37,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       eqeqeq: ['error', 'always'],
+      // Closures that run later may read a binding assigned once after them (bridge wiring).
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       'no-console': 'off',
     },
   },

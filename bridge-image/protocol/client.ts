@@ -1,20 +1,16 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
-import { AgentList, AgentRegisterRequest, HeartbeatResponse } from './agents.js';
+import type { AgentRegisterRequest } from './agents.js';
+import { AgentList, HeartbeatResponse } from './agents.js';
 import { BridgeError } from './errors.js';
-import {
-  AppendRequest,
-  AppendResponse,
-  BlobPut,
-  EventPage,
-  EventQuery,
-} from './events.js';
+import type { AppendRequest, EventQuery } from './events.js';
+import { AppendResponse, BlobPut, EventPage } from './events.js';
 import { sendRaw, errorFromResponse, type RawResponse } from './http-transport.js';
 import { Routes } from './routes.js';
 import { SessionInfo, SessionList, type Role, type SessionOpenRequest } from './sessions.js';
 import { deriveSessionKey, Headers, signRequest } from './signing.js';
-import { BackupResponse, Health, ImportResponse, Ready, Status } from './status.js';
+import { BackupResponse, Health, Ready, Status } from './status.js';
 import { StreamSubscription, type SubscribeOptions } from './subscription.js';
 
 export interface BridgeClientOptions {
@@ -111,7 +107,11 @@ export class BridgeClient {
   }
 
   /** Signed headers for a request made outside this class (the WebSocket upgrade). */
-  async signedHeaders(method: string, pathAndQuery: string, signal?: AbortSignal): Promise<Record<string, string>> {
+  async signedHeaders(
+    method: string,
+    pathAndQuery: string,
+    signal?: AbortSignal,
+  ): Promise<Record<string, string>> {
     const s = await this.session(signal);
     return {
       ...signRequest(s.key, method, pathAndQuery, undefined),
@@ -122,7 +122,12 @@ export class BridgeClient {
   }
 
   /** A signed API call; reopens the session once if the bridge no longer knows it (after a restart). */
-  async call<S extends z.ZodType>(method: string, path: string, schema: S, opts: CallOptions = {}): Promise<z.infer<S>> {
+  async call<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    opts: CallOptions = {},
+  ): Promise<z.infer<S>> {
     const res = await this.callRaw(method, path, opts);
     if (res.status === 204) return schema.parse(undefined);
     return schema.parse(JSON.parse(res.body.toString('utf8')));
@@ -155,7 +160,8 @@ export class BridgeClient {
       const qs = q.toString();
       if (qs) pathAndQuery += `?${qs}`;
     }
-    const body = opts.rawBody ?? (opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body)));
+    const body =
+      opts.rawBody ?? (opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body)));
     const extra: Record<string, string> = { [Headers.session]: s.info.sessionId };
     if (opts.contentType) extra['content-type'] = opts.contentType;
     return this.send(method, pathAndQuery, body, extra, s.key, opts);
@@ -204,7 +210,10 @@ export class BridgeClient {
     return this.call('POST', Routes.events, AppendResponse, { body: req, signal });
   }
   query(q: EventQuery = {}, signal?: AbortSignal) {
-    return this.call('GET', Routes.events, EventPage, { query: q as Record<string, string | number>, signal });
+    return this.call('GET', Routes.events, EventPage, {
+      query: q as Record<string, string | number>,
+      signal,
+    });
   }
   registerAgent(req: AgentRegisterRequest = {}, signal?: AbortSignal) {
     return this.call('POST', Routes.agentRegister, AgentList.shape.agents.element, { body: req, signal });
@@ -225,7 +234,11 @@ export class BridgeClient {
     });
   }
   async putBlob(data: Buffer, signal?: AbortSignal) {
-    return this.call('PUT', Routes.blobs, BlobPut, { rawBody: data, contentType: 'application/octet-stream', signal });
+    return this.call('PUT', Routes.blobs, BlobPut, {
+      rawBody: data,
+      contentType: 'application/octet-stream',
+      signal,
+    });
   }
   async getBlob(hash: string, signal?: AbortSignal): Promise<Buffer> {
     return (await this.callRaw('GET', Routes.blob(hash), { signal })).body;
@@ -234,17 +247,10 @@ export class BridgeClient {
     return this.call('POST', Routes.backup, BackupResponse, { body: name ? { name } : {}, signal });
   }
   async exportJsonl(signal?: AbortSignal): Promise<string> {
-    return (await this.callRaw('GET', Routes.exportJsonl, { signal, timeoutMs: 600_000 })).body.toString('utf8');
+    return (await this.callRaw('GET', Routes.exportJsonl, { signal, timeoutMs: 600_000 })).body.toString(
+      'utf8',
+    );
   }
-  importJsonl(jsonl: string | Buffer, signal?: AbortSignal) {
-    return this.call('POST', Routes.importJsonl, ImportResponse, {
-      rawBody: Buffer.from(jsonl),
-      contentType: 'application/x-ndjson',
-      signal,
-      timeoutMs: 600_000,
-    });
-  }
-
   /** A live subscription from `after`, reconnecting (and resuming) if the connection drops. */
   subscribe(opts: SubscribeOptions): StreamSubscription {
     const sub = new StreamSubscription(this, opts);

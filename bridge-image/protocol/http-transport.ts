@@ -82,5 +82,9 @@ export function errorFromResponse(res: RawResponse): BridgeError {
   } catch {
     // fall through: not a JSON error body
   }
-  return new BridgeError(res.status, 'http_error', `HTTP ${res.status}: ${res.body.toString('utf8').slice(0, 200)}`);
+  return new BridgeError(
+    res.status,
+    'http_error',
+    `HTTP ${res.status}: ${res.body.toString('utf8').slice(0, 200)}`,
+  );
 }

@@ -16,7 +16,6 @@ export const Routes = {
   blob: (hash: string) => `/v1/blobs/${hash}`,
   backup: '/v1/admin/backup',
   exportJsonl: '/v1/admin/export',
-  importJsonl: '/v1/admin/import',
   shutdown: '/v1/admin/shutdown',
   stream: '/v1/stream',
 } as const;

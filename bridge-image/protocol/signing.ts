@@ -87,5 +87,7 @@ export function parseKeyMaterial(raw: Buffer, what: string): Buffer {
   const text = raw.toString('utf8').trim();
   if (/^[0-9a-fA-F]{64,}$/.test(text) && text.length % 2 === 0) return Buffer.from(text, 'hex');
   if (raw.length >= MASTER_SECRET_BYTES && !/^[\x20-\x7e\s]*$/.test(raw.toString('latin1'))) return raw;
-  throw new Error(`${what} must hold 64 hex characters (32 bytes); it holds ${raw.length} bytes of another form`);
+  throw new Error(
+    `${what} must hold 64 hex characters (32 bytes); it holds ${raw.length} bytes of another form`,
+  );
 }

@@ -32,6 +32,3 @@ export const BackupRequest = z.object({
 });
 export const BackupResponse = z.object({ path: z.string(), bytes: z.number().int() });
 export type BackupResponse = z.infer<typeof BackupResponse>;
-
-export const ImportResponse = z.object({ events: z.number().int(), blobs: z.number().int() });
-export type ImportResponse = z.infer<typeof ImportResponse>;

@@ -44,9 +44,18 @@ export class AgentRegistry {
   async register(
     agentId: string,
     role: Role,
-    req: { displayName?: string | undefined; capabilities: string[]; meta?: Record<string, string> | undefined },
+    req: {
+      displayName?: string | undefined;
+      capabilities: string[];
+      meta?: Record<string, string> | undefined;
+    },
   ): Promise<AgentInfo> {
-    const data = { displayName: req.displayName ?? null, capabilities: req.capabilities, role, meta: req.meta ?? {} };
+    const data = {
+      displayName: req.displayName ?? null,
+      capabilities: req.capabilities,
+      role,
+      meta: req.meta ?? {},
+    };
     const [e] = await this.store.append({
       stream: `agent:${agentId}`,
       agentId,
@@ -96,6 +105,11 @@ export class AgentRegistry {
   }
 
   connectedCount(): number {
-    return new Set(this.sessions.all().filter((s) => s.sockets > 0).map((s) => s.agentId)).size;
+    return new Set(
+      this.sessions
+        .all()
+        .filter((s) => s.sockets > 0)
+        .map((s) => s.agentId),
+    ).size;
   }
 }

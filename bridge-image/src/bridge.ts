@@ -54,7 +54,10 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
     for (const w of loaded.warnings) log.warn(w);
     secret = loaded.secret;
   }
-  const store = EventStore.open({ file: path.join(config.dataDir, 'events.db'), synchronous: config.synchronous });
+  const store = EventStore.open({
+    file: path.join(config.dataDir, 'events.db'),
+    synchronous: config.synchronous,
+  });
   const sessions = new SessionManager(secret, {
     ttlMs: config.sessionTtlMs,
     idleMs: config.sessionIdleMs,
@@ -69,6 +72,7 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
     storeBytes: () => store.sizeBytes(),
     lastSeq: () => store.lastSeq,
     wsConnections: () => streams?.connectionCount ?? 0,
+    wsBufferedBytes: () => streams?.bufferedBytes() ?? 0,
   });
   store.onCommit((s) => {
     metrics.eventsAppended.inc({}, s.events);
@@ -130,7 +134,8 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
     streams!.handleUpgrade(req, socket, head);
   });
   server.on('clientError', (err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     log.debug('client error', { err });
   });
 
@@ -170,9 +175,15 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
       await store.append({
         stream: 'system',
         agentId: 'bridge',
-        events: [{ type: EventTypes.systemStarted, data: { version: config.version, pid: process.pid, port } }],
+        events: [
+          { type: EventTypes.systemStarted, data: { version: config.version, pid: process.pid, port } },
+        ],
       });
-      log.info('bridge listening', { url: `http://${config.host}:${port}`, dataDir: config.dataDir, lastSeq: store.lastSeq });
+      log.info('bridge listening', {
+        url: `http://${config.host}:${port}`,
+        dataDir: config.dataDir,
+        lastSeq: store.lastSeq,
+      });
       return port;
     },
     close(reason = 'shutdown') {
@@ -184,10 +195,15 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
         server.closeIdleConnections();
         streams!.closeAll(CloseCode.goingAway, 'bridge shutting down');
         const drained = await pipeline.waitIdle(config.shutdownDeadlineMs);
-        if (!drained) log.warn('shutdown deadline passed with requests in flight', { inFlight: pipeline.inFlight });
+        if (!drained)
+          log.warn('shutdown deadline passed with requests in flight', { inFlight: pipeline.inFlight });
         if (store.isOpen) {
           await store
-            .append({ stream: 'system', agentId: 'bridge', events: [{ type: EventTypes.systemShutdown, data: { reason } }] })
+            .append({
+              stream: 'system',
+              agentId: 'bridge',
+              events: [{ type: EventTypes.systemShutdown, data: { reason } }],
+            })
             .catch(() => undefined);
           store.close();
         }

@@ -8,7 +8,11 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export function parseArgs(argv: string[], valued: readonly string[], switches: readonly string[]): ParsedArgs {
+export function parseArgs(
+  argv: string[],
+  valued: readonly string[],
+  switches: readonly string[],
+): ParsedArgs {
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {

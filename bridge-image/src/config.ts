@@ -10,7 +10,6 @@ export interface BridgeConfig {
   secretFile: string | undefined;
   synchronous: Synchronous;
   bodyLimitBytes: number;
-  importLimitBytes: number;
   sessionTtlMs: number;
   sessionIdleMs: number;
   rateLimitPerSecond: number;
@@ -32,7 +31,6 @@ export const defaultConfig = (dataDir: string, workspace: string): BridgeConfig 
   secretFile: undefined,
   synchronous: 'FULL',
   bodyLimitBytes: 1024 * 1024,
-  importLimitBytes: 512 * 1024 * 1024,
   sessionTtlMs: 60 * 60_000,
   sessionIdleMs: 30 * 60_000,
   rateLimitPerSecond: 2_000,

@@ -23,7 +23,13 @@ export function createLogger(
   const min = ORDER[level];
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < min) return;
-    const rec: Record<string, unknown> = { level: lvl, time: new Date().toISOString(), msg, ...base, ...fields };
+    const rec: Record<string, unknown> = {
+      level: lvl,
+      time: new Date().toISOString(),
+      msg,
+      ...base,
+      ...fields,
+    };
     if (rec.err instanceof Error) rec.err = { message: rec.err.message, stack: rec.err.stack };
     write(JSON.stringify(rec) + '\n');
   };

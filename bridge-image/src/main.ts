@@ -29,10 +29,28 @@ options (environment in brackets):
   --secret-file F        master secret, 64 hex chars [LIGHTHOUSE_AUTH_SECRET_FILE] (required)
   --synchronous S        SQLite synchronous: FULL (default), NORMAL, EXTRA [LIGHTHOUSE_SYNCHRONOUS]
   --log-level L          debug, info, warn, error [LIGHTHOUSE_LOG_LEVEL] (info)
+  --session-ttl-ms N     session life from open or refresh [LIGHTHOUSE_SESSION_TTL_MS] (3600000)
+  --session-idle-ms N    idle time that ends a session [LIGHTHOUSE_SESSION_IDLE_MS] (1800000)
+  --slow-consumer-ms N   a WebSocket reader stalled this long is disconnected [LIGHTHOUSE_SLOW_CONSUMER_MS] (30000)
   --rate-limit N         requests per second per session before the burst revokes it [LIGHTHOUSE_RATE_LIMIT] (2000)
 `;
 
-const VALUED = ['host', 'port', 'data-dir', 'workspace', 'secret-file', 'synchronous', 'log-level', 'out', 'to', 'from', 'rate-limit'];
+const VALUED = [
+  'host',
+  'port',
+  'data-dir',
+  'workspace',
+  'secret-file',
+  'synchronous',
+  'log-level',
+  'out',
+  'to',
+  'from',
+  'rate-limit',
+  'session-ttl-ms',
+  'session-idle-ms',
+  'slow-consumer-ms',
+];
 const SWITCHES = ['native', 'help'];
 
 interface Resolved {
@@ -45,6 +63,9 @@ interface Resolved {
   synchronous: Synchronous;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   rateLimit: number | undefined;
+  sessionTtlMs: number | undefined;
+  sessionIdleMs: number | undefined;
+  slowConsumerMs: number | undefined;
 }
 
 function resolve(flags: Map<string, string | true>): Resolved {
@@ -56,24 +77,39 @@ function resolve(flags: Map<string, string | true>): Resolved {
   const native = flags.get('native') === true;
   const home = path.resolve('.lighthouse');
   const port = Number(get('port', 'LIGHTHOUSE_PORT') ?? 8765);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, not ${get('port', 'LIGHTHOUSE_PORT')}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be 0-65535, not ${get('port', 'LIGHTHOUSE_PORT')}`);
   const sync = (get('synchronous', 'LIGHTHOUSE_SYNCHRONOUS') ?? 'FULL').toUpperCase();
-  if (!['OFF', 'NORMAL', 'FULL', 'EXTRA'].includes(sync)) throw new UsageError(`--synchronous must be FULL, NORMAL, EXTRA or OFF, not ${sync}`);
+  if (!['OFF', 'NORMAL', 'FULL', 'EXTRA'].includes(sync))
+    throw new UsageError(`--synchronous must be FULL, NORMAL, EXTRA or OFF, not ${sync}`);
   const level = get('log-level', 'LIGHTHOUSE_LOG_LEVEL') ?? 'info';
-  if (!isLogLevel(level)) throw new UsageError(`--log-level must be debug, info, warn or error, not ${level}`);
-  const rl = get('rate-limit', 'LIGHTHOUSE_RATE_LIMIT');
-  const rateLimit = rl === undefined ? undefined : Number(rl);
-  if (rateLimit !== undefined && !(rateLimit > 0)) throw new UsageError(`--rate-limit must be a positive number, not ${rl}`);
+  if (!isLogLevel(level))
+    throw new UsageError(`--log-level must be debug, info, warn or error, not ${level}`);
+  const positive = (flag: string, envName: string): number | undefined => {
+    const v = get(flag, envName);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!(n > 0)) throw new UsageError(`--${flag} must be a positive number, not ${v}`);
+    return n;
+  };
   return {
+    sessionTtlMs: positive('session-ttl-ms', 'LIGHTHOUSE_SESSION_TTL_MS'),
+    sessionIdleMs: positive('session-idle-ms', 'LIGHTHOUSE_SESSION_IDLE_MS'),
+    slowConsumerMs: positive('slow-consumer-ms', 'LIGHTHOUSE_SLOW_CONSUMER_MS'),
     native,
     host: get('host', 'LIGHTHOUSE_HOST') ?? '127.0.0.1',
     port,
-    dataDir: path.resolve(get('data-dir', 'LIGHTHOUSE_DATA_DIR') ?? (native ? path.join(home, 'data') : '/data')),
-    workspace: path.resolve(get('workspace', 'LIGHTHOUSE_WORKSPACE') ?? (native ? process.cwd() : '/workspace')),
-    secretFile: get('secret-file', 'LIGHTHOUSE_AUTH_SECRET_FILE') ?? (native ? path.join(home, 'secret') : undefined),
+    dataDir: path.resolve(
+      get('data-dir', 'LIGHTHOUSE_DATA_DIR') ?? (native ? path.join(home, 'data') : '/data'),
+    ),
+    workspace: path.resolve(
+      get('workspace', 'LIGHTHOUSE_WORKSPACE') ?? (native ? process.cwd() : '/workspace'),
+    ),
+    secretFile:
+      get('secret-file', 'LIGHTHOUSE_AUTH_SECRET_FILE') ?? (native ? path.join(home, 'secret') : undefined),
     synchronous: sync as Synchronous,
     logLevel: level,
-    rateLimit,
+    rateLimit: positive('rate-limit', 'LIGHTHOUSE_RATE_LIMIT'),
   };
 }
 
@@ -91,6 +127,9 @@ async function serve(r: Resolved): Promise<void> {
     logLevel: r.logLevel,
     rateLimitPerSecond: r.rateLimit,
     rateLimitBurst: r.rateLimit === undefined ? undefined : r.rateLimit * 2,
+    sessionTtlMs: r.sessionTtlMs,
+    sessionIdleMs: r.sessionIdleMs,
+    slowConsumerTimeoutMs: r.slowConsumerMs,
     log,
   });
   let stopping = false;
@@ -152,7 +191,9 @@ async function main(argv: string[]): Promise<void> {
     case 'key': {
       const id = AgentId.safeParse(positional[1]);
       if (!id.success) throw new UsageError(`key: give an agent id (${id.error.issues[0]?.message})`);
-      const out = (flags.get('out') as string | undefined) ?? path.join(path.dirname(r.secretFile ?? '.'), 'keys', `${id.data}.key`);
+      const out =
+        (flags.get('out') as string | undefined) ??
+        path.join(path.dirname(r.secretFile ?? '.'), 'keys', `${id.data}.key`);
       writeKeyFile(out, deriveAgentKey(loadMasterSecret(r.secretFile).secret, id.data));
       process.stdout.write(`${out}\n`);
       return;
@@ -163,7 +204,9 @@ async function main(argv: string[]): Promise<void> {
       const store = EventStore.open({ file: storeFile });
       try {
         const bytes = await store.backup(path.resolve(to));
-        process.stdout.write(`backup written to ${path.resolve(to)} (${bytes} bytes, ${store.lastSeq} events)\n`);
+        process.stdout.write(
+          `backup written to ${path.resolve(to)} (${bytes} bytes, ${store.lastSeq} events)\n`,
+        );
       } finally {
         store.close();
       }
@@ -172,7 +215,8 @@ async function main(argv: string[]): Promise<void> {
     case 'export': {
       const store = EventStore.open({ file: storeFile });
       const outFlag = flags.get('out');
-      const out: NodeJS.WritableStream = typeof outFlag === 'string' ? fs.createWriteStream(outFlag) : process.stdout;
+      const out: NodeJS.WritableStream =
+        typeof outFlag === 'string' ? fs.createWriteStream(outFlag) : process.stdout;
       try {
         for (const line of exportJsonl(store)) {
           if (!out.write(line)) await new Promise<void>((res) => out.once('drain', () => res()));
@@ -202,13 +246,20 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {
-  if (e instanceof UsageError || e instanceof SecretError || e instanceof StoreOpenError || e instanceof ImportError) {
+  if (
+    e instanceof UsageError ||
+    e instanceof SecretError ||
+    e instanceof StoreOpenError ||
+    e instanceof ImportError
+  ) {
     process.stderr.write(`lighthouse: ${e.message}\n`);
     process.exit(2);
   }
   const err = e as NodeJS.ErrnoException;
   if (err.code === 'EADDRINUSE') {
-    process.stderr.write(`lighthouse: the port is already in use (${err.message}); pass --port another one\n`);
+    process.stderr.write(
+      `lighthouse: the port is already in use (${err.message}); pass --port another one\n`,
+    );
     process.exit(2);
   }
   process.stderr.write(`lighthouse: ${err.stack ?? String(e)}\n`);

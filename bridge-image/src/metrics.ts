@@ -6,7 +6,8 @@ const labelKey = (l: Labels) =>
     .sort()
     .map((k) => `${k}="${String(l[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
     .join(',');
-const fmt = (name: string, key: string, v: number) => `${name}${key ? `{${key}}` : ''} ${Number.isFinite(v) ? v : 0}`;
+const fmt = (name: string, key: string, v: number) =>
+  `${name}${key ? `{${key}}` : ''} ${Number.isFinite(v) ? v : 0}`;
 
 interface Metric {
   render(): string;
@@ -40,7 +41,11 @@ export class Gauge implements Metric {
     private readonly read: () => number,
   ) {}
   render(): string {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, fmt(this.name, '', this.read())].join('\n');
+    return [
+      `# HELP ${this.name} ${this.help}`,
+      `# TYPE ${this.name} gauge`,
+      fmt(this.name, '', this.read()),
+    ].join('\n');
   }
 }
 
@@ -75,7 +80,9 @@ export class Histogram implements Metric {
   }
 }
 
-const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const LATENCY_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
 
 export interface GaugeSources {
   activeSessions: () => number;
@@ -83,11 +90,15 @@ export interface GaugeSources {
   storeBytes: () => number;
   lastSeq: () => number;
   wsConnections: () => number;
+  wsBufferedBytes: () => number;
 }
 
 /** The bridge's metrics, all prefixed `lighthouse_`. */
 export class BridgeMetrics {
-  readonly requests = new Counter('lighthouse_http_requests_total', 'HTTP requests by route, method and status.');
+  readonly requests = new Counter(
+    'lighthouse_http_requests_total',
+    'HTTP requests by route, method and status.',
+  );
   readonly requestDuration = new Histogram(
     'lighthouse_http_request_duration_seconds',
     'HTTP request duration by route.',
@@ -99,9 +110,11 @@ export class BridgeMetrics {
     'Time from an append being queued to its commit being durable.',
     LATENCY_BUCKETS,
   );
-  readonly commitBatch = new Histogram('lighthouse_group_commit_appends', 'Appends committed per transaction.', [
-    1, 2, 4, 8, 16, 32, 64, 128, 256, 1024,
-  ]);
+  readonly commitBatch = new Histogram(
+    'lighthouse_group_commit_appends',
+    'Appends committed per transaction.',
+    [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024],
+  );
   readonly securityEvents = new Counter('lighthouse_security_events_total', 'Security refusals by kind.');
   private readonly all: { render(): string }[];
 
@@ -116,9 +129,16 @@ export class BridgeMetrics {
       new Gauge('lighthouse_sessions_active', 'Open sessions.', g.activeSessions),
       new Gauge('lighthouse_agents_connected', 'Agents with a live WebSocket connection.', g.connectedAgents),
       new Gauge('lighthouse_ws_connections', 'Open WebSocket connections.', g.wsConnections),
-      new Gauge('lighthouse_store_size_bytes', 'Size of the event store on disk (database and WAL).', g.storeBytes),
+      new Gauge('lighthouse_ws_buffered_bytes', 'Bytes queued for WebSocket clients.', g.wsBufferedBytes),
+      new Gauge(
+        'lighthouse_store_size_bytes',
+        'Size of the event store on disk (database and WAL).',
+        g.storeBytes,
+      ),
       new Gauge('lighthouse_last_seq', 'Sequence number of the newest event.', g.lastSeq),
-      new Gauge('lighthouse_process_resident_memory_bytes', 'Resident set size of the bridge.', () => process.memoryUsage.rss()),
+      new Gauge('lighthouse_process_resident_memory_bytes', 'Resident set size of the bridge.', () =>
+        process.memoryUsage.rss(),
+      ),
     ];
   }
 

@@ -46,7 +46,11 @@ export class SecurityRecorder {
     const data = dropped ? { ...details, suppressedBefore: dropped } : details;
     if (!this.store.isOpen) return;
     this.store
-      .append({ stream: 'security', agentId: details.agentId ?? 'unknown', events: [{ type: `security.${kind}`, data }] })
+      .append({
+        stream: 'security',
+        agentId: details.agentId ?? 'unknown',
+        events: [{ type: `security.${kind}`, data }],
+      })
       .catch((e: Error) => this.log.error('could not record a security event', { err: e, kind }));
   }
 }

@@ -82,7 +82,12 @@ export class Authenticator {
       );
     }
     if (!/^[A-Za-z0-9_-]{16,128}$/.test(nonce)) {
-      throw new AuthFailure(401, ErrorCode.badSignature, 'nonce must be 16-128 URL-safe characters', 'bad_signature');
+      throw new AuthFailure(
+        401,
+        ErrorCode.badSignature,
+        'nonce must be 16-128 URL-safe characters',
+        'bad_signature',
+      );
     }
     return { ts, nonce, signature };
   }
@@ -90,10 +95,20 @@ export class Authenticator {
   private checkNonce(scope: string, nonce: string, now: number): void {
     const r = this.nonces.check(`${scope}:${nonce}`, now);
     if (r === 'replay') {
-      throw new AuthFailure(401, ErrorCode.replay, 'this nonce was already used: replayed request refused', 'replay');
+      throw new AuthFailure(
+        401,
+        ErrorCode.replay,
+        'this nonce was already used: replayed request refused',
+        'replay',
+      );
     }
     if (r === 'full') {
-      throw new AuthFailure(503, ErrorCode.unavailable, 'too many requests in flight to check for replays; retry shortly', undefined);
+      throw new AuthFailure(
+        503,
+        ErrorCode.unavailable,
+        'too many requests in flight to check for replays; retry shortly',
+        undefined,
+      );
     }
   }
 
@@ -136,7 +151,12 @@ export class Authenticator {
     const { ts, nonce, signature } = this.parts(req, now);
     const found = this.sessions.lookup(sessionId, now);
     if (found === 'unknown') {
-      throw new AuthFailure(401, ErrorCode.sessionUnknown, 'unknown session (the bridge may have restarted): open a new one', 'unknown_session');
+      throw new AuthFailure(
+        401,
+        ErrorCode.sessionUnknown,
+        'unknown session (the bridge may have restarted): open a new one',
+        'unknown_session',
+      );
     }
     if (found === 'revoked') {
       throw new AuthFailure(
@@ -147,12 +167,23 @@ export class Authenticator {
       );
     }
     if (found === 'expired') {
-      throw new AuthFailure(401, ErrorCode.sessionExpired, 'session expired: open a new one', 'expired_session');
+      throw new AuthFailure(
+        401,
+        ErrorCode.sessionExpired,
+        'session expired: open a new one',
+        'expired_session',
+      );
     }
     const s = found;
     const canonical = canonicalString(req.method, req.url, ts, nonce, bodyHash(req.body));
     if (!verifySignature(s.key, canonical, signature)) {
-      throw new AuthFailure(401, ErrorCode.badSignature, 'bad signature for this session', 'bad_signature', s);
+      throw new AuthFailure(
+        401,
+        ErrorCode.badSignature,
+        'bad signature for this session',
+        'bad_signature',
+        s,
+      );
     }
     this.checkNonce(s.id, nonce, now);
     if (fingerprintOf(req.headers) !== s.fingerprint) {

@@ -19,7 +19,9 @@ export function loadMasterSecret(file: string | undefined): { secret: Buffer; wa
   try {
     raw = fs.readFileSync(file);
   } catch (e) {
-    throw new SecretError(`cannot read the master secret file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new SecretError(
+      `cannot read the master secret file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   let secret: Buffer;
   try {
@@ -29,7 +31,10 @@ export function loadMasterSecret(file: string | undefined): { secret: Buffer; wa
   }
   const warnings: string[] = [];
   const mode = fs.statSync(file).mode & 0o777;
-  if (mode & 0o077) warnings.push(`the master secret file ${file} is readable by others (mode ${mode.toString(8)}); chmod 600 it`);
+  if (mode & 0o077)
+    warnings.push(
+      `the master secret file ${file} is readable by others (mode ${mode.toString(8)}); chmod 600 it`,
+    );
   return { secret, warnings };
 }
 

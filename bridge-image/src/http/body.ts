@@ -34,7 +34,12 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 function tooLarge(limit: number): HttpError {
-  return new HttpError(413, ErrorCode.bodyTooLarge, `request body is larger than the limit of ${limit} bytes`, { limit });
+  return new HttpError(
+    413,
+    ErrorCode.bodyTooLarge,
+    `request body is larger than the limit of ${limit} bytes`,
+    { limit },
+  );
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -28,7 +28,11 @@ export class Pipeline {
     res.once('close', () => {
       this.inFlight--;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      this.svc.metrics.requests.inc({ route: routeLabel, method: req.method ?? '?', status: String(res.statusCode) });
+      this.svc.metrics.requests.inc({
+        route: routeLabel,
+        method: req.method ?? '?',
+        status: String(res.statusCode),
+      });
       this.svc.metrics.requestDuration.observe(seconds, { route: routeLabel });
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     });
@@ -44,7 +48,9 @@ export class Pipeline {
     const log = this.svc.log;
     if (this.draining) {
       req.resume();
-      sendError(res, new HttpError(503, ErrorCode.unavailable, 'the bridge is shutting down'), { connection: 'close' });
+      sendError(res, new HttpError(503, ErrorCode.unavailable, 'the bridge is shutting down'), {
+        connection: 'close',
+      });
       return;
     }
     let url: URL;
@@ -64,7 +70,11 @@ export class Pipeline {
       req.resume();
       sendError(
         res,
-        new HttpError(405, ErrorCode.methodNotAllowed, `${req.method} is not allowed on ${url.pathname}; use ${m.allowed.join(', ')}`),
+        new HttpError(
+          405,
+          ErrorCode.methodNotAllowed,
+          `${req.method} is not allowed on ${url.pathname}; use ${m.allowed.join(', ')}`,
+        ),
         { allow: m.allowed.join(', ') },
       );
       return;
@@ -99,7 +109,13 @@ export class Pipeline {
         log: log.child({ reqId, agentId: sessionAgent }),
       });
       if (reply) sendJson(res, reply.status, reply.body);
-      log.debug('request', { reqId, agentId: sessionAgent, method: req.method, route: route.path, status: res.statusCode });
+      log.debug('request', {
+        reqId,
+        agentId: sessionAgent,
+        method: req.method,
+        route: route.path,
+        status: res.statusCode,
+      });
     } catch (e) {
       if (e instanceof AuthFailure) {
         if (e.kind) {
@@ -117,7 +133,13 @@ export class Pipeline {
       }
       if (e instanceof HttpError) {
         if (e.status === 413) res.setHeader('connection', 'close');
-        log.debug('request refused', { reqId, agentId: sessionAgent, status: e.status, code: e.code, msg2: e.message });
+        log.debug('request refused', {
+          reqId,
+          agentId: sessionAgent,
+          status: e.status,
+          code: e.code,
+          msg2: e.message,
+        });
         sendError(res, e);
         return;
       }

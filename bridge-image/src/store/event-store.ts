@@ -127,7 +127,9 @@ export class EventStore {
       blobHas: db.prepare('SELECT 1 FROM blobs WHERE hash = ?').pluck(),
       blobCount: db.prepare('SELECT COUNT(*) FROM blobs').pluck(),
       metaGet: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
-      metaSet: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      metaSet: db.prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      ),
     };
     this.nextSeq = ((this.stmts.lastSeq.get() as number | null) ?? 0) + 1;
   }
@@ -211,7 +213,10 @@ export class EventStore {
     while (this.queue.length > 0) {
       let n = 0;
       let events = 0;
-      while (n < this.queue.length && (n === 0 || events + this.queue[n]!.input.events.length <= this.maxBatchEvents)) {
+      while (
+        n < this.queue.length &&
+        (n === 0 || events + this.queue[n]!.input.events.length <= this.maxBatchEvents)
+      ) {
         events += this.queue[n]!.input.events.length;
         n++;
       }
@@ -252,7 +257,16 @@ export class EventStore {
             const id = randomUUID();
             const data = JSON.stringify(e.data ?? null);
             this.stmts.insert.run(seq, id, stream, v, e.type, agentId, now, pathOf(e.data), data);
-            out.push({ seq, id, stream, streamVersion: v, type: e.type, agentId, ts: new Date(now).toISOString(), data: e.data ?? null });
+            out.push({
+              seq,
+              id,
+              stream,
+              streamVersion: v,
+              type: e.type,
+              agentId,
+              ts: new Date(now).toISOString(),
+              data: e.data ?? null,
+            });
           }
           touched.set(stream, v);
           results.push(out);
@@ -418,14 +432,27 @@ export class EventStore {
     if (this.lastSeq !== 0) throw new Error('import: the store is not empty');
     try {
       this.db.transaction(() => {
-      for (const b of blobs) this.stmts.blobPut.run(createHash('sha256').update(b).digest('hex'), b.length, b);
-      for (const e of events) {
-        if (e.seq !== this.nextSeq) {
-          throw new Error(`import: expected seq ${this.nextSeq} next, found ${e.seq} (the export has a gap or is out of order)`);
+        for (const b of blobs)
+          this.stmts.blobPut.run(createHash('sha256').update(b).digest('hex'), b.length, b);
+        for (const e of events) {
+          if (e.seq !== this.nextSeq) {
+            throw new Error(
+              `import: expected seq ${this.nextSeq} next, found ${e.seq} (the export has a gap or is out of order)`,
+            );
+          }
+          insert.run(
+            e.seq,
+            e.id,
+            e.stream,
+            e.streamVersion,
+            e.type,
+            e.agentId,
+            Date.parse(e.ts),
+            pathOf(e.data),
+            JSON.stringify(e.data ?? null),
+          );
+          this.nextSeq++;
         }
-        insert.run(e.seq, e.id, e.stream, e.streamVersion, e.type, e.agentId, Date.parse(e.ts), pathOf(e.data), JSON.stringify(e.data ?? null));
-        this.nextSeq++;
-      }
       })();
     } finally {
       this.nextSeq = ((this.stmts.lastSeq.get() as number | null) ?? 0) + 1;

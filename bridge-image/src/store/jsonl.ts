@@ -9,14 +9,22 @@ const Header = z.object({
   schemaVersion: z.number().int(),
   lastSeq: z.number().int(),
 });
-const BlobLine = z.object({ kind: z.literal('blob'), hash: z.string().regex(/^[0-9a-f]{64}$/), data: z.base64() });
+const BlobLine = z.object({
+  kind: z.literal('blob'),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  data: z.base64(),
+});
 const EventLine = Event.extend({ kind: z.literal('event') });
 
 /** Export: a header line, then every blob, then every event in seq order. */
 export function* exportJsonl(store: EventStore): Generator<string> {
   const lastSeq = store.lastSeq;
-  yield JSON.stringify({ kind: 'lighthouse-export', format: 1, schemaVersion: store.schemaVersion, lastSeq }) + '\n';
-  for (const b of store.iterateBlobs()) yield JSON.stringify({ kind: 'blob', hash: b.hash, data: b.data.toString('base64') }) + '\n';
+  yield (
+    JSON.stringify({ kind: 'lighthouse-export', format: 1, schemaVersion: store.schemaVersion, lastSeq }) +
+    '\n'
+  );
+  for (const b of store.iterateBlobs())
+    yield JSON.stringify({ kind: 'blob', hash: b.hash, data: b.data.toString('base64') }) + '\n';
   for (const e of store.iterateEvents(lastSeq)) yield JSON.stringify({ kind: 'event', ...e }) + '\n';
 }
 
@@ -29,7 +37,8 @@ export async function importJsonl(
   store: EventStore,
   lines: AsyncIterable<string> | Iterable<string>,
 ): Promise<{ events: number; blobs: number }> {
-  if (store.lastSeq !== 0) throw new ImportError('import needs an empty store; this one already holds events');
+  if (store.lastSeq !== 0)
+    throw new ImportError('import needs an empty store; this one already holds events');
   const events: Event[] = [];
   const blobs: Buffer[] = [];
   let n = 0;
@@ -48,7 +57,9 @@ export async function importJsonl(
       const h = Header.safeParse(json);
       if (!h.success) throw new ImportError(`line ${n}: expected the lighthouse-export header line first`);
       if (h.data.schemaVersion > store.schemaVersion) {
-        throw new ImportError(`line ${n}: export has schema ${h.data.schemaVersion}, newer than this bridge's ${store.schemaVersion}`);
+        throw new ImportError(
+          `line ${n}: export has schema ${h.data.schemaVersion}, newer than this bridge's ${store.schemaVersion}`,
+        );
       }
       header = h.data;
       continue;
@@ -76,7 +87,9 @@ export async function importJsonl(
   }
   if (!header) throw new ImportError('the input is empty: no lighthouse-export header');
   if (events.length && events[events.length - 1]!.seq !== header.lastSeq) {
-    throw new ImportError(`the export is truncated: header says last seq ${header.lastSeq}, found ${events[events.length - 1]!.seq}`);
+    throw new ImportError(
+      `the export is truncated: header says last seq ${header.lastSeq}, found ${events[events.length - 1]!.seq}`,
+    );
   }
   try {
     store.importRows(events, blobs);

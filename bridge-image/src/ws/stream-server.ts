@@ -35,7 +35,10 @@ interface Conn {
 
 const matches = (f: StreamFilter | undefined, e: Event): boolean => {
   if (!f) return true;
-  if (f.types?.length && !f.types.some((t) => (t.endsWith('*') ? e.type.startsWith(t.slice(0, -1)) : e.type === t)))
+  if (
+    f.types?.length &&
+    !f.types.some((t) => (t.endsWith('*') ? e.type.startsWith(t.slice(0, -1)) : e.type === t))
+  )
     return false;
   if (f.streams?.length && !f.streams.includes(e.stream)) return false;
   if (f.agents?.length && !f.agents.includes(e.agentId)) return false;
@@ -80,7 +83,12 @@ export class StreamServer {
     }
     let session: Session;
     try {
-      session = this.svc.auth.verify({ method: 'GET', url: req.url!, headers: req.headers, body: Buffer.alloc(0) });
+      session = this.svc.auth.verify({
+        method: 'GET',
+        url: req.url!,
+        headers: req.headers,
+        body: Buffer.alloc(0),
+      });
     } catch (e) {
       if (!(e instanceof AuthFailure)) throw e;
       if (e.kind) {
@@ -138,7 +146,11 @@ export class StreamServer {
   private recordPresence(s: Session, type: string): void {
     this.svc.agents.seen(s.agentId);
     this.svc.store
-      .append({ stream: `agent:${s.agentId}`, agentId: s.agentId, events: [{ type, data: { sessionId: s.id } }] })
+      .append({
+        stream: `agent:${s.agentId}`,
+        agentId: s.agentId,
+        events: [{ type, data: { sessionId: s.id } }],
+      })
       .catch((e: Error) => this.svc.log.warn('could not record presence', { err: e }));
   }
 
@@ -173,7 +185,12 @@ export class StreamServer {
       return;
     }
     if (conn.subs.size >= 16 && !conn.subs.has(m.id)) {
-      this.send(conn, { type: 'error', sub: m.id, code: 'invalid_request', message: 'at most 16 subscriptions per connection' });
+      this.send(conn, {
+        type: 'error',
+        sub: m.id,
+        code: 'invalid_request',
+        message: 'at most 16 subscriptions per connection',
+      });
       return;
     }
     const sub: Subscription = { id: m.id, filter: m.filter, cursor: m.after, live: false, catchingUp: false };
@@ -198,7 +215,17 @@ export class StreamServer {
       if (this.overHighWater(conn)) {
         conn.stalledSince ??= Date.now();
         if (Date.now() - conn.stalledSince > this.svc.config.slowConsumerTimeoutMs) {
-          conn.ws.close(CloseCode.slowConsumer, 'slow consumer: not reading events; resubscribe from your last seq');
+          this.svc.log.warn('slow consumer disconnected', {
+            agentId: conn.session.agentId,
+            sub: sub.id,
+            cursor: sub.cursor,
+          });
+          conn.ws.close(
+            CloseCode.slowConsumer,
+            'slow consumer: not reading events; resubscribe from your last seq',
+          );
+          // A reader that does not read will not answer the close handshake either.
+          setTimeout(() => conn.ws.terminate(), 1_000).unref();
           sub.catchingUp = false;
           return;
         }
@@ -207,11 +234,21 @@ export class StreamServer {
       }
       conn.stalledSince = undefined;
       const f = sub.filter;
-      const q: StoreQuery = { after: sub.cursor, limit: PAGE, types: f?.types, streams: f?.streams, agents: f?.agents };
+      const q: StoreQuery = {
+        after: sub.cursor,
+        limit: PAGE,
+        types: f?.types,
+        streams: f?.streams,
+        agents: f?.agents,
+      };
       const page = this.svc.store.query(q);
-      for (const e of page.events) this.send(conn, { type: 'event', sub: sub.id, event: e });
-      if (page.nextCursor !== null) {
-        sub.cursor = page.nextCursor;
+      let full = false;
+      for (const e of page.events) {
+        this.send(conn, { type: 'event', sub: sub.id, event: e });
+        sub.cursor = e.seq;
+        if ((full = this.overHighWater(conn))) break;
+      }
+      if (full || page.nextCursor !== null) {
         setImmediate(step);
         return;
       }
@@ -231,12 +268,23 @@ export class StreamServer {
         if (!sub.live) continue;
         for (const e of events) {
           if (e.seq <= sub.cursor) continue;
+          if (this.overHighWater(conn)) {
+            // Stop pushing; the rest is read back from the store as the reader drains.
+            this.catchUp(conn, sub);
+            break;
+          }
           sub.cursor = e.seq;
           if (matches(sub.filter, e)) this.send(conn, { type: 'event', sub: sub.id, event: e });
         }
-        if (this.overHighWater(conn)) this.catchUp(conn, sub);
       }
     }
+  }
+
+  /** Bytes queued for WebSocket clients, all connections together. */
+  bufferedBytes(): number {
+    let n = 0;
+    for (const c of this.conns) n += c.ws.bufferedAmount;
+    return n;
   }
 
   private heartbeat(): void {

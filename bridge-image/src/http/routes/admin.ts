@@ -1,11 +1,9 @@
 import path from 'node:path';
-import readline from 'node:readline';
 import { Readable } from 'node:stream';
-import { BackupRequest, ErrorCode, type BackupResponse } from '../../../protocol/index.js';
+import { BackupRequest, type BackupResponse } from '../../../protocol/index.js';
 import type { BridgeServices } from '../../context.js';
-import { exportJsonl, ImportError, importJsonl } from '../../store/jsonl.js';
+import { exportJsonl } from '../../store/jsonl.js';
 import { parseJson } from '../body.js';
-import { HttpError } from '../errors.js';
 import { ok, type Route } from '../router.js';
 
 export function adminRoutes(svc: BridgeServices): Route[] {
@@ -32,29 +30,6 @@ export function adminRoutes(svc: BridgeServices): Route[] {
         res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8' });
         // Generator-backed stream: pages are read as the client drains them.
         Readable.from(exportJsonl(store)).pipe(res);
-      },
-    },
-    {
-      method: 'POST',
-      path: '/v1/admin/import',
-      access: ['admin'],
-      bodyLimit: config.importLimitBytes,
-      handler: async ({ body, session }) => {
-        if (store.lastSeq !== 0) {
-          throw new HttpError(409, ErrorCode.notEmpty, 'import needs an empty store; this one already holds events', {
-            lastSeq: store.lastSeq,
-          });
-        }
-        const lines = readline.createInterface({ input: Readable.from([body]), crlfDelay: Infinity });
-        try {
-          const r = await importJsonl(store, lines);
-          // No event of its own: a restore must give back exactly the exported events.
-          svc.log.info('store imported', { ...r, by: session!.agentId });
-          return ok(r, 201);
-        } catch (e) {
-          if (e instanceof ImportError) throw new HttpError(400, ErrorCode.invalidRequest, `import refused: ${e.message}`);
-          throw e;
-        }
       },
     },
     {

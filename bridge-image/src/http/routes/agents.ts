@@ -1,4 +1,9 @@
-import { AgentRegisterRequest, HeartbeatRequest, type AgentList, type Status } from '../../../protocol/index.js';
+import {
+  AgentRegisterRequest,
+  HeartbeatRequest,
+  type AgentList,
+  type Status,
+} from '../../../protocol/index.js';
 import type { BridgeServices } from '../../context.js';
 import { parseJson } from '../body.js';
 import { ok, type Route } from '../router.js';

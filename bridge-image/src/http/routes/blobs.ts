@@ -24,7 +24,11 @@ export function blobRoutes(svc: BridgeServices): Route[] {
       handler: ({ params, res }) => {
         const hash = params.hash!;
         if (!/^[0-9a-f]{64}$/.test(hash)) {
-          throw new HttpError(400, ErrorCode.invalidRequest, 'hash: must be 64 lowercase hex characters (SHA-256)');
+          throw new HttpError(
+            400,
+            ErrorCode.invalidRequest,
+            'hash: must be 64 lowercase hex characters (SHA-256)',
+          );
         }
         const data = svc.store.getBlob(hash);
         if (!data) throw new HttpError(404, ErrorCode.notFound, `no blob ${hash}`);

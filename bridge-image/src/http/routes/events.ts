@@ -78,7 +78,11 @@ export function eventRoutes(svc: BridgeServices): Route[] {
       handler: ({ url }) => {
         const q = parseQuery(url.searchParams, EventQuery);
         if (q.since && q.until && Date.parse(q.since) >= Date.parse(q.until)) {
-          throw new HttpError(400, ErrorCode.invalidRequest, 'invalid query: since must be earlier than until');
+          throw new HttpError(
+            400,
+            ErrorCode.invalidRequest,
+            'invalid query: since must be earlier than until',
+          );
         }
         const page = store.query({
           types: list(q.type),

@@ -17,9 +17,17 @@ export function sessionRoutes(svc: BridgeServices): Route[] {
       handler: async ({ req, body }) => {
         const open = parseJson(body, SessionOpenRequest);
         if (open.role !== 'admin' && RESERVED_IDS.has(open.agentId)) {
-          throw new HttpError(400, 'invalid_request', `agentId: "${open.agentId}" is reserved; choose another id`);
+          throw new HttpError(
+            400,
+            'invalid_request',
+            `agentId: "${open.agentId}" is reserved; choose another id`,
+          );
         }
-        svc.auth.verifyOpen({ method: req.method!, url: req.url!, headers: req.headers, body }, open.agentId, open.role);
+        svc.auth.verifyOpen(
+          { method: req.method!, url: req.url!, headers: req.headers, body },
+          open.agentId,
+          open.role,
+        );
         const s = sessions.open(open.agentId, open.role, open.capabilities ?? [], fingerprintOf(req.headers));
         await store.append({
           stream: `agent:${open.agentId}`,
@@ -27,7 +35,12 @@ export function sessionRoutes(svc: BridgeServices): Route[] {
           events: [
             {
               type: EventTypes.sessionStarted,
-              data: { sessionId: s.id, role: s.role, capabilities: s.capabilities, client: open.client ?? null },
+              data: {
+                sessionId: s.id,
+                role: s.role,
+                capabilities: s.capabilities,
+                client: open.client ?? null,
+              },
             },
           ],
         });

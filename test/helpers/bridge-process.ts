@@ -1,0 +1,121 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  BridgeClient,
+  deriveAdminKey,
+  deriveAgentKey,
+  type BridgeClientOptions,
+  type Role,
+} from '../../bridge-image/protocol/index.js';
+
+export const BRIDGE_JS = path.resolve(__dirname, '../../bridge-image/dist/bridge.js');
+
+export function tempDir(prefix = 'lh-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface BridgeProcess {
+  url: string;
+  port: number;
+  dataDir: string;
+  workspace: string;
+  secret: Buffer;
+  secretFile: string;
+  proc: ChildProcess;
+  stderr: () => string;
+  /** Resolves with the exit code (or signal name). */
+  exited: Promise<number | string>;
+  admin(opts?: Partial<BridgeClientOptions>): BridgeClient;
+  agent(id: string, role?: Role, opts?: Partial<BridgeClientOptions>): BridgeClient;
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+export interface StartOptions {
+  dataDir?: string;
+  workspace?: string;
+  secret?: Buffer;
+  args?: string[];
+  env?: Record<string, string>;
+}
+
+/** Starts the built bridge in its own process on port 0 and waits for it to listen. */
+export async function startBridge(opts: StartOptions = {}): Promise<BridgeProcess> {
+  const dir = tempDir();
+  const dataDir = opts.dataDir ?? path.join(dir, 'data');
+  const workspace = opts.workspace ?? path.join(dir, 'ws');
+  fs.mkdirSync(workspace, { recursive: true });
+  const secret = opts.secret ?? randomBytes(32);
+  const secretFile = path.join(dir, 'secret');
+  fs.writeFileSync(secretFile, secret.toString('hex'), { mode: 0o600 });
+  const proc = spawn(
+    process.execPath,
+    [
+      BRIDGE_JS,
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--workspace',
+      workspace,
+      '--secret-file',
+      secretFile,
+      ...(opts.args ?? []),
+    ],
+    { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let err = '';
+  proc.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  proc.stdout!.resume();
+  const exited = new Promise<number | string>((resolve) =>
+    proc.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`bridge did not start within 15 s:\n${err}`)), 15_000);
+    const onData = () => {
+      const m = /"msg":"bridge listening","url":"(http:\/\/[^"]+)"/.exec(err);
+      if (m) {
+        clearTimeout(t);
+        proc.stderr!.off('data', onData);
+        resolve(m[1]!);
+      }
+    };
+    proc.stderr!.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(t);
+      reject(new Error(`bridge exited (${code}) before listening:\n${err}`));
+    });
+  });
+  const clients: BridgeClient[] = [];
+  const track = (c: BridgeClient) => (clients.push(c), c);
+  return {
+    url,
+    port: Number(new URL(url).port),
+    dataDir,
+    workspace,
+    secret,
+    secretFile,
+    proc,
+    stderr: () => err,
+    exited,
+    admin: (o = {}) =>
+      track(
+        new BridgeClient({
+          baseUrl: url,
+          agentId: 'admin',
+          role: 'admin',
+          key: deriveAdminKey(secret),
+          ...o,
+        }),
+      ),
+    agent: (id, role = 'agent', o = {}) =>
+      track(new BridgeClient({ baseUrl: url, agentId: id, role, key: deriveAgentKey(secret, id), ...o })),
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      for (const c of clients) void c.close().catch(() => undefined);
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+}
