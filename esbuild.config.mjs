@@ -32,12 +32,28 @@ const bundles = [
   },
   {
     ...common,
-    entryPoints: ['bridge-image/src/main.ts'],
-    outfile: 'bridge-image/dist/bridge.js',
+    entryPoints: {
+      bridge: 'bridge-image/src/main.ts',
+      'store-writer': 'bridge-image/src/store/writer-worker.ts',
+    },
+    outdir: 'bridge-image/dist',
     format: 'cjs',
     external: ['better-sqlite3', 'fuse-native', 'bufferutil', 'utf-8-validate'],
   },
 ];
+
+// `--bench` adds the benchmark runner and its helper processes (dist/bench/), built only for `npm run bench`.
+if (process.argv.includes('--bench')) {
+  bundles.push({
+    ...common,
+    entryPoints: ['bench/run.ts', 'bench/lib/loadgen.ts', 'bench/lib/baseline-server.ts'],
+    outdir: 'dist/bench',
+    entryNames: '[name]',
+    format: 'cjs',
+    external: ['better-sqlite3', 'bufferutil', 'utf-8-validate'],
+    logLevel: 'warning',
+  });
+}
 
 if (watch) {
   const contexts = await Promise.all(bundles.map((b) => esbuild.context(b)));

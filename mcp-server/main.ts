@@ -1,1 +1,59 @@
-process.stderr.write('lighthouse-mcp: see issue 5\n');
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { ConfigError, loadConfig } from './config.js';
+import { logLine } from './log.js';
+import { createServer } from './server.js';
+
+// Enough for close() to end the bridge session (its own request gives up after 3 s).
+const SHUTDOWN_GRACE_MS = 5000;
+
+async function main(argv: string[]): Promise<void> {
+  // Reserved for the Claude Code PreToolUse hook (`lighthouse-mcp hook pre-tool-use`); exit code 2
+  // is what Claude Code reads as "blocked", so a hook wired up too early fails visibly.
+  if (argv[0] === 'hook') {
+    process.stderr.write('lighthouse-mcp hook: not available in this version\n');
+    process.exitCode = 2;
+    return;
+  }
+  const loaded = loadConfig(argv, process.env);
+  if (loaded.kind === 'help') {
+    process.stdout.write(loaded.text);
+    return;
+  }
+  const { config } = loaded;
+  for (const w of config.warnings) logLine(`warning: ${w}`);
+  const { server, close } = createServer(config);
+
+  let stopping = false;
+  const stop = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    logLine(`stopping (${why})`);
+    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
+    close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        logLine(`shutdown failed: ${(e as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  // The client ends us by closing stdin (the MCP stdio convention) or by a signal.
+  process.stdin.on('end', () => stop('stdin closed'));
+  process.stdin.on('close', () => stop('stdin closed'));
+  // A client that went away leaves a broken pipe on stdout; there is no one left to serve.
+  process.stdout.on('error', () => stop('stdout closed'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  logLine(`serving agent "${config.agentId}" (${config.role}) for the bridge at ${config.bridgeUrl}`);
+  await server.connect(new StdioServerTransport());
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  if (e instanceof ConfigError) {
+    logLine(e.message);
+    process.exit(2);
+  }
+  logLine(`failed: ${(e as Error).stack ?? String(e)}`);
+  process.exit(1);
+});

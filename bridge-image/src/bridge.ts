@@ -205,7 +205,7 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
               events: [{ type: EventTypes.systemShutdown, data: { reason } }],
             })
             .catch(() => undefined);
-          store.close();
+          await store.close();
         }
         streams!.terminateAll();
         server.closeAllConnections();

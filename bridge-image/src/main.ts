@@ -208,7 +208,7 @@ async function main(argv: string[]): Promise<void> {
           `backup written to ${path.resolve(to)} (${bytes} bytes, ${store.lastSeq} events)\n`,
         );
       } finally {
-        store.close();
+        await store.close();
       }
       return;
     }
@@ -222,7 +222,7 @@ async function main(argv: string[]): Promise<void> {
           if (!out.write(line)) await new Promise<void>((res) => out.once('drain', () => res()));
         }
       } finally {
-        store.close();
+        await store.close();
       }
       if (out !== process.stdout) await new Promise<void>((res) => out.end(() => res()));
       return;
@@ -236,7 +236,7 @@ async function main(argv: string[]): Promise<void> {
         const n = await importJsonl(store, lines);
         process.stdout.write(`imported ${n.events} events and ${n.blobs} blobs into ${storeFile}\n`);
       } finally {
-        store.close();
+        await store.close();
       }
       return;
     }

@@ -12,6 +12,7 @@ import {
 } from '../../bridge-image/protocol/index.js';
 
 export const BRIDGE_JS = path.resolve(__dirname, '../../bridge-image/dist/bridge.js');
+export const WRITER_JS = path.resolve(__dirname, '../../bridge-image/dist/store-writer.js');
 
 export function tempDir(prefix = 'lh-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -1,9 +1,12 @@
 import Database from 'better-sqlite3';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Event } from '../../protocol/index.js';
 import { migrate, SCHEMA_VERSION, StoreOpenError } from './schema.js';
+import { uuid7 } from './uuid7.js';
+import type { FromWriter, OpResult, ToWriter, WriteOp, WriterData } from './writer-protocol.js';
 
 export type Synchronous = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
 
@@ -12,7 +15,20 @@ export interface EventStoreOptions {
   synchronous?: Synchronous;
   /** Largest number of events one group-commit transaction takes. */
   maxBatchEvents?: number;
+  /** The writer worker's script (bundled as store-writer.js beside the bridge). */
+  writerScript?: string;
 }
+
+/** Memory-mapped reads: catch-up and queries read pages without a syscall each. */
+export const MMAP_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Batches handed to the writer at once: while it commits one, the next is already waiting in its
+ * queue, so the writer never idles for a round trip through the main thread.
+ */
+const PIPELINE_DEPTH = Number(process.env.LIGHTHOUSE_PIPELINE_DEPTH ?? 2);
+
+export const DEFAULT_WRITER_SCRIPT = path.join(__dirname, 'store-writer.js');
 
 export interface AppendInput {
   stream: string;
@@ -33,9 +49,10 @@ export class VersionConflict extends Error {
 }
 
 interface Pending {
-  input: AppendInput;
+  op: WriteOp;
+  input: AppendInput | undefined;
   queuedAt: bigint;
-  resolve: (events: Event[]) => void;
+  resolve: (r: Event[] | { hash: string; size: number; created: boolean }) => void;
   reject: (e: Error) => void;
 }
 
@@ -93,35 +110,40 @@ function pathOf(data: unknown): string | null {
 }
 
 /**
- * The event store: SQLite in WAL mode. Appends queue up and one transaction commits every append
- * that arrived in the same turn of the event loop (group commit): one fsync serves them all, and
- * nobody is acknowledged before that commit returns.
+ * The event store: SQLite in WAL mode. Appends queue up on the main thread; one transaction in the
+ * writer worker commits every append that arrived meanwhile (group commit), so one fsync serves
+ * them all and nobody is acknowledged before that commit returns. While a commit runs, the next
+ * batch gathers. Reads run on the main thread's own connection and never see past the last
+ * acknowledged seq, so readers and live subscribers agree on what exists.
  */
 export class EventStore {
   readonly file: string;
   private readonly db: Database.Database;
+  private readonly worker: Worker;
   private queue: Pending[] = [];
+  /** Batches posted to the writer and not yet answered, oldest first. */
+  private readonly inFlight: Pending[][] = [];
   private flushScheduled = false;
-  private nextSeq: number;
-  private readonly streamVersions = new Map<string, number>();
+  private commitId = 0;
+  private published: number;
   private readonly maxBatchEvents: number;
   private readonly listeners: ((events: Event[]) => void)[] = [];
   private readonly commitListeners: ((s: CommitStats) => void)[] = [];
+  private readonly idleWaiters: (() => void)[] = [];
   private closed = false;
+  private broken: string | undefined;
   private readonly stmts;
   private readonly queryCache = new Map<string, Database.Statement>();
 
-  private constructor(db: Database.Database, file: string, maxBatchEvents: number) {
+  private constructor(db: Database.Database, file: string, opts: EventStoreOptions) {
     this.db = db;
     this.file = file;
-    this.maxBatchEvents = maxBatchEvents;
+    this.maxBatchEvents = opts.maxBatchEvents ?? 20_000;
     this.stmts = {
       insert: db.prepare(
         'INSERT INTO events (seq, id, stream, stream_version, type, agent_id, ts, path, data) VALUES (?,?,?,?,?,?,?,?,?)',
       ),
-      streamVersion: db.prepare('SELECT MAX(stream_version) AS v FROM events WHERE stream = ?').pluck(),
       lastSeq: db.prepare('SELECT MAX(seq) FROM events').pluck(),
-      count: db.prepare('SELECT COUNT(*) FROM events').pluck(),
       blobPut: db.prepare('INSERT OR IGNORE INTO blobs (hash, size, data) VALUES (?,?,?)'),
       blobGet: db.prepare('SELECT data FROM blobs WHERE hash = ?').pluck(),
       blobHas: db.prepare('SELECT 1 FROM blobs WHERE hash = ?').pluck(),
@@ -131,7 +153,14 @@ export class EventStore {
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
       ),
     };
-    this.nextSeq = ((this.stmts.lastSeq.get() as number | null) ?? 0) + 1;
+    this.published = (this.stmts.lastSeq.get() as number | null) ?? 0;
+    const data: WriterData = { file, synchronous: opts.synchronous ?? 'FULL' };
+    this.worker = new Worker(opts.writerScript ?? DEFAULT_WRITER_SCRIPT, { workerData: data });
+    this.worker.on('message', (m: FromWriter) => this.onWriter(m));
+    this.worker.on('error', (e) => this.fail(`the store writer crashed: ${e.message}`));
+    this.worker.on('exit', (code) => {
+      if (!this.closed) this.fail(`the store writer exited (${code})`);
+    });
   }
 
   /** Opens (creating if needed), migrates and checks the store; a damaged file is refused. */
@@ -147,8 +176,8 @@ export class EventStore {
     try {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
-      db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
+      db.pragma(`mmap_size = ${MMAP_BYTES}`);
       const check = db.pragma('quick_check', { simple: false }) as { quick_check: string }[];
       const problems = check.map((r) => r.quick_check).filter((r) => r !== 'ok');
       if (problems.length > 0) {
@@ -158,7 +187,6 @@ export class EventStore {
         );
       }
       migrate(db, file);
-      return new EventStore(db, file, opts.maxBatchEvents ?? 20_000);
     } catch (e) {
       db.close();
       if (e instanceof StoreOpenError) throw e;
@@ -167,22 +195,25 @@ export class EventStore {
           'Refusing to start rather than serve wrong data. Restore a backup (see README, "Backup and restore").',
       );
     }
+    return new EventStore(db, file, opts);
   }
 
   get schemaVersion(): number {
     return SCHEMA_VERSION;
   }
 
+  /** The newest acknowledged seq; seqs are gap-free, so this is also the number of events. */
   get lastSeq(): number {
-    return this.nextSeq - 1;
+    return this.published;
   }
 
+  /** Open and able to write. */
   get isOpen(): boolean {
-    return !this.closed;
+    return !this.closed && this.broken === undefined;
   }
 
   count(): number {
-    return this.stmts.count.get() as number;
+    return this.published;
   }
 
   /** Called after every commit with the new events, in seq order. */
@@ -196,10 +227,37 @@ export class EventStore {
 
   /** Appends atomically to one stream; resolves once the events are durable. */
   append(input: AppendInput): Promise<Event[]> {
+    const op: WriteOp = {
+      op: 'append',
+      stream: input.stream,
+      agentId: input.agentId,
+      expectedVersion: input.expectedVersion ?? null,
+      events: input.events.map((e) => ({
+        id: uuid7(),
+        type: e.type,
+        data: JSON.stringify(e.data ?? null),
+        path: pathOf(e.data),
+      })),
+    };
+    return this.enqueue(op, input) as Promise<Event[]>;
+  }
+
+  /** Stores content once, by its SHA-256; resolves once durable. */
+  putBlob(data: Buffer): Promise<{ hash: string; size: number; created: boolean }> {
+    const hash = createHash('sha256').update(data).digest('hex');
+    return this.enqueue({ op: 'blob', hash, data }, undefined) as Promise<{
+      hash: string;
+      size: number;
+      created: boolean;
+    }>;
+  }
+
+  private enqueue(op: WriteOp, input: AppendInput | undefined): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('the event store is closed'));
+    if (this.broken) return Promise.reject(new Error(`the event store cannot write: ${this.broken}`));
     return new Promise((resolve, reject) => {
-      this.queue.push({ input, queuedAt: process.hrtime.bigint(), resolve, reject });
-      if (!this.flushScheduled) {
+      this.queue.push({ op, input, queuedAt: process.hrtime.bigint(), resolve, reject });
+      if (!this.flushScheduled && this.inFlight.length < PIPELINE_DEPTH) {
         this.flushScheduled = true;
         // setImmediate, not nextTick: requests already read from sockets join this batch.
         setImmediate(() => this.flush());
@@ -207,99 +265,104 @@ export class EventStore {
     });
   }
 
-  /** Commits everything queued now. */
-  flush(): void {
+  private flush(): void {
     this.flushScheduled = false;
-    while (this.queue.length > 0) {
-      let n = 0;
-      let events = 0;
-      while (
-        n < this.queue.length &&
-        (n === 0 || events + this.queue[n]!.input.events.length <= this.maxBatchEvents)
-      ) {
-        events += this.queue[n]!.input.events.length;
-        n++;
+    if (this.inFlight.length >= PIPELINE_DEPTH || this.queue.length === 0 || this.broken) return;
+    let n = 0;
+    let events = 0;
+    while (n < this.queue.length) {
+      const op = this.queue[n]!.op;
+      const size = op.op === 'append' ? op.events.length : 1;
+      if (n > 0 && events + size > this.maxBatchEvents) break;
+      events += size;
+      n++;
+    }
+    const batch = this.queue.splice(0, n);
+    this.inFlight.push(batch);
+    const msg: ToWriter = {
+      kind: 'commit',
+      id: ++this.commitId,
+      ts: Date.now(),
+      ops: batch.map((p) => p.op),
+    };
+    this.worker.postMessage(msg);
+  }
+
+  private onWriter(m: FromWriter): void {
+    if (m.kind === 'committed' || m.kind === 'failed') {
+      const batch = this.inFlight.shift()!;
+      if (m.kind === 'failed') {
+        const err = new Error(`append failed, nothing was stored: ${m.message}`);
+        for (const p of batch) p.reject(err);
+      } else {
+        this.settle(batch, m.results);
       }
-      const batch = this.queue.splice(0, n);
-      this.commitBatch(batch);
+      if (this.queue.length > 0) this.flush();
+      else if (this.inFlight.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+    } else if (m.kind === 'fatal') {
+      this.fail(m.message);
     }
   }
 
-  private currentVersion(stream: string): number {
-    let v = this.streamVersions.get(stream);
-    if (v === undefined) {
-      v = (this.stmts.streamVersion.get(stream) as number | null) ?? 0;
-      if (this.streamVersions.size > 100_000) this.streamVersions.clear();
-      this.streamVersions.set(stream, v);
-    }
-    return v;
-  }
-
-  private commitBatch(batch: Pending[]): void {
-    const results: (Event[] | VersionConflict)[] = [];
-    const seqBefore = this.nextSeq;
-    const touched = new Map<string, number>();
-    const now = Date.now();
-    try {
-      this.db.transaction(() => {
-        for (const p of batch) {
-          const { stream, agentId, expectedVersion } = p.input;
-          const current = touched.get(stream) ?? this.currentVersion(stream);
-          if (expectedVersion !== undefined && expectedVersion !== current) {
-            results.push(new VersionConflict(stream, expectedVersion, current));
-            continue;
-          }
-          const out: Event[] = [];
-          let v = current;
-          for (const e of p.input.events) {
-            v++;
-            const seq = this.nextSeq++;
-            const id = randomUUID();
-            const data = JSON.stringify(e.data ?? null);
-            this.stmts.insert.run(seq, id, stream, v, e.type, agentId, now, pathOf(e.data), data);
-            out.push({
-              seq,
-              id,
-              stream,
-              streamVersion: v,
-              type: e.type,
-              agentId,
-              ts: new Date(now).toISOString(),
-              data: e.data ?? null,
-            });
-          }
-          touched.set(stream, v);
-          results.push(out);
-        }
-      })();
-    } catch (e) {
-      this.nextSeq = seqBefore;
-      this.streamVersions.clear();
-      const err = new Error(`append failed, nothing was stored: ${(e as Error).message}`);
-      for (const p of batch) p.reject(err);
-      return;
-    }
-    for (const [s, v] of touched) this.streamVersions.set(s, v);
+  private settle(batch: Pending[], results: OpResult[]): void {
     const committed: Event[] = [];
     const done = process.hrtime.bigint();
     const latencies: number[] = [];
+    const now = new Date().toISOString();
     batch.forEach((p, i) => {
       const r = results[i]!;
       latencies.push(Number(done - p.queuedAt) / 1e9);
-      if (r instanceof VersionConflict) p.reject(r);
-      else {
-        committed.push(...r);
-        p.resolve(r);
+      if (p.op.op === 'blob') {
+        p.resolve({
+          hash: p.op.hash,
+          size: p.op.data.byteLength,
+          created: 'blobCreated' in r && r.blobCreated,
+        });
+        return;
       }
+      const input = p.input!;
+      if ('ok' in r && !r.ok) {
+        p.reject(new VersionConflict(input.stream, input.expectedVersion!, r.currentVersion));
+        return;
+      }
+      const ok = r as { seqStart: number; versionStart: number };
+      const out: Event[] = p.op.events.map((e, k) => ({
+        seq: ok.seqStart + k,
+        id: e.id,
+        stream: input.stream,
+        streamVersion: ok.versionStart + k,
+        type: e.type,
+        agentId: input.agentId,
+        ts: now,
+        data: input.events[k]!.data ?? null,
+      }));
+      committed.push(...out);
+      this.published = Math.max(this.published, out[out.length - 1]!.seq);
+      p.resolve(out);
     });
+    committed.sort((a, b) => a.seq - b.seq);
     for (const fn of this.commitListeners) fn({ events: committed.length, appends: batch.length, latencies });
     if (committed.length > 0) for (const fn of this.listeners) fn(committed);
   }
 
+  private fail(reason: string): void {
+    if (this.broken) return;
+    this.broken = reason;
+    const err = new Error(`the event store cannot write: ${reason}`);
+    for (const p of [...this.inFlight.splice(0).flat(), ...this.queue.splice(0)]) p.reject(err);
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** Resolves when nothing is queued or being committed. */
+  drained(): Promise<void> {
+    if (this.inFlight.length === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
   /** Events matching a query, one page; `nextCursor` continues it. */
   query(q: StoreQuery): { events: Event[]; nextCursor: number | null } {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
+    const where: string[] = ['seq <= ?'];
+    const args: (string | number)[] = [this.published];
     const inList = (col: string, values: string[]) => {
       where.push(`${col} IN (${values.map(() => '?').join(',')})`);
       args.push(...values);
@@ -351,12 +414,6 @@ export class EventStore {
   }
 
   // ---- blobs: content-addressed, stored once ----
-
-  putBlob(data: Buffer): { hash: string; size: number; created: boolean } {
-    const hash = createHash('sha256').update(data).digest('hex');
-    const r = this.stmts.blobPut.run(hash, data.length, data);
-    return { hash, size: data.length, created: r.changes > 0 };
-  }
 
   getBlob(hash: string): Buffer | undefined {
     return (this.stmts.blobGet.get(hash) as Buffer | undefined) ?? undefined;
@@ -426,49 +483,58 @@ export class EventStore {
     }
   }
 
-  /** Restores exported events verbatim (seq, id, ts and all); only into an empty store. */
-  importRows(events: Event[], blobs: Buffer[]): void {
+  /** Restores exported events verbatim (seq, id, ts and all); only into an empty store, all or nothing. */
+  async importRows(events: Event[], blobs: Buffer[]): Promise<void> {
+    await this.drained();
+    if (this.published !== 0) throw new Error('import: the store is not empty');
     const insert = this.stmts.insert;
-    if (this.lastSeq !== 0) throw new Error('import: the store is not empty');
-    try {
-      this.db.transaction(() => {
-        for (const b of blobs)
-          this.stmts.blobPut.run(createHash('sha256').update(b).digest('hex'), b.length, b);
-        for (const e of events) {
-          if (e.seq !== this.nextSeq) {
-            throw new Error(
-              `import: expected seq ${this.nextSeq} next, found ${e.seq} (the export has a gap or is out of order)`,
-            );
-          }
-          insert.run(
-            e.seq,
-            e.id,
-            e.stream,
-            e.streamVersion,
-            e.type,
-            e.agentId,
-            Date.parse(e.ts),
-            pathOf(e.data),
-            JSON.stringify(e.data ?? null),
+    let expected = 1;
+    this.db.transaction(() => {
+      for (const b of blobs)
+        this.stmts.blobPut.run(createHash('sha256').update(b).digest('hex'), b.length, b);
+      for (const e of events) {
+        if (e.seq !== expected) {
+          throw new Error(
+            `import: expected seq ${expected} next, found ${e.seq} (the export has a gap or is out of order)`,
           );
-          this.nextSeq++;
         }
-      })();
-    } finally {
-      this.nextSeq = ((this.stmts.lastSeq.get() as number | null) ?? 0) + 1;
-      this.streamVersions.clear();
-    }
+        const data = JSON.stringify(e.data ?? null);
+        insert.run(
+          e.seq,
+          e.id,
+          e.stream,
+          e.streamVersion,
+          e.type,
+          e.agentId,
+          Date.parse(e.ts),
+          pathOf(e.data),
+          data,
+        );
+        expected++;
+      }
+    })();
+    this.published = expected - 1;
+    // The writer's counters were read before these rows existed.
+    this.worker.postMessage({ kind: 'reload' } satisfies ToWriter);
   }
 
-  /** Flushes queued appends, checkpoints the WAL into the main file and closes. */
-  close(): void {
+  /** Commits what is queued, checkpoints the WAL into the main file and closes. */
+  async close(): Promise<void> {
     if (this.closed) return;
-    this.flush();
+    await this.drained();
     this.closed = true;
-    try {
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
-    } finally {
-      this.db.close();
+    if (!this.broken) {
+      const closed = new Promise<void>((resolve) => {
+        const onMsg = (m: FromWriter) => {
+          if (m.kind === 'closed') resolve();
+        };
+        this.worker.on('message', onMsg);
+        this.worker.once('exit', () => resolve());
+      });
+      this.worker.postMessage({ kind: 'close' } satisfies ToWriter);
+      await closed;
     }
+    await this.worker.terminate();
+    this.db.close();
   }
 }

@@ -92,7 +92,7 @@ export async function importJsonl(
     );
   }
   try {
-    store.importRows(events, blobs);
+    await store.importRows(events, blobs);
   } catch (e) {
     throw new ImportError((e as Error).message);
   }

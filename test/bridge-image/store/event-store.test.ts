@@ -4,16 +4,16 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventStore, VersionConflict } from '../../../bridge-image/src/store/event-store.js';
 import { StoreOpenError } from '../../../bridge-image/src/store/schema.js';
-import { tempDir } from '../../helpers/bridge-process.js';
+import { tempDir, WRITER_JS } from '../../helpers/bridge-process.js';
 
 const opened: EventStore[] = [];
 const open = (file: string) => {
-  const s = EventStore.open({ file });
+  const s = EventStore.open({ file, writerScript: WRITER_JS });
   opened.push(s);
   return s;
 };
-afterEach(() => {
-  for (const s of opened.splice(0)) if (s.isOpen) s.close();
+afterEach(async () => {
+  for (const s of opened.splice(0)) await s.close();
 });
 
 const ev = (type = 'custom.x', data: unknown = { n: 1 }) => ({ type, data });
@@ -87,10 +87,10 @@ describe('EventStore', () => {
     ).toEqual([25, 24]);
   });
 
-  it('stores a blob once by its SHA-256', () => {
+  it('stores a blob once by its SHA-256', async () => {
     const store = open(path.join(tempDir(), 'e.db'));
-    const a = store.putBlob(Buffer.from('hello'));
-    const b = store.putBlob(Buffer.from('hello'));
+    const a = await store.putBlob(Buffer.from('hello'));
+    const b = await store.putBlob(Buffer.from('hello'));
     expect(a.hash).toBe('2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824');
     expect(a.created).toBe(true);
     expect(b.created).toBe(false);
@@ -107,7 +107,7 @@ describe('EventStore', () => {
     const backup = store.backup(path.join(dir, 'b.db'));
     await Promise.all(pending);
     await backup;
-    store.close();
+    await store.close();
     store = open(path.join(dir, 'e.db'));
     expect(store.lastSeq).toBe(20);
     const copy = open(path.join(dir, 'b.db'));
@@ -121,13 +121,13 @@ describe('EventStore', () => {
     const store = open(file);
     for (let i = 0; i < 200; i++)
       await store.append({ stream: 'x', agentId: 'a', events: [ev('custom.x', { pad: 'y'.repeat(500) })] });
-    store.close();
+    await store.close();
     const buf = fs.readFileSync(file);
     // Overwrite the middle pages with garbage, leaving the header intact.
     for (let i = 4096 * 2; i < buf.length - 4096; i++) buf[i] = (i * 7) & 0xff;
     fs.writeFileSync(file, buf);
-    expect(() => EventStore.open({ file })).toThrow(StoreOpenError);
-    expect(() => EventStore.open({ file })).toThrow(/damaged/);
+    expect(() => EventStore.open({ file, writerScript: WRITER_JS })).toThrow(StoreOpenError);
+    expect(() => EventStore.open({ file, writerScript: WRITER_JS })).toThrow(/damaged/);
   });
 
   it('refuses a file that is not a database', () => {
@@ -136,22 +136,24 @@ describe('EventStore', () => {
       file,
       'this is not sqlite at all, just text that is long enough to look like a header '.repeat(100),
     );
-    expect(() => EventStore.open({ file })).toThrow(/damaged or not a Lighthouse store/);
+    expect(() => EventStore.open({ file, writerScript: WRITER_JS })).toThrow(
+      /damaged or not a Lighthouse store/,
+    );
   });
 
-  it('refuses a store from a newer schema', () => {
+  it('refuses a store from a newer schema', async () => {
     const file = path.join(tempDir(), 'e.db');
-    open(file).close();
+    await open(file).close();
     const db = new Database(file);
     db.pragma('user_version = 99');
     db.close();
-    expect(() => EventStore.open({ file })).toThrow(/schema version 99, newer/);
+    expect(() => EventStore.open({ file, writerScript: WRITER_JS })).toThrow(/schema version 99, newer/);
   });
 
-  it('migrates a fresh file to the current schema version', () => {
+  it('migrates a fresh file to the current schema version', async () => {
     const file = path.join(tempDir(), 'e.db');
     const s = open(file);
-    s.close();
+    await s.close();
     const db = new Database(file);
     expect(db.pragma('user_version', { simple: true })).toBe(s.schemaVersion);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');

@@ -2,23 +2,23 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventStore } from '../../../bridge-image/src/store/event-store.js';
 import { exportJsonl, ImportError, importJsonl } from '../../../bridge-image/src/store/jsonl.js';
-import { tempDir } from '../../helpers/bridge-process.js';
+import { tempDir, WRITER_JS } from '../../helpers/bridge-process.js';
 
 const opened: EventStore[] = [];
 const open = () => {
-  const s = EventStore.open({ file: path.join(tempDir(), 'e.db') });
+  const s = EventStore.open({ file: path.join(tempDir(), 'e.db'), writerScript: WRITER_JS });
   opened.push(s);
   return s;
 };
-afterEach(() => {
-  for (const s of opened.splice(0)) if (s.isOpen) s.close();
+afterEach(async () => {
+  for (const s of opened.splice(0)) await s.close();
 });
 
 describe('JSONL export and import', () => {
   it('restores into an empty store the same events and blobs', async () => {
     const a = open();
-    a.putBlob(Buffer.from('blob one'));
-    a.putBlob(Buffer.from([0, 1, 2, 255]));
+    await a.putBlob(Buffer.from('blob one'));
+    await a.putBlob(Buffer.from([0, 1, 2, 255]));
     for (let i = 0; i < 120; i++) {
       await a.append({
         stream: `agent:x${i % 4}`,
@@ -31,7 +31,9 @@ describe('JSONL export and import', () => {
     const r = await importJsonl(b, text.split('\n'));
     expect(r).toEqual({ events: 120, blobs: 2 });
     expect(b.query({ limit: 1000 }).events).toEqual(a.query({ limit: 1000 }).events);
-    expect(b.getBlob(a.putBlob(Buffer.from([0, 1, 2, 255])).hash)).toEqual(Buffer.from([0, 1, 2, 255]));
+    expect(b.getBlob((await a.putBlob(Buffer.from([0, 1, 2, 255]))).hash)).toEqual(
+      Buffer.from([0, 1, 2, 255]),
+    );
     // New appends continue the sequence.
     const [next] = await b.append({
       stream: 'agent:x0',
@@ -44,7 +46,7 @@ describe('JSONL export and import', () => {
 
   it('refuses a non-empty store, a truncated export, a tampered blob, and leaves the store untouched', async () => {
     const a = open();
-    a.putBlob(Buffer.from('x'));
+    await a.putBlob(Buffer.from('x'));
     for (let i = 0; i < 5; i++)
       await a.append({ stream: 's', agentId: 'a', events: [{ type: 'custom.t', data: i }] });
     const lines = [...exportJsonl(a)].join('').trim().split('\n');

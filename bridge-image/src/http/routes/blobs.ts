@@ -12,8 +12,8 @@ export function blobRoutes(svc: BridgeServices): Route[] {
       path: '/v1/blobs',
       access: ALL,
       bodyLimit: 64 * 1024 * 1024,
-      handler: ({ body }) => {
-        const r = svc.store.putBlob(body);
+      handler: async ({ body }) => {
+        const r = await svc.store.putBlob(body);
         return ok(r, r.created ? 201 : 200);
       },
     },

@@ -1,0 +1,128 @@
+/**
+ * A lean HTTP/1.1 load generator, run in its own process so that it never shares an event loop
+ * with the server it measures. Raw keep-alive sockets and pre-split requests: node:http's client
+ * would be the bottleneck long before the server is. Each connection is one writer that waits for
+ * its answer before sending the next request.
+ *
+ * Input (argv[2], JSON): LoadConfig. Output (stdout, JSON): LoadResult.
+ */
+import net from 'node:net';
+import { BridgeClient, Headers, deriveAgentKey, signRequest } from '../../bridge-image/protocol/index.js';
+
+export interface LoadConfig {
+  port: number;
+  connections: number;
+  warmupMs: number;
+  durationMs: number;
+  path: string;
+  /** Events per request. */
+  batch: number;
+  /** Sign requests with one session per connection (the bridge), or send them plain (baselines). */
+  signed: { secretHex: string } | null;
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  firstError: string | null;
+}
+
+function bodyFor(w: number, i: number, batch: number): string {
+  const events = [];
+  for (let k = 0; k < batch; k++) events.push({ type: 'custom.bench', data: { w, i, k } });
+  return JSON.stringify({ events });
+}
+
+async function main(cfg: LoadConfig): Promise<LoadResult> {
+  const sessions: { id: string; key: Buffer; client: string; ua: string }[] = [];
+  if (cfg.signed) {
+    const secret = Buffer.from(cfg.signed.secretHex, 'hex');
+    for (let w = 0; w < cfg.connections; w++) {
+      const agentId = `bench-${w}`;
+      const c = new BridgeClient({
+        baseUrl: `http://127.0.0.1:${cfg.port}`,
+        agentId,
+        key: deriveAgentKey(secret, agentId),
+      });
+      const s = await c.session();
+      sessions.push({ id: s.info.sessionId, key: s.key, client: c.clientId, ua: 'lighthouse-client/0.1' });
+    }
+  }
+  let counting = false;
+  let stop = false;
+  let requests = 0;
+  let errors = 0;
+  let firstError: string | null = null;
+
+  const writer = (w: number) =>
+    new Promise<void>((resolve, reject) => {
+      const sock = net.connect(cfg.port, '127.0.0.1');
+      sock.setNoDelay(true);
+      let i = 0;
+      let buf: Buffer = Buffer.alloc(0);
+      const send = () => {
+        if (stop) {
+          sock.end();
+          resolve();
+          return;
+        }
+        const body = bodyFor(w, i++, cfg.batch);
+        let head = `POST ${cfg.path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`;
+        const s = sessions[w];
+        if (s) {
+          const h = signRequest(s.key, 'POST', cfg.path, body);
+          head +=
+            `${Headers.session}: ${s.id}\r\n${Headers.client}: ${s.client}\r\nuser-agent: ${s.ua}\r\n` +
+            `${Headers.timestamp}: ${h[Headers.timestamp]}\r\n${Headers.nonce}: ${h[Headers.nonce]}\r\n` +
+            `${Headers.signature}: ${h[Headers.signature]}\r\n`;
+        }
+        sock.write(head + '\r\n' + body);
+      };
+      sock.on('connect', send);
+      sock.on('data', (chunk: Buffer) => {
+        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+        for (;;) {
+          const end = buf.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          const head = buf.subarray(0, end).toString('latin1');
+          const m = /content-length:\s*(\d+)/i.exec(head);
+          const len = m ? Number(m[1]) : 0;
+          if (buf.length < end + 4 + len) return;
+          const status = Number(head.slice(9, 12));
+          if (status < 200 || status >= 300) {
+            errors++;
+            firstError ??= `HTTP ${status}: ${buf
+              .subarray(end + 4, end + 4 + len)
+              .toString('utf8')
+              .slice(0, 200)}`;
+          } else if (counting) requests++;
+          buf = buf.subarray(end + 4 + len);
+          send();
+        }
+      });
+      sock.on('error', reject);
+    });
+
+  const all = Array.from({ length: cfg.connections }, (_, w) => writer(w));
+  await new Promise((r) => setTimeout(r, cfg.warmupMs));
+  counting = true;
+  const t0 = process.hrtime.bigint();
+  await new Promise((r) => setTimeout(r, cfg.durationMs));
+  counting = false;
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  stop = true;
+  await Promise.all(all);
+  return { requests, errors, seconds, firstError };
+}
+
+main(JSON.parse(process.argv[2]!) as LoadConfig).then(
+  (r) => {
+    process.stdout.write(JSON.stringify(r));
+    process.exit(0);
+  },
+  (e: unknown) => {
+    process.stderr.write(`loadgen: ${String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,33 @@
+/**
+ * `npm run bench [-- <suite>]`: runs the suites, prints a table each, writes
+ * bench/results/<suite>.json and ends each suite with `bench <suite>: N/M targets met`.
+ */
+import { coreSuite } from './core.js';
+import { printTable, writeResults, type BenchResult } from './lib/report.js';
+
+const SUITES: Record<string, () => Promise<BenchResult[]>> = {
+  core: coreSuite,
+};
+
+async function main(): Promise<void> {
+  const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const names = asked.length ? asked : Object.keys(SUITES);
+  for (const n of names) {
+    if (!SUITES[n]) {
+      console.error(`bench: no suite "${n}"; suites: ${Object.keys(SUITES).join(', ')}`);
+      process.exit(2);
+    }
+  }
+  for (const name of names) {
+    const results = await SUITES[name]!();
+    printTable(name, results);
+    const file = writeResults(name, results);
+    console.log(`(written to ${file})`);
+    console.log(`bench ${name}: ${results.filter((r) => r.pass).length}/${results.length} targets met`);
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench: ${e instanceof Error ? e.stack : String(e)}`);
+  process.exit(1);
+});

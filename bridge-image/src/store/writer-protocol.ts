@@ -1,0 +1,38 @@
+/** Messages between the event store (main thread) and its writer worker. Internal to the bridge. */
+
+export interface AppendOp {
+  op: 'append';
+  stream: string;
+  agentId: string;
+  expectedVersion: number | null;
+  /** Per event: id, type, JSON of data, and the path it concerns (indexed), if any. */
+  events: { id: string; type: string; data: string; path: string | null }[];
+}
+
+export interface BlobOp {
+  op: 'blob';
+  hash: string;
+  data: Uint8Array;
+}
+
+export type WriteOp = AppendOp | BlobOp;
+
+export type OpResult =
+  | { ok: true; seqStart: number; versionStart: number }
+  | { ok: false; currentVersion: number }
+  | { blobCreated: boolean };
+
+export type ToWriter =
+  { kind: 'commit'; id: number; ts: number; ops: WriteOp[] } | { kind: 'reload' } | { kind: 'close' };
+
+export type FromWriter =
+  | { kind: 'ready'; lastSeq: number }
+  | { kind: 'committed'; id: number; results: OpResult[] }
+  | { kind: 'failed'; id: number; message: string }
+  | { kind: 'closed' }
+  | { kind: 'fatal'; message: string };
+
+export interface WriterData {
+  file: string;
+  synchronous: string;
+}

@@ -1,0 +1,97 @@
+/**
+ * The event store's only writer, in a worker thread: its commits (and their fsyncs) run while the
+ * main thread goes on parsing and answering requests, so one slow fsync never stalls the API.
+ * Bundled on its own as bridge-image/dist/store-writer.js.
+ */
+import Database from 'better-sqlite3';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { FromWriter, OpResult, ToWriter, WriteOp, WriterData } from './writer-protocol.js';
+
+const { file, synchronous } = workerData as WriterData;
+const port = parentPort!;
+const post = (m: FromWriter) => port.postMessage(m);
+
+const db = new Database(file);
+db.pragma('journal_mode = WAL');
+db.pragma(`synchronous = ${synchronous}`);
+db.pragma('busy_timeout = 5000');
+// A bigger page cache and rarer checkpoints: index pages dirtied by many commits are written to the
+// database file once per checkpoint instead of once per thousand WAL pages.
+db.pragma('cache_size = -65536');
+db.pragma('wal_autocheckpoint = 10000');
+db.pragma('mmap_size = 268435456');
+
+const insert = db.prepare(
+  'INSERT INTO events (seq, id, stream, stream_version, type, agent_id, ts, path, data) VALUES (?,?,?,?,?,?,?,?,?)',
+);
+const streamVersion = db.prepare('SELECT MAX(stream_version) FROM events WHERE stream = ?').pluck();
+const lastSeqStmt = db.prepare('SELECT MAX(seq) FROM events').pluck();
+const blobPut = db.prepare('INSERT OR IGNORE INTO blobs (hash, size, data) VALUES (?,?,?)');
+
+let nextSeq = 1;
+const versions = new Map<string, number>();
+const reload = () => {
+  nextSeq = ((lastSeqStmt.get() as number | null) ?? 0) + 1;
+  versions.clear();
+};
+reload();
+
+function version(stream: string): number {
+  let v = versions.get(stream);
+  if (v === undefined) {
+    v = (streamVersion.get(stream) as number | null) ?? 0;
+    if (versions.size > 100_000) versions.clear();
+    versions.set(stream, v);
+  }
+  return v;
+}
+
+const commit = db.transaction((ts: number, ops: WriteOp[]): OpResult[] => {
+  const results: OpResult[] = [];
+  for (const op of ops) {
+    if (op.op === 'blob') {
+      const r = blobPut.run(
+        op.hash,
+        op.data.byteLength,
+        Buffer.from(op.data.buffer, op.data.byteOffset, op.data.byteLength),
+      );
+      results.push({ blobCreated: r.changes > 0 });
+      continue;
+    }
+    const current = version(op.stream);
+    if (op.expectedVersion !== null && op.expectedVersion !== current) {
+      results.push({ ok: false, currentVersion: current });
+      continue;
+    }
+    const seqStart = nextSeq;
+    let v = current;
+    for (const e of op.events)
+      insert.run(nextSeq++, e.id, op.stream, ++v, e.type, op.agentId, ts, e.path, e.data);
+    versions.set(op.stream, v);
+    results.push({ ok: true, seqStart, versionStart: current + 1 });
+  }
+  return results;
+});
+
+port.on('message', (m: ToWriter) => {
+  if (m.kind === 'commit') {
+    try {
+      post({ kind: 'committed', id: m.id, results: commit(m.ts, m.ops) });
+    } catch (e) {
+      // The transaction rolled back: nothing of this batch is stored, and our counters must say so.
+      reload();
+      post({ kind: 'failed', id: m.id, message: (e as Error).message });
+    }
+  } else if (m.kind === 'reload') {
+    reload();
+  } else if (m.kind === 'close') {
+    try {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      db.close();
+      post({ kind: 'closed' });
+    }
+  }
+});
+
+post({ kind: 'ready', lastSeq: nextSeq - 1 });

@@ -1,0 +1,43 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { BridgeClient } from '../bridge-image/protocol/index.js';
+import { version } from '../package.json';
+import type { McpServerConfig } from './config.js';
+import { registerTools } from './tools/index.js';
+
+export interface LighthouseMcpServer {
+  server: McpServer;
+  client: BridgeClient;
+  /** Closes the MCP side and ends the bridge session; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+const INSTRUCTIONS =
+  'Lighthouse coordinates several AI agents working on one project. Through its bridge you can see ' +
+  'who else is working (list_agents), read what has happened (query_events), record what you do ' +
+  '(store_event) and, as a specialist, offer to answer questions (register_expert). If a tool says ' +
+  'the bridge is unreachable, the developer has to start it; use health to check.';
+
+export function createServer(config: McpServerConfig): LighthouseMcpServer {
+  // The session is opened lazily by the first tool call, so starting the MCP server never waits on
+  // the bridge and a bridge that starts later is picked up.
+  const client = new BridgeClient({
+    baseUrl: config.bridgeUrl,
+    agentId: config.agentId,
+    key: config.key,
+    role: config.role,
+    timeoutMs: config.timeoutMs,
+    userAgent: `lighthouse-mcp/${version}`,
+  });
+  const server = new McpServer({ name: 'lighthouse', version }, { instructions: INSTRUCTIONS });
+  registerTools(server, client);
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      try {
+        await server.close();
+      } finally {
+        await client.close();
+      }
+    })());
+  return { server, client, close };
+}

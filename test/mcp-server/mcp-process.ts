@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { deriveAgentKey } from '../../bridge-image/protocol/index.js';
+import { tempDir } from '../helpers/bridge-process.js';
+
+/** The built MCP server; the tests assume `npm run build` ran, as the bridge tests do. */
+export const MCP_JS = path.resolve(__dirname, '../../dist/mcp-server.js');
+
+/** Writes the agent's key (derived from the bridge's master secret) to a 0600 file, as the extension would. */
+export function writeAgentKey(secret: Buffer, agentId: string, dir = tempDir('lh-mcp-')): string {
+  const file = path.join(dir, `${agentId}.key`);
+  fs.writeFileSync(file, deriveAgentKey(secret, agentId).toString('hex'), { mode: 0o600 });
+  return file;
+}
+
+/** The arguments that point an MCP server at a bridge as the given agent. */
+export function agentArgs(
+  bridge: { url: string; secret: Buffer },
+  agentId: string,
+  role: 'agent' | 'expert' = 'agent',
+): string[] {
+  return [
+    '--bridge',
+    bridge.url,
+    '--agent',
+    agentId,
+    '--key-file',
+    writeAgentKey(bridge.secret, agentId),
+    '--role',
+    role,
+  ];
+}
+
+export interface McpConnection {
+  client: Client;
+  transport: StdioClientTransport;
+  /** Everything the server wrote to stderr so far. */
+  stderr(): string;
+  /** Calls a tool and returns its result in the SDK's own result shape. */
+  call(name: string, args?: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `node dist/mcp-server.js` under the real SDK client over real stdio. The environment is
+ * given explicitly so that LIGHTHOUSE_* variables of whoever runs the tests cannot leak in.
+ */
+export async function connectMcp(args: string[], env: Record<string, string> = {}): Promise<McpConnection> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [MCP_JS, ...args],
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stderr: 'pipe',
+  });
+  let err = '';
+  transport.stderr?.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  const client = new Client({ name: 'lighthouse-tests', version: '0.0.0' });
+  await client.connect(transport);
+  return {
+    client,
+    transport,
+    stderr: () => err,
+    call: async (name, toolArgs = {}, signal) =>
+      CallToolResultSchema.parse(
+        await client.callTool({ name, arguments: toolArgs }, undefined, signal ? { signal } : undefined),
+      ),
+    close: () => client.close(),
+  };
+}
+
+/** The text blocks of a tool result, joined: what a model reads. */
+export function textOf(result: CallToolResult): string {
+  return result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+}
+
+/** Polls until `check` holds, for effects that arrive asynchronously (a process exiting, a session ending). */
+export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
