@@ -1,7 +1,7 @@
 /** A small Prometheus text-format registry: counters, gauges and histograms with labels. */
 
 type Labels = Record<string, string>;
-const labelKey = (l: Labels) =>
+export const labelKey = (l: Labels) =>
   Object.keys(l)
     .sort()
     .map((k) => `${k}="${String(l[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
@@ -20,8 +20,11 @@ export class Counter implements Metric {
     readonly help: string,
   ) {}
   inc(labels: Labels = {}, by = 1): void {
-    const k = labelKey(labels);
-    this.values.set(k, (this.values.get(k) ?? 0) + by);
+    this.incKey(labelKey(labels), by);
+  }
+  /** For hot paths: labels formatted once with labelKey. */
+  incKey(key: string, by = 1): void {
+    this.values.set(key, (this.values.get(key) ?? 0) + by);
   }
   get(labels: Labels = {}): number {
     return this.values.get(labelKey(labels)) ?? 0;
@@ -57,7 +60,10 @@ export class Histogram implements Metric {
     private readonly buckets: number[],
   ) {}
   observe(value: number, labels: Labels = {}): void {
-    const k = labelKey(labels);
+    this.observeKey(value, labelKey(labels));
+  }
+  /** For hot paths: labels formatted once with labelKey. */
+  observeKey(value: number, k: string): void {
     let s = this.series.get(k);
     if (!s) {
       s = { counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 };

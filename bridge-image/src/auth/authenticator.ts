@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import {
   bodyHash,
@@ -39,12 +38,9 @@ const header = (h: IncomingHttpHeaders, name: string): string | undefined => {
   return Array.isArray(v) ? v[0] : v;
 };
 
-/** What a session is bound to: the client instance id and its user agent. */
+/** What a session is bound to: the client instance id and its user agent (compared as they are). */
 export function fingerprintOf(h: IncomingHttpHeaders): string {
-  return createHash('sha256')
-    .update(`${header(h, Headers.client) ?? ''}\0${header(h, 'user-agent') ?? ''}`)
-    .digest('hex')
-    .slice(0, 32);
+  return `${header(h, Headers.client) ?? ''}\0${header(h, 'user-agent') ?? ''}`;
 }
 
 /** Checks signatures, timestamps, nonces, fingerprints and rates; each refusal names its security kind. */

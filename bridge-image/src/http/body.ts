@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import { ErrorCode } from '../../protocol/index.js';
@@ -42,16 +43,10 @@ function tooLarge(limit: number): HttpError {
   );
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /** Decodes UTF-8 strictly and parses JSON, then validates; each failure is a 400 naming what was wrong. */
 export function parseJson<S extends z.ZodType>(body: Buffer, schema: S, what = 'request body'): z.infer<S> {
-  let text: string;
-  try {
-    text = utf8.decode(body);
-  } catch {
-    throw new HttpError(400, ErrorCode.invalidUtf8, `${what} is not valid UTF-8`);
-  }
+  if (!isUtf8(body)) throw new HttpError(400, ErrorCode.invalidUtf8, `${what} is not valid UTF-8`);
+  const text = body.toString('utf8');
   let json: unknown;
   if (text.trim() === '') json = {};
   else {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, Headers } from '../../protocol/index.js';
 import { AuthFailure } from '../auth/authenticator.js';
@@ -6,6 +6,7 @@ import type { BridgeServices } from '../context.js';
 import { readBody } from './body.js';
 import { HttpError, sendError, sendJson } from './errors.js';
 import type { Router } from './router.js';
+import { labelKey } from '../metrics.js';
 
 /**
  * Every HTTP request goes through here: route match, body limit, signature, role, handler,
@@ -15,6 +16,10 @@ export class Pipeline {
   inFlight = 0;
   draining = false;
   private readonly idleWaiters: (() => void)[] = [];
+  /** Request ids: a per-process prefix and a counter, cheaper than a UUID per request. */
+  private readonly idPrefix = randomBytes(4).toString('hex');
+  private nextId = 0;
+  private readonly metricKeys = new Map<string, { requests: string; duration: string }>();
 
   constructor(
     private readonly svc: BridgeServices,
@@ -28,15 +33,14 @@ export class Pipeline {
     res.once('close', () => {
       this.inFlight--;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      this.svc.metrics.requests.inc({
-        route: routeLabel,
-        method: req.method ?? '?',
-        status: String(res.statusCode),
-      });
-      this.svc.metrics.requestDuration.observe(seconds, { route: routeLabel });
+      const keys = this.keysFor(routeLabel, req.method ?? '?', res.statusCode);
+      this.svc.metrics.requests.incKey(keys.requests);
+      this.svc.metrics.requestDuration.observeKey(seconds, keys.duration);
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     });
-    const reqId = (req.headers[Headers.requestId] as string | undefined)?.slice(0, 64) ?? randomUUID();
+    const reqId =
+      (req.headers[Headers.requestId] as string | undefined)?.slice(0, 64) ??
+      `${this.idPrefix}-${++this.nextId}`;
     res.setHeader(Headers.requestId, reqId);
     this.run(req, res, reqId, (label) => (routeLabel = label)).catch((e: unknown) => {
       this.svc.log.error('request failed', { reqId, err: e });
@@ -53,17 +57,14 @@ export class Pipeline {
       });
       return;
     }
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://bridge');
-    } catch {
-      sendError(res, new HttpError(400, ErrorCode.invalidRequest, 'malformed request URL'));
-      return;
-    }
-    const m = this.router.match(req.method ?? 'GET', url.pathname);
+    // No URL object: paths are matched literally (so "/v1/../x" matches nothing), and this is a hot path.
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const pathname = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    const m = this.router.match(req.method ?? 'GET', pathname);
     if (!m) {
       req.resume();
-      sendError(res, new HttpError(404, ErrorCode.notFound, `no route ${req.method} ${url.pathname}`));
+      sendError(res, new HttpError(404, ErrorCode.notFound, `no route ${req.method} ${pathname}`));
       return;
     }
     if ('allowed' in m) {
@@ -73,7 +74,7 @@ export class Pipeline {
         new HttpError(
           405,
           ErrorCode.methodNotAllowed,
-          `${req.method} is not allowed on ${url.pathname}; use ${m.allowed.join(', ')}`,
+          `${req.method} is not allowed on ${pathname}; use ${m.allowed.join(', ')}`,
         ),
         { allow: m.allowed.join(', ') },
       );
@@ -101,21 +102,23 @@ export class Pipeline {
       const reply = await route.handler({
         req,
         res,
-        url,
+        pathname,
+        query: new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1)),
         params,
         body,
         session,
         reqId,
-        log: log.child({ reqId, agentId: sessionAgent }),
       });
       if (reply) sendJson(res, reply.status, reply.body);
-      log.debug('request', {
-        reqId,
-        agentId: sessionAgent,
-        method: req.method,
-        route: route.path,
-        status: res.statusCode,
-      });
+      if (log.level === 'debug') {
+        log.debug('request', {
+          reqId,
+          agentId: sessionAgent,
+          method: req.method,
+          route: route.path,
+          status: res.statusCode,
+        });
+      }
     } catch (e) {
       if (e instanceof AuthFailure) {
         if (e.kind) {
@@ -145,6 +148,20 @@ export class Pipeline {
       }
       throw e;
     }
+  }
+
+  /** Metric label keys per route, method and status, formatted once. */
+  private keysFor(route: string, method: string, status: number) {
+    const k = `${route} ${method} ${status}`;
+    let keys = this.metricKeys.get(k);
+    if (!keys) {
+      keys = {
+        requests: labelKey({ route, method, status: String(status) }),
+        duration: labelKey({ route }),
+      };
+      this.metricKeys.set(k, keys);
+    }
+    return keys;
   }
 
   /** Resolves when no request is in flight, or after `ms`. */

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Role } from '../../protocol/index.js';
 import type { Session } from '../auth/sessions.js';
-import type { Logger } from '../log.js';
 
 /** Who may call a route: anyone, the session-open handshake, or sessions of these roles. */
 export type Access = 'public' | 'open' | readonly Role[];
@@ -9,13 +8,13 @@ export type Access = 'public' | 'open' | readonly Role[];
 export interface RouteContext {
   req: IncomingMessage;
   res: ServerResponse;
-  url: URL;
+  pathname: string;
+  query: URLSearchParams;
   params: Record<string, string>;
   body: Buffer;
   /** Present on every route whose access is a role list. */
   session: Session | undefined;
   reqId: string;
-  log: Logger;
 }
 
 export interface Reply {

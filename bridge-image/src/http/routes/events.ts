@@ -75,8 +75,8 @@ export function eventRoutes(svc: BridgeServices): Route[] {
       method: 'GET',
       path: '/v1/events',
       access: ALL,
-      handler: ({ url }) => {
-        const q = parseQuery(url.searchParams, EventQuery);
+      handler: ({ query }) => {
+        const q = parseQuery(query, EventQuery);
         if (q.since && q.until && Date.parse(q.since) >= Date.parse(q.until)) {
           throw new HttpError(
             400,
