@@ -11,6 +11,15 @@ import { Routes } from './routes.js';
 import { SessionInfo, SessionList, type Role, type SessionOpenRequest } from './sessions.js';
 import { deriveSessionKey, Headers, signRequest } from './signing.js';
 import { BackupResponse, Health, Ready, Status } from './status.js';
+import {
+  ApplyResult,
+  SeqResult,
+  ShadowChanges,
+  ShadowListing,
+  ShadowStat,
+  ShadowWriteResult,
+  type ApplyRequest,
+} from './shadow.js';
 import { StreamSubscription, type SubscribeOptions } from './subscription.js';
 
 export interface BridgeClientOptions {
@@ -251,6 +260,60 @@ export class BridgeClient {
       'utf8',
     );
   }
+  // ---- shadow files ----
+
+  async readFile(
+    path: string,
+    opts: { agent?: string; offset?: number; length?: number; signal?: AbortSignal } = {},
+  ) {
+    const { signal, ...q } = opts;
+    return (await this.callRaw('GET', Routes.shadowFile, { query: { path, ...q }, signal })).body;
+  }
+  writeFile(path: string, data: Buffer | string, opts: { ifMatch?: string; signal?: AbortSignal } = {}) {
+    return this.call('PUT', Routes.shadowFile, ShadowWriteResult, {
+      query: { path, ifMatch: opts.ifMatch },
+      rawBody: Buffer.from(data),
+      contentType: 'application/octet-stream',
+      signal: opts.signal,
+    });
+  }
+  deleteFile(path: string, signal?: AbortSignal) {
+    return this.call('DELETE', Routes.shadowFile, SeqResult, { query: { path }, signal });
+  }
+  stat(path: string, opts: { agent?: string; signal?: AbortSignal } = {}) {
+    return this.call('GET', Routes.shadowStat, ShadowStat, {
+      query: { path, agent: opts.agent },
+      signal: opts.signal,
+    });
+  }
+  list(path = '', opts: { agent?: string; signal?: AbortSignal } = {}) {
+    return this.call('GET', Routes.shadowList, ShadowListing, {
+      query: { path, agent: opts.agent },
+      signal: opts.signal,
+    });
+  }
+  move(from: string, to: string, signal?: AbortSignal) {
+    return this.call('POST', Routes.shadowMove, SeqResult, { body: { from, to }, signal });
+  }
+  mkdir(path: string, signal?: AbortSignal) {
+    return this.call('POST', Routes.shadowMkdir, SeqResult, { body: { path }, signal });
+  }
+  rmdir(path: string, signal?: AbortSignal) {
+    return this.call('POST', Routes.shadowRmdir, SeqResult, { body: { path }, signal });
+  }
+  changes(opts: { agent?: string; signal?: AbortSignal } = {}) {
+    return this.call('GET', Routes.shadowChanges, ShadowChanges, {
+      query: { agent: opts.agent },
+      signal: opts.signal,
+    });
+  }
+  applyShadow(req: ApplyRequest, signal?: AbortSignal) {
+    return this.call('POST', Routes.shadowApply, ApplyResult, { body: req, signal });
+  }
+  discardShadow(req: ApplyRequest, signal?: AbortSignal) {
+    return this.call('POST', Routes.shadowDiscard, ApplyResult, { body: req, signal });
+  }
+
   /** A live subscription from `after`, reconnecting (and resuming) if the connection drops. */
   subscribe(opts: SubscribeOptions): StreamSubscription {
     const sub = new StreamSubscription(this, opts);

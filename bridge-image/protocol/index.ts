@@ -8,3 +8,4 @@ export * from './signing.js';
 export * from './routes.js';
 export { BridgeClient, type BridgeClientOptions, type CallOptions } from './client.js';
 export { StreamSubscription, type SubscribeOptions } from './subscription.js';
+export * from './shadow.js';

@@ -18,4 +18,13 @@ export const Routes = {
   exportJsonl: '/v1/admin/export',
   shutdown: '/v1/admin/shutdown',
   stream: '/v1/stream',
+  shadowFile: '/v1/shadow/file',
+  shadowStat: '/v1/shadow/stat',
+  shadowList: '/v1/shadow/list',
+  shadowMove: '/v1/shadow/move',
+  shadowMkdir: '/v1/shadow/mkdir',
+  shadowRmdir: '/v1/shadow/rmdir',
+  shadowChanges: '/v1/shadow/changes',
+  shadowApply: '/v1/shadow/apply',
+  shadowDiscard: '/v1/shadow/discard',
 } as const;

@@ -13,6 +13,9 @@ import { blobRoutes } from './http/routes/blobs.js';
 import { eventRoutes } from './http/routes/events.js';
 import { healthRoutes } from './http/routes/health.js';
 import { sessionRoutes } from './http/routes/sessions.js';
+import { shadowRoutes } from './http/routes/shadow.js';
+import { ShadowFiles } from './shadow/shadow-files.js';
+import { WorkspaceBase } from './shadow/workspace-base.js';
 import { Pipeline } from './http/pipeline.js';
 import { Router } from './http/router.js';
 import { createLogger, type Logger } from './log.js';
@@ -113,6 +116,7 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
     fuseStatus: () => ({ enabled: false, mounted: false, reason: 'FUSE is not part of this build yet' }),
   };
   streams = new StreamServer(svc);
+  const shadows = new ShadowFiles(store, new WorkspaceBase(config.workspace));
 
   const router = new Router();
   const pipeline = new Pipeline(svc, router);
@@ -123,6 +127,7 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
     ...agentRoutes(svc),
     ...blobRoutes(svc),
     ...adminRoutes(svc),
+    ...shadowRoutes(svc, shadows),
   );
 
   const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 120_000 }, pipeline.handle);

@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { AgentId } from './events.js';
+
+/** A path inside the workspace, relative, with "/" separators; the bridge checks it again. */
+export const WorkspacePath = z
+  .string()
+  .min(1, 'path: must not be empty')
+  .max(4096, 'path: at most 4096 characters');
+
+export const FileType = z.enum(['file', 'dir']);
+
+export const ShadowStat = z.object({
+  path: z.string(),
+  type: FileType,
+  size: z.number().int(),
+  mode: z.number().int(),
+  mtime: z.string(),
+  /** SHA-256 of a file's content; null for directories. */
+  hash: z.string().nullable(),
+  /** Where the content comes from: this agent's shadow, or the workspace as it is. */
+  source: z.enum(['shadow', 'workspace']),
+});
+export type ShadowStat = z.infer<typeof ShadowStat>;
+
+export const ShadowListing = z.object({
+  path: z.string(),
+  entries: z.array(ShadowStat.extend({ name: z.string() })),
+});
+export type ShadowListing = z.infer<typeof ShadowListing>;
+
+export const ShadowWriteResult = z.object({
+  path: z.string(),
+  hash: z.string(),
+  size: z.number().int(),
+  seq: z.number().int(),
+  /** The content the write was based on (ifMatch) is no longer what the shadow showed. */
+  conflict: z.boolean(),
+});
+export type ShadowWriteResult = z.infer<typeof ShadowWriteResult>;
+
+export const ChangeStatus = z.enum(['added', 'modified', 'deleted', 'moved']);
+
+export const ShadowChange = z.object({
+  path: z.string(),
+  status: ChangeStatus,
+  hash: z.string().nullable(),
+  /** The workspace content this change was based on (null: the file did not exist). */
+  baseHash: z.string().nullable(),
+  /** The workspace content now. */
+  currentBaseHash: z.string().nullable(),
+  /** The workspace changed under this entry since, or the write was based on stale content. */
+  conflict: z.boolean(),
+  /** Other agents whose shadows change the same path. */
+  alsoChangedBy: z.array(z.string()),
+  movedFrom: z.string().nullable(),
+  seq: z.number().int(),
+});
+export type ShadowChange = z.infer<typeof ShadowChange>;
+
+export const ShadowChanges = z.object({ agentId: z.string(), changes: z.array(ShadowChange) });
+export type ShadowChanges = z.infer<typeof ShadowChanges>;
+
+export const MoveRequest = z.object({ from: WorkspacePath, to: WorkspacePath });
+export const PathRequest = z.object({ path: WorkspacePath });
+export const ApplyRequest = z.object({
+  agentId: AgentId,
+  paths: z.array(WorkspacePath).min(1, 'paths: give at least one path').max(10_000),
+});
+export type ApplyRequest = z.infer<typeof ApplyRequest>;
+export const ApplyResult = z.object({
+  agentId: z.string(),
+  paths: z.array(z.string()),
+  seq: z.number().int(),
+});
+export type ApplyResult = z.infer<typeof ApplyResult>;
+
+export const ShadowQuery = z.object({
+  path: WorkspacePath,
+  /** Admin only: whose shadow to read. */
+  agent: AgentId.optional(),
+});
+
+export const ReadQuery = ShadowQuery.extend({
+  offset: z.coerce.number().int().min(0, 'offset must be at least 0').optional(),
+  length: z.coerce.number().int().min(0, 'length must be at least 0').optional(),
+});
+
+export const WriteQuery = z.object({
+  path: WorkspacePath,
+  /** SHA-256 of the content the agent based this write on ("absent" if it saw no file). */
+  ifMatch: z
+    .string()
+    .regex(/^([0-9a-f]{64}|absent)$/, 'ifMatch: a SHA-256 in hex, or "absent"')
+    .optional(),
+});
+
+/** Answer of a shadow change that has nothing else to report: the event that recorded it. */
+export const SeqResult = z.object({ seq: z.number().int() }).passthrough();
+
+export const ShadowEventTypes = {
+  written: 'shadow.written',
+  deleted: 'shadow.deleted',
+  moved: 'shadow.moved',
+  dirCreated: 'shadow.dir_created',
+  dirRemoved: 'shadow.dir_removed',
+  applied: 'shadow.applied',
+  discarded: 'shadow.discarded',
+} as const;

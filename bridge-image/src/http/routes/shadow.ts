@@ -1,0 +1,182 @@
+import { z } from 'zod';
+import {
+  AgentId,
+  ApplyRequest,
+  ErrorCode,
+  MoveRequest,
+  PathRequest,
+  ReadQuery,
+  ShadowQuery,
+  WriteQuery,
+  type ApplyResult,
+  type ShadowChanges,
+  type ShadowListing,
+} from '../../../protocol/index.js';
+import type { Session } from '../../auth/sessions.js';
+import type { BridgeServices } from '../../context.js';
+import { normalise, PathRejected } from '../../shadow/path-safety.js';
+import { ShadowError, type ShadowFiles } from '../../shadow/shadow-files.js';
+import { parseJson, parseQuery } from '../body.js';
+import { HttpError } from '../errors.js';
+import { ok, type Route, type RouteContext } from '../router.js';
+
+const ALL = ['admin', 'agent', 'expert'] as const;
+const ListQuery = z.object({ path: z.string().max(4096).default(''), agent: AgentId.optional() });
+const AgentQuery = z.object({ agent: AgentId.optional() });
+
+export function shadowRoutes(svc: BridgeServices, shadows: ShadowFiles): Route[] {
+  /** Runs a shadow operation, turning refused paths into security events and errnos into HTTP errors. */
+  const guarded =
+    (fn: (ctx: RouteContext) => ReturnType<Route['handler']>): Route['handler'] =>
+    async (ctx) => {
+      try {
+        return await fn(ctx);
+      } catch (e) {
+        if (e instanceof PathRejected) {
+          svc.security.record('path_rejected', {
+            agentId: ctx.session?.agentId,
+            sessionId: ctx.session?.id,
+            route: ctx.pathname,
+            reason: e.why,
+            path: e.input.slice(0, 300),
+          });
+          throw new HttpError(
+            e.status,
+            'path_rejected',
+            `${e.message}: ${JSON.stringify(e.input.slice(0, 200))}`,
+          );
+        }
+        if (e instanceof ShadowError) throw new HttpError(e.status, e.code, e.message);
+        throw e;
+      }
+    };
+
+  /** Whose shadow: your own, or (admin only) the one named by `agent`. */
+  const owner = (s: Session, agent: string | undefined): string => {
+    if (agent === undefined || agent === s.agentId) {
+      if (s.role === 'admin')
+        throw new HttpError(400, ErrorCode.invalidRequest, 'agent: admin must name the shadow to read');
+      return s.agentId;
+    }
+    if (s.role !== 'admin') {
+      throw new HttpError(
+        403,
+        ErrorCode.forbidden,
+        `agent: only admin may read another agent's shadow (${agent})`,
+      );
+    }
+    return agent;
+  };
+
+  return [
+    {
+      method: 'GET',
+      path: '/v1/shadow/file',
+      access: ALL,
+      handler: guarded(({ query, session, res }) => {
+        const q = parseQuery(query, ReadQuery);
+        const data = shadows.read(owner(session!, q.agent), normalise(q.path));
+        const start = Math.min(q.offset ?? 0, data.length);
+        const end = q.length === undefined ? data.length : Math.min(data.length, start + q.length);
+        const part = data.subarray(start, end);
+        res.writeHead(200, {
+          'content-type': 'application/octet-stream',
+          'content-length': part.length,
+          'x-lighthouse-size': data.length,
+        });
+        res.end(part);
+      }),
+    },
+    {
+      method: 'PUT',
+      path: '/v1/shadow/file',
+      access: ['agent', 'expert'],
+      bodyLimit: 64 * 1024 * 1024,
+      handler: guarded(async ({ query, session, body }) => {
+        const q = parseQuery(query, WriteQuery);
+        return ok(await shadows.write(session!.agentId, normalise(q.path), body, q.ifMatch), 201);
+      }),
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/shadow/file',
+      access: ['agent', 'expert'],
+      handler: guarded(async ({ query, session }) => {
+        const q = parseQuery(query, PathRequest);
+        const rel = normalise(q.path);
+        return ok({ path: rel, seq: await shadows.delete(session!.agentId, rel) });
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/shadow/stat',
+      access: ALL,
+      handler: guarded(({ query, session }) => {
+        const q = parseQuery(query, ShadowQuery);
+        return ok(shadows.stat(owner(session!, q.agent), normalise(q.path)));
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/shadow/list',
+      access: ALL,
+      handler: guarded(({ query, session }) => {
+        const q = parseQuery(query, ListQuery);
+        const rel = normalise(q.path, true);
+        const body: ShadowListing = { path: rel, entries: shadows.list(owner(session!, q.agent), rel) };
+        return ok(body);
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/v1/shadow/move',
+      access: ['agent', 'expert'],
+      handler: guarded(async ({ body, session }) => {
+        const r = parseJson(body, MoveRequest);
+        const from = normalise(r.from);
+        const to = normalise(r.to);
+        return ok({ from, to, seq: await shadows.move(session!.agentId, from, to) });
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/v1/shadow/mkdir',
+      access: ['agent', 'expert'],
+      handler: guarded(async ({ body, session }) => {
+        const rel = normalise(parseJson(body, PathRequest).path);
+        return ok({ path: rel, seq: await shadows.mkdir(session!.agentId, rel) }, 201);
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/v1/shadow/rmdir',
+      access: ['agent', 'expert'],
+      handler: guarded(async ({ body, session }) => {
+        const rel = normalise(parseJson(body, PathRequest).path);
+        return ok({ path: rel, seq: await shadows.rmdir(session!.agentId, rel) });
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/shadow/changes',
+      access: ALL,
+      handler: guarded(({ query, session }) => {
+        const agent = owner(session!, parseQuery(query, AgentQuery).agent);
+        const body: ShadowChanges = { agentId: agent, changes: shadows.changes(agent) };
+        return ok(body);
+      }),
+    },
+    ...(['applied', 'discarded'] as const).map((how): Route => ({
+      method: 'POST',
+      path: how === 'applied' ? '/v1/shadow/apply' : '/v1/shadow/discard',
+      access: ['admin'],
+      handler: guarded(async ({ body, session }) => {
+        const r = parseJson(body, ApplyRequest);
+        const paths = r.paths.map((p) => normalise(p));
+        const seq = await shadows.settle(r.agentId, paths, how, session!.agentId);
+        const result: ApplyResult = { agentId: r.agentId, paths, seq };
+        return ok(result);
+      }),
+    })),
+  ];
+}

@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { resolveInWorkspace } from './path-safety.js';
+
+export interface BaseStat {
+  type: 'file' | 'dir';
+  size: number;
+  mode: number;
+  mtimeMs: number;
+}
+
+/** The workspace as it is on disk: read-only to the bridge, every access checked against the root. */
+export class WorkspaceBase {
+  readonly root: string;
+  private readonly hashes = new Map<string, { mtimeMs: number; size: number; hash: string }>();
+
+  constructor(root: string) {
+    fs.mkdirSync(root, { recursive: true });
+    this.root = fs.realpathSync(root);
+  }
+
+  stat(rel: string): BaseStat | undefined {
+    const abs = resolveInWorkspace(this.root, rel);
+    if (!abs) return undefined;
+    const st = fs.statSync(abs);
+    if (!st.isFile() && !st.isDirectory()) return undefined;
+    return {
+      type: st.isDirectory() ? 'dir' : 'file',
+      size: st.size,
+      mode: st.mode & 0o7777,
+      mtimeMs: st.mtimeMs,
+    };
+  }
+
+  read(rel: string): Buffer | undefined {
+    const abs = resolveInWorkspace(this.root, rel);
+    if (!abs) return undefined;
+    const st = fs.statSync(abs);
+    return st.isFile() ? fs.readFileSync(abs) : undefined;
+  }
+
+  /** SHA-256 of a workspace file, cached by size and mtime; null when there is no such file. */
+  hash(rel: string): string | null {
+    const abs = resolveInWorkspace(this.root, rel);
+    if (!abs) return null;
+    const st = fs.statSync(abs);
+    if (!st.isFile()) return null;
+    const cached = this.hashes.get(rel);
+    if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached.hash;
+    const hash = createHash('sha256').update(fs.readFileSync(abs)).digest('hex');
+    if (this.hashes.size > 100_000) this.hashes.clear();
+    this.hashes.set(rel, { mtimeMs: st.mtimeMs, size: st.size, hash });
+    return hash;
+  }
+
+  /** Names in a workspace directory (only regular files and directories). */
+  list(rel: string): Map<string, BaseStat> {
+    const out = new Map<string, BaseStat>();
+    const abs = resolveInWorkspace(this.root, rel);
+    if (!abs || !fs.statSync(abs).isDirectory()) return out;
+    for (const name of fs.readdirSync(abs)) {
+      const child = rel ? `${rel}/${name}` : name;
+      try {
+        const st = this.stat(child);
+        if (st) out.set(name, st);
+      } catch {
+        // a symlink leading outside is simply not listed
+      }
+    }
+    return out;
+  }
+}

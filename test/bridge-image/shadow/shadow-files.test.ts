@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BridgeClient } from '../../../bridge-image/protocol/index.js';
+import { startBridge, tempDir, type BridgeProcess } from '../../helpers/bridge-process.js';
+
+const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
+
+let b: BridgeProcess;
+let ws: string;
+let alice: BridgeClient;
+let bob: BridgeClient;
+let admin: BridgeClient;
+const snapshot = (dir: string) => {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out[path.relative(dir, p)] = sha(fs.readFileSync(p));
+    }
+  };
+  walk(dir);
+  return out;
+};
+let before: Record<string, string>;
+
+beforeAll(async () => {
+  ws = path.join(tempDir(), 'ws');
+  fs.mkdirSync(path.join(ws, 'src/lib'), { recursive: true });
+  fs.writeFileSync(path.join(ws, 'README.md'), '# project\n');
+  fs.writeFileSync(path.join(ws, 'src/index.ts'), 'export const x = 1;\n');
+  fs.writeFileSync(path.join(ws, 'src/lib/util.ts'), 'export function u() {}\n');
+  before = snapshot(ws);
+  b = await startBridge({ workspace: ws });
+  alice = b.agent('alice');
+  bob = b.agent('bob');
+  admin = b.admin();
+});
+afterAll(async () => {
+  await b.stop();
+});
+
+describe('shadow files over HTTP', () => {
+  it('shows the workspace through the shadow, with read-your-writes and byte ranges', async () => {
+    expect((await alice.readFile('README.md')).toString()).toBe('# project\n');
+    const w = await alice.writeFile('src/index.ts', 'export const x = 2;\n');
+    expect(w.hash).toBe(sha('export const x = 2;\n'));
+    expect((await alice.readFile('src/index.ts')).toString()).toBe('export const x = 2;\n');
+    expect((await alice.readFile('src/index.ts', { offset: 7, length: 5 })).toString()).toBe('const');
+    expect((await bob.readFile('src/index.ts')).toString()).toBe('export const x = 1;\n');
+    const st = await alice.stat('src/index.ts');
+    expect(st).toMatchObject({ type: 'file', size: 20, source: 'shadow', hash: w.hash });
+    expect((await bob.stat('src/index.ts')).hash).toBe(sha('export const x = 1;\n'));
+    expect(snapshot(ws)).toEqual(before);
+  });
+
+  it('lists directories merged with the overlay, including new directories made implicitly', async () => {
+    await alice.writeFile('docs/guide/intro.md', 'hello');
+    const root = await alice.list('');
+    expect(root.entries.map((e) => `${e.name}:${e.type}`)).toEqual(['README.md:file', 'docs:dir', 'src:dir']);
+    expect((await alice.list('docs/guide')).entries.map((e) => e.name)).toEqual(['intro.md']);
+    expect((await bob.list('')).entries.map((e) => e.name)).toEqual(['README.md', 'src']);
+    await expect(alice.list('README.md')).rejects.toMatchObject({ status: 409, code: 'ENOTDIR' });
+    await expect(alice.list('nope')).rejects.toMatchObject({ status: 404, code: 'ENOENT' });
+  });
+
+  it('deletes, moves, makes and removes directories, with the errno a file system would give', async () => {
+    await alice.deleteFile('src/lib/util.ts');
+    await expect(alice.readFile('src/lib/util.ts')).rejects.toMatchObject({ status: 404, code: 'ENOENT' });
+    expect((await alice.list('src/lib')).entries).toEqual([]);
+    await alice.rmdir('src/lib');
+    await expect(alice.stat('src/lib')).rejects.toMatchObject({ code: 'ENOENT' });
+    await alice.mkdir('empty');
+    expect((await alice.stat('empty')).type).toBe('dir');
+    await expect(alice.mkdir('empty')).rejects.toMatchObject({ code: 'EEXIST' });
+    await expect(alice.rmdir('src')).rejects.toMatchObject({ status: 409, code: 'ENOTEMPTY' });
+    await expect(alice.writeFile('README.md/x', 'y')).rejects.toMatchObject({ code: 'ENOTDIR' });
+    await expect(alice.writeFile('src', 'y')).rejects.toMatchObject({ code: 'EISDIR' });
+    await expect(alice.deleteFile('src')).rejects.toMatchObject({ code: 'EISDIR' });
+    await alice.move('README.md', 'docs/README.md');
+    await expect(alice.stat('README.md')).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await alice.readFile('docs/README.md')).toString()).toBe('# project\n');
+    const changes = (await alice.changes()).changes;
+    const byPath = Object.fromEntries(changes.map((c) => [c.path, c]));
+    expect(byPath['src/index.ts']?.status).toBe('modified');
+    expect(byPath['src/lib/util.ts']?.status).toBe('deleted');
+    expect(byPath['docs/guide/intro.md']?.status).toBe('added');
+    expect(byPath['docs/README.md']).toMatchObject({ status: 'moved', movedFrom: 'README.md' });
+    expect(byPath['README.md']?.status).toBe('deleted');
+    expect(snapshot(ws)).toEqual(before);
+  });
+
+  it('flags conflicts: a write based on stale content, a workspace that changed underneath, two shadows on one path', async () => {
+    const stale = await bob.writeFile('src/index.ts', 'bob was here\n', { ifMatch: sha('something else') });
+    expect(stale.conflict).toBe(true);
+    const fresh = await bob.writeFile('notes.txt', 'n', { ifMatch: 'absent' });
+    expect(fresh.conflict).toBe(false);
+    const aliceView = Object.fromEntries((await alice.changes()).changes.map((c) => [c.path, c]));
+    expect(aliceView['src/index.ts']?.alsoChangedBy).toEqual(['bob']);
+    const bobView = Object.fromEntries((await bob.changes()).changes.map((c) => [c.path, c]));
+    expect(bobView['src/index.ts']).toMatchObject({ conflict: true, alsoChangedBy: ['alice'] });
+    expect(aliceView['src/index.ts']?.conflict).toBe(false);
+    // the developer edits the file in the workspace: alice's change is now based on old content
+    fs.writeFileSync(path.join(ws, 'src/index.ts'), 'export const x = 100;\n');
+    const after = Object.fromEntries((await alice.changes()).changes.map((c) => [c.path, c]));
+    expect(after['src/index.ts']).toMatchObject({ conflict: true, baseHash: sha('export const x = 1;\n') });
+    expect(after['src/index.ts']?.currentBaseHash).toBe(sha('export const x = 100;\n'));
+    fs.writeFileSync(path.join(ws, 'src/index.ts'), 'export const x = 1;\n');
+  });
+
+  it('keeps each shadow private to its agent, and lets admin read any', async () => {
+    await expect(bob.readFile('src/index.ts', { agent: 'alice' })).rejects.toMatchObject({ status: 403 });
+    expect((await admin.readFile('src/index.ts', { agent: 'alice' })).toString()).toBe(
+      'export const x = 2;\n',
+    );
+    expect((await admin.changes({ agent: 'bob' })).changes.map((c) => c.path)).toContain('notes.txt');
+    await expect(admin.changes()).rejects.toMatchObject({ status: 400 });
+  });
+
+  it('applies and discards (admin only), as events, and survives a restart', async () => {
+    await expect(alice.applyShadow({ agentId: 'alice', paths: ['src/index.ts'] })).rejects.toMatchObject({
+      status: 403,
+    });
+    const applied = await admin.applyShadow({
+      agentId: 'alice',
+      paths: ['src/index.ts', 'docs/guide/intro.md'],
+    });
+    expect(applied.paths).toEqual(['src/index.ts', 'docs/guide/intro.md']);
+    await admin.discardShadow({ agentId: 'bob', paths: ['notes.txt'] });
+    await expect(admin.discardShadow({ agentId: 'bob', paths: ['never-changed.txt'] })).rejects.toMatchObject(
+      {
+        status: 404,
+      },
+    );
+    const aliceLeft = (await alice.changes()).changes.map((c) => c.path);
+    expect(aliceLeft).not.toContain('src/index.ts');
+    expect(aliceLeft).toContain('docs/README.md');
+    const events = await admin.query({ type: 'shadow.*', stream: 'shadow:alice' });
+    expect(events.events.map((e) => e.type)).toContain('shadow.applied');
+
+    await b.stop();
+    b = await startBridge({ workspace: ws, dataDir: b.dataDir, secret: b.secret });
+    const again = b.agent('alice');
+    expect((await again.changes()).changes.map((c) => c.path)).toEqual(aliceLeft);
+    expect((await again.readFile('docs/README.md')).toString()).toBe('# project\n');
+    expect(snapshot(ws)).toEqual(before);
+  });
+});
