@@ -18,7 +18,11 @@ import {
   ShadowListing,
   ShadowStat,
   ShadowWriteResult,
+  Lease,
+  LeaseList,
+  ShadowDiff,
   type ApplyRequest,
+  type LeaseRequest,
 } from './shadow.js';
 import { StreamSubscription, type SubscribeOptions } from './subscription.js';
 
@@ -312,6 +316,28 @@ export class BridgeClient {
   }
   discardShadow(req: ApplyRequest, signal?: AbortSignal) {
     return this.call('POST', Routes.shadowDiscard, ApplyResult, { body: req, signal });
+  }
+
+  acquireLease(req: LeaseRequest, signal?: AbortSignal) {
+    return this.call('POST', Routes.leases, Lease, { body: req, signal });
+  }
+  renewLease(id: string, ttlMs?: number, signal?: AbortSignal) {
+    return this.call('POST', Routes.leaseRenew(id), Lease, {
+      body: ttlMs === undefined ? {} : { ttlMs },
+      signal,
+    });
+  }
+  releaseLease(id: string, signal?: AbortSignal) {
+    return this.call('DELETE', Routes.lease(id), Lease, { signal });
+  }
+  listLeases(signal?: AbortSignal) {
+    return this.call('GET', Routes.leases, LeaseList, { signal });
+  }
+  diff(opts: { agent?: string; signal?: AbortSignal } = {}) {
+    return this.call('GET', Routes.shadowDiff, ShadowDiff, {
+      query: { agent: opts.agent },
+      signal: opts.signal,
+    });
   }
 
   /** A live subscription from `after`, reconnecting (and resuming) if the connection drops. */

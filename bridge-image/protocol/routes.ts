@@ -27,4 +27,8 @@ export const Routes = {
   shadowChanges: '/v1/shadow/changes',
   shadowApply: '/v1/shadow/apply',
   shadowDiscard: '/v1/shadow/discard',
+  shadowDiff: '/v1/shadow/diff',
+  leases: '/v1/leases',
+  lease: (id: string) => `/v1/leases/${encodeURIComponent(id)}`,
+  leaseRenew: (id: string) => `/v1/leases/${encodeURIComponent(id)}/renew`,
 } as const;

@@ -106,3 +106,68 @@ export const ShadowEventTypes = {
   applied: 'shadow.applied',
   discarded: 'shadow.discarded',
 } as const;
+
+export const LeaseMode = z.enum(['exclusive', 'shared']);
+
+export const LeaseRequest = z.object({
+  globs: z.array(z.string().min(1).max(1000)).min(1, 'globs: give at least one glob').max(100),
+  ttlMs: z
+    .number()
+    .int()
+    .min(1000, 'ttlMs: at least 1000')
+    .max(24 * 3600_000, 'ttlMs: at most one day')
+    .default(5 * 60_000),
+  mode: LeaseMode.default('exclusive'),
+});
+export type LeaseRequest = z.input<typeof LeaseRequest>;
+
+export const RenewRequest = z.object({
+  ttlMs: z
+    .number()
+    .int()
+    .min(1000, 'ttlMs: at least 1000')
+    .max(24 * 3600_000, 'ttlMs: at most one day')
+    .default(5 * 60_000),
+});
+
+export const Lease = z.object({
+  id: z.string(),
+  agentId: z.string(),
+  globs: z.array(z.string()),
+  mode: LeaseMode,
+  acquiredAt: z.string(),
+  expiresAt: z.string(),
+});
+export type Lease = z.infer<typeof Lease>;
+
+export const LeaseList = z.object({ leases: z.array(Lease) });
+
+/** Details of a 423: who holds the lease that refused the operation, and until when. */
+export const LeaseHeldDetails = z.object({
+  leaseId: z.string(),
+  holder: z.string(),
+  glob: z.string(),
+  expiresAt: z.string(),
+});
+
+export const LeaseEventTypes = {
+  acquired: 'lease.acquired',
+  renewed: 'lease.renewed',
+  released: 'lease.released',
+  expired: 'lease.expired',
+} as const;
+
+export const ShadowDiff = z.object({
+  agentId: z.string(),
+  files: z.array(
+    z.object({
+      path: z.string(),
+      status: ChangeStatus,
+      conflict: z.boolean(),
+      binary: z.boolean(),
+      /** Unified diff against the workspace; null for binary files. */
+      patch: z.string().nullable(),
+    }),
+  ),
+});
+export type ShadowDiff = z.infer<typeof ShadowDiff>;

@@ -14,6 +14,8 @@ import { eventRoutes } from './http/routes/events.js';
 import { healthRoutes } from './http/routes/health.js';
 import { sessionRoutes } from './http/routes/sessions.js';
 import { shadowRoutes } from './http/routes/shadow.js';
+import { leaseRoutes } from './http/routes/leases.js';
+import { LeaseTable } from './leases/lease-table.js';
 import { ShadowFiles } from './shadow/shadow-files.js';
 import { WorkspaceBase } from './shadow/workspace-base.js';
 import { Pipeline } from './http/pipeline.js';
@@ -116,7 +118,10 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
     fuseStatus: () => ({ enabled: false, mounted: false, reason: 'FUSE is not part of this build yet' }),
   };
   streams = new StreamServer(svc);
-  const shadows = new ShadowFiles(store, new WorkspaceBase(config.workspace));
+  const leases = new LeaseTable(store);
+  const shadows = new ShadowFiles(store, new WorkspaceBase(config.workspace), (agent, rel) =>
+    leases.checkWrite(agent, rel),
+  );
 
   const router = new Router();
   const pipeline = new Pipeline(svc, router);
@@ -128,6 +133,7 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
     ...blobRoutes(svc),
     ...adminRoutes(svc),
     ...shadowRoutes(svc, shadows),
+    ...leaseRoutes(svc, leases),
   );
 
   const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 120_000 }, pipeline.handle);
@@ -196,6 +202,7 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
         log.info('bridge stopping', { reason, inFlight: pipeline.inFlight });
         pipeline.draining = true;
         clearInterval(sweeper);
+        leases.close();
         const stopped = new Promise<void>((r) => server.close(() => r()));
         server.closeIdleConnections();
         streams!.closeAll(CloseCode.goingAway, 'bridge shutting down');

@@ -1,6 +1,7 @@
 import {
   ShadowEventTypes,
   type ShadowChange,
+  type ShadowDiff,
   type ShadowStat,
   type ShadowWriteResult,
 } from '../../protocol/index.js';
@@ -13,6 +14,7 @@ import {
   type Overlay,
   type WrittenData,
 } from './overlay.js';
+import { isBinary, unifiedDiff } from './unified-diff.js';
 import type { WorkspaceBase } from './workspace-base.js';
 
 /** A refused file operation, with the errno a file system would give and the HTTP status. */
@@ -53,6 +55,8 @@ export class ShadowFiles {
   constructor(
     private readonly store: EventStore,
     private readonly base: WorkspaceBase,
+    /** Throws when the agent may not change this path (another agent's exclusive lease). */
+    private readonly mayWrite: (agent: string, rel: string) => void = () => undefined,
   ) {
     let after = 0;
     for (;;) {
@@ -198,6 +202,7 @@ export class ShadowFiles {
   // ---- changes ----
 
   private checkWritable(agent: string, rel: string): void {
+    this.mayWrite(agent, rel);
     for (let p = parentOf(rel); p !== ''; p = parentOf(p)) {
       const n = this.node(agent, p);
       if (n?.type === 'file')
@@ -247,6 +252,7 @@ export class ShadowFiles {
       if (!n) throw new ShadowError(404, 'ENOENT', `no such file: ${rel}`);
       if (n.type === 'dir')
         throw new ShadowError(409, 'EISDIR', `${rel} is a directory; remove it with rmdir`);
+      this.mayWrite(agent, rel);
       const inBase = this.base.stat(rel)?.type === 'file';
       const payload: DeletedData = { path: rel, inBase, baseHash: this.baseHashFor(agent, rel) };
       return this.record(agent, ShadowEventTypes.deleted, payload);
@@ -260,6 +266,7 @@ export class ShadowFiles {
       if (!n) throw new ShadowError(404, 'ENOENT', `no such file: ${from}`);
       if (n.type === 'dir')
         throw new ShadowError(409, 'EISDIR', `${from} is a directory; moving directories is not supported`);
+      this.mayWrite(agent, from);
       this.checkWritable(agent, to);
       let hash = n.hash;
       if (hash === null) hash = (await this.store.putBlob(this.base.read(from)!)).hash;
@@ -280,6 +287,7 @@ export class ShadowFiles {
   mkdir(agent: string, rel: string): Promise<number> {
     return this.exclusive(agent, async () => {
       if (this.node(agent, rel)) throw new ShadowError(409, 'EEXIST', `${rel} already exists`);
+      this.mayWrite(agent, rel);
       const parent = parentOf(rel);
       const p = this.node(agent, parent);
       if (!p) throw new ShadowError(404, 'ENOENT', `parent directory ${parent} does not exist`);
@@ -295,6 +303,7 @@ export class ShadowFiles {
       if (!n) throw new ShadowError(404, 'ENOENT', `no such directory: ${rel}`);
       if (n.type !== 'dir') throw new ShadowError(409, 'ENOTDIR', `${rel} is not a directory`);
       if (this.list(agent, rel).length > 0) throw new ShadowError(409, 'ENOTEMPTY', `${rel} is not empty`);
+      this.mayWrite(agent, rel);
       const payload: DirData = { path: rel, inBase: this.base.stat(rel)?.type === 'dir' };
       return this.record(agent, ShadowEventTypes.dirRemoved, payload);
     });
@@ -330,6 +339,26 @@ export class ShadowFiles {
       });
     }
     return out;
+  }
+
+  /** The changes with a unified diff each against the workspace (binary files are not diffed). */
+  diff(agent: string): ShadowDiff['files'] {
+    const empty = Buffer.alloc(0);
+    return this.changes(agent).map((c) => {
+      const origin = c.movedFrom ?? c.path;
+      const before = c.status === 'added' ? empty : (this.base.read(origin) ?? empty);
+      const after = c.hash === null ? empty : (this.store.getBlob(c.hash) ?? empty);
+      const binary = isBinary(before) || isBinary(after);
+      const patch = binary
+        ? null
+        : unifiedDiff(
+            c.status === 'added' ? null : origin,
+            c.status === 'deleted' ? null : c.path,
+            before,
+            after,
+          );
+      return { path: c.path, status: c.status, conflict: c.conflict, binary, patch };
+    });
   }
 
   /** Applied (the extension wrote them into the workspace) or discarded: the overlay forgets them. */

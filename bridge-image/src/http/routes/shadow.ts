@@ -10,6 +10,7 @@ import {
   WriteQuery,
   type ApplyResult,
   type ShadowChanges,
+  type ShadowDiff,
   type ShadowListing,
 } from '../../../protocol/index.js';
 import type { Session } from '../../auth/sessions.js';
@@ -19,6 +20,8 @@ import { ShadowError, type ShadowFiles } from '../../shadow/shadow-files.js';
 import { parseJson, parseQuery } from '../body.js';
 import { HttpError } from '../errors.js';
 import { ok, type Route, type RouteContext } from '../router.js';
+import { LeaseHeld } from '../../leases/lease-table.js';
+import { leaseHeldError } from './leases.js';
 
 const ALL = ['admin', 'agent', 'expert'] as const;
 const ListQuery = z.object({ path: z.string().max(4096).default(''), agent: AgentId.optional() });
@@ -47,6 +50,7 @@ export function shadowRoutes(svc: BridgeServices, shadows: ShadowFiles): Route[]
           );
         }
         if (e instanceof ShadowError) throw new HttpError(e.status, e.code, e.message);
+        if (e instanceof LeaseHeld) throw leaseHeldError(e);
         throw e;
       }
     };
@@ -163,6 +167,16 @@ export function shadowRoutes(svc: BridgeServices, shadows: ShadowFiles): Route[]
       handler: guarded(({ query, session }) => {
         const agent = owner(session!, parseQuery(query, AgentQuery).agent);
         const body: ShadowChanges = { agentId: agent, changes: shadows.changes(agent) };
+        return ok(body);
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/shadow/diff',
+      access: ALL,
+      handler: guarded(({ query, session }) => {
+        const agent = owner(session!, parseQuery(query, AgentQuery).agent);
+        const body: ShadowDiff = { agentId: agent, files: shadows.diff(agent) };
         return ok(body);
       }),
     },

@@ -1,0 +1,63 @@
+import { ErrorCode, LeaseRequest, RenewRequest } from '../../../protocol/index.js';
+import type { BridgeServices } from '../../context.js';
+import { LeaseHeld, LeaseNotFound, type LeaseTable } from '../../leases/lease-table.js';
+import { parseJson } from '../body.js';
+import { HttpError } from '../errors.js';
+import { ok, type Route } from '../router.js';
+
+const ALL = ['admin', 'agent', 'expert'] as const;
+
+/** A lease refusal as HTTP: 423 naming the holder and the expiry. */
+export function leaseHeldError(e: LeaseHeld): HttpError {
+  return new HttpError(423, 'lease_held', e.message, {
+    leaseId: e.lease.id,
+    holder: e.lease.agentId,
+    glob: e.glob,
+    expiresAt: e.lease.expiresAt,
+  });
+}
+
+export function leaseRoutes(_svc: BridgeServices, leases: LeaseTable): Route[] {
+  const mapped = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof LeaseHeld) throw leaseHeldError(e);
+      if (e instanceof LeaseNotFound) throw new HttpError(404, ErrorCode.notFound, e.message);
+      throw e;
+    }
+  };
+  return [
+    {
+      method: 'POST',
+      path: '/v1/leases',
+      access: ['agent', 'expert'],
+      handler: async ({ body, session }) => {
+        const r = parseJson(body, LeaseRequest);
+        return ok(await mapped(() => leases.acquire(session!.agentId, r.globs, r.mode, r.ttlMs)), 201);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/leases/:id/renew',
+      access: ['agent', 'expert'],
+      handler: async ({ body, session, params }) => {
+        const r = parseJson(body, RenewRequest);
+        return ok(await mapped(() => leases.renew(session!.agentId, params.id!, r.ttlMs)));
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/leases/:id',
+      access: ['agent', 'expert'],
+      handler: async ({ session, params }) =>
+        ok(await mapped(() => leases.release(session!.agentId, params.id!))),
+    },
+    {
+      method: 'GET',
+      path: '/v1/leases',
+      access: ALL,
+      handler: () => ok({ leases: leases.list() }),
+    },
+  ];
+}
