@@ -10,6 +10,7 @@ import { sendRaw, errorFromResponse, type RawResponse } from './http-transport.j
 import { Routes } from './routes.js';
 import { SessionInfo, SessionList, type Role, type SessionOpenRequest } from './sessions.js';
 import { deriveSessionKey, Headers, signRequest } from './signing.js';
+import { Annotation, AnnotationList, type AnnotationRequest } from './annotations.js';
 import { BackupResponse, Health, Ready, Status } from './status.js';
 import {
   ApplyResult,
@@ -268,7 +269,7 @@ export class BridgeClient {
 
   async readFile(
     path: string,
-    opts: { agent?: string; offset?: number; length?: number; signal?: AbortSignal } = {},
+    opts: { agent?: string; offset?: number; length?: number; at?: number; signal?: AbortSignal } = {},
   ) {
     const { signal, ...q } = opts;
     return (await this.callRaw('GET', Routes.shadowFile, { query: { path, ...q }, signal })).body;
@@ -284,15 +285,15 @@ export class BridgeClient {
   deleteFile(path: string, signal?: AbortSignal) {
     return this.call('DELETE', Routes.shadowFile, SeqResult, { query: { path }, signal });
   }
-  stat(path: string, opts: { agent?: string; signal?: AbortSignal } = {}) {
+  stat(path: string, opts: { agent?: string; at?: number; signal?: AbortSignal } = {}) {
     return this.call('GET', Routes.shadowStat, ShadowStat, {
-      query: { path, agent: opts.agent },
+      query: { path, agent: opts.agent, at: opts.at },
       signal: opts.signal,
     });
   }
-  list(path = '', opts: { agent?: string; signal?: AbortSignal } = {}) {
+  list(path = '', opts: { agent?: string; at?: number; signal?: AbortSignal } = {}) {
     return this.call('GET', Routes.shadowList, ShadowListing, {
-      query: { path, agent: opts.agent },
+      query: { path, agent: opts.agent, at: opts.at },
       signal: opts.signal,
     });
   }
@@ -338,6 +339,22 @@ export class BridgeClient {
       query: { agent: opts.agent },
       signal: opts.signal,
     });
+  }
+
+  annotate(req: AnnotationRequest, signal?: AbortSignal) {
+    return this.call('POST', Routes.annotations, Annotation, { body: req, signal });
+  }
+  annotations(opts: { path?: string; includeResolved?: boolean; signal?: AbortSignal } = {}) {
+    return this.call('GET', Routes.annotations, AnnotationList, {
+      query: {
+        path: opts.path,
+        includeResolved: opts.includeResolved === undefined ? undefined : String(opts.includeResolved),
+      },
+      signal: opts.signal,
+    });
+  }
+  resolveAnnotation(id: string, signal?: AbortSignal) {
+    return this.call('POST', Routes.annotationResolve(id), Annotation, { body: {}, signal });
   }
 
   /** A live subscription from `after`, reconnecting (and resuming) if the connection drops. */

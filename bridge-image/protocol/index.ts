@@ -9,3 +9,4 @@ export * from './routes.js';
 export { BridgeClient, type BridgeClientOptions, type CallOptions } from './client.js';
 export { StreamSubscription, type SubscribeOptions } from './subscription.js';
 export * from './shadow.js';
+export * from './annotations.js';

@@ -29,6 +29,8 @@ export const Routes = {
   shadowDiscard: '/v1/shadow/discard',
   shadowDiff: '/v1/shadow/diff',
   leases: '/v1/leases',
+  annotations: '/v1/annotations',
+  annotationResolve: (id: string) => `/v1/annotations/${encodeURIComponent(id)}/resolve`,
   lease: (id: string) => `/v1/leases/${encodeURIComponent(id)}`,
   leaseRenew: (id: string) => `/v1/leases/${encodeURIComponent(id)}/renew`,
 } as const;

@@ -74,10 +74,20 @@ export const ApplyResult = z.object({
 });
 export type ApplyResult = z.infer<typeof ApplyResult>;
 
+/** History: the shadow as it stood right after this event. */
+const AtSeq = z.coerce.number().int('at must be an event seq').min(0, 'at must be at least 0').optional();
+
 export const ShadowQuery = z.object({
   path: WorkspacePath,
   /** Admin only: whose shadow to read. */
   agent: AgentId.optional(),
+  at: AtSeq,
+});
+
+export const ListQuery = z.object({
+  path: z.string().max(4096).default(''),
+  agent: AgentId.optional(),
+  at: AtSeq,
 });
 
 export const ReadQuery = ShadowQuery.extend({

@@ -15,6 +15,8 @@ import { healthRoutes } from './http/routes/health.js';
 import { sessionRoutes } from './http/routes/sessions.js';
 import { shadowRoutes } from './http/routes/shadow.js';
 import { leaseRoutes } from './http/routes/leases.js';
+import { annotationRoutes } from './http/routes/annotations.js';
+import { AnnotationBook } from './annotations/annotation-book.js';
 import { LeaseTable } from './leases/lease-table.js';
 import { ShadowFiles } from './shadow/shadow-files.js';
 import { WorkspaceBase } from './shadow/workspace-base.js';
@@ -134,6 +136,7 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
     ...adminRoutes(svc),
     ...shadowRoutes(svc, shadows),
     ...leaseRoutes(svc, leases),
+    ...annotationRoutes(svc, new AnnotationBook(store)),
   );
 
   const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 120_000 }, pipeline.handle);

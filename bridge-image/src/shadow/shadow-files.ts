@@ -14,35 +14,15 @@ import {
   type Overlay,
   type WrittenData,
 } from './overlay.js';
+import { ShadowError } from './shadow-errors.js';
+import { ShadowView } from './shadow-view.js';
 import { isBinary, unifiedDiff } from './unified-diff.js';
 import type { WorkspaceBase } from './workspace-base.js';
 
-/** A refused file operation, with the errno a file system would give and the HTTP status. */
-export class ShadowError extends Error {
-  override name = 'ShadowError';
-  constructor(
-    readonly status: number,
-    readonly code: 'ENOENT' | 'EISDIR' | 'ENOTDIR' | 'ENOTEMPTY' | 'EEXIST' | 'EINVAL',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { ShadowError };
 
 const FILE_MODE = 0o644;
-const DIR_MODE = 0o755;
 const parentOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
-
-type Node =
-  | {
-      type: 'file';
-      size: number;
-      mode: number;
-      mtimeMs: number;
-      hash: string | null;
-      source: 'shadow' | 'workspace';
-    }
-  | { type: 'dir'; mode: number; mtimeMs: number; source: 'shadow' | 'workspace' };
 
 /**
  * Every agent's shadow: the workspace seen through that agent's overlay. Overlays live in memory,
@@ -106,97 +86,34 @@ export class ShadowFiles {
 
   // ---- the merged view ----
 
-  /** What is at `rel` in the agent's shadow, or undefined. */
-  node(agent: string, rel: string): Node | undefined {
-    if (rel === '') return { type: 'dir', mode: DIR_MODE, mtimeMs: 0, source: 'workspace' };
-    const o = this.overlay(agent);
-    // An ancestor that the shadow turned into a file, deleted or removed hides everything below it.
-    for (let p = parentOf(rel); p !== ''; p = parentOf(p)) {
-      const a = o.get(p);
-      if (a && a.kind !== 'dir') return undefined;
+  /** The agent's shadow as it is now, or (history) as it stood at event `at`. */
+  view(agent: string, at?: number): ShadowView {
+    if (at === undefined) return new ShadowView(this.overlay(agent), this.base, this.store);
+    const past: Overlay = new Map();
+    let after = 0;
+    for (;;) {
+      const page = this.store.query({ streams: [`shadow:${agent}`], after, before: at + 1, limit: 5000 });
+      for (const e of page.events) reduce(past, e.type, e.data, e.seq, Date.parse(e.ts));
+      if (page.nextCursor === null) break;
+      after = page.nextCursor;
     }
-    const e = o.get(rel);
-    if (e) {
-      if (e.kind === 'file') {
-        return {
-          type: 'file',
-          size: e.size,
-          mode: e.mode,
-          mtimeMs: e.mtimeMs,
-          hash: e.hash,
-          source: 'shadow',
-        };
-      }
-      if (e.kind === 'dir') return { type: 'dir', mode: DIR_MODE, mtimeMs: e.mtimeMs, source: 'shadow' };
-      if (e.kind === 'rmdir' || e.kind === 'deleted') return this.implicitDir(o, rel);
-    }
-    const b = this.base.stat(rel);
-    if (b) {
-      if (b.type === 'dir') return { type: 'dir', mode: b.mode, mtimeMs: b.mtimeMs, source: 'workspace' };
-      return {
-        type: 'file',
-        size: b.size,
-        mode: b.mode,
-        mtimeMs: b.mtimeMs,
-        hash: null,
-        source: 'workspace',
-      };
-    }
-    return this.implicitDir(o, rel);
+    return new ShadowView(past, this.base, this.store);
   }
 
-  /** A directory that exists only because the shadow holds something below it. */
-  private implicitDir(o: Overlay, rel: string): Node | undefined {
-    const prefix = rel + '/';
-    for (const [k, e] of o) {
-      if (k.startsWith(prefix) && (e.kind === 'file' || e.kind === 'dir')) {
-        return { type: 'dir', mode: DIR_MODE, mtimeMs: e.mtimeMs, source: 'shadow' };
-      }
-    }
-    return undefined;
+  node(agent: string, rel: string) {
+    return this.view(agent).node(rel);
   }
 
-  stat(agent: string, rel: string): ShadowStat {
-    const n = this.node(agent, rel);
-    if (!n) throw new ShadowError(404, 'ENOENT', `no such file or directory: ${rel}`);
-    return {
-      path: rel,
-      type: n.type,
-      size: n.type === 'file' ? n.size : 0,
-      mode: n.mode,
-      mtime: new Date(n.mtimeMs).toISOString(),
-      hash: n.type === 'file' ? (n.hash ?? this.base.hash(rel)) : null,
-      source: n.source,
-    };
+  stat(agent: string, rel: string, at?: number): ShadowStat {
+    return this.view(agent, at).stat(rel);
   }
 
-  /** Content of a file in the shadow: the overlay's blob, or the workspace file. */
-  read(agent: string, rel: string): Buffer {
-    const n = this.node(agent, rel);
-    if (!n) throw new ShadowError(404, 'ENOENT', `no such file: ${rel}`);
-    if (n.type === 'dir') throw new ShadowError(409, 'EISDIR', `${rel} is a directory`);
-    const data = n.source === 'shadow' ? this.store.getBlob(n.hash!) : this.base.read(rel);
-    if (!data) throw new ShadowError(404, 'ENOENT', `no such file: ${rel}`);
-    return data;
+  read(agent: string, rel: string, at?: number): Buffer {
+    return this.view(agent, at).read(rel);
   }
 
-  list(agent: string, rel: string): (ShadowStat & { name: string })[] {
-    const n = this.node(agent, rel);
-    if (!n) throw new ShadowError(404, 'ENOENT', `no such directory: ${rel || '.'}`);
-    if (n.type !== 'dir') throw new ShadowError(409, 'ENOTDIR', `${rel} is not a directory`);
-    const names = new Set<string>(this.base.list(rel).keys());
-    const prefix = rel === '' ? '' : rel + '/';
-    for (const k of this.overlay(agent).keys()) {
-      if (!k.startsWith(prefix)) continue;
-      const rest = k.slice(prefix.length);
-      if (rest) names.add(rest.split('/')[0]!);
-    }
-    const out: (ShadowStat & { name: string })[] = [];
-    for (const name of [...names].sort()) {
-      const child = prefix + name;
-      if (this.node(agent, child)) out.push({ ...this.stat(agent, child), name });
-    }
-    return out;
+  list(agent: string, rel: string, at?: number): (ShadowStat & { name: string })[] {
+    return this.view(agent, at).list(rel);
   }
 
   // ---- changes ----
@@ -302,7 +219,8 @@ export class ShadowFiles {
       const n = this.node(agent, rel);
       if (!n) throw new ShadowError(404, 'ENOENT', `no such directory: ${rel}`);
       if (n.type !== 'dir') throw new ShadowError(409, 'ENOTDIR', `${rel} is not a directory`);
-      if (this.list(agent, rel).length > 0) throw new ShadowError(409, 'ENOTEMPTY', `${rel} is not empty`);
+      if (this.view(agent).list(rel).length > 0)
+        throw new ShadowError(409, 'ENOTEMPTY', `${rel} is not empty`);
       this.mayWrite(agent, rel);
       const payload: DirData = { path: rel, inBase: this.base.stat(rel)?.type === 'dir' };
       return this.record(agent, ShadowEventTypes.dirRemoved, payload);

@@ -148,3 +148,19 @@ describe('shadow files over HTTP', () => {
     expect(snapshot(ws)).toEqual(before);
   });
 });
+
+describe('shadow history', () => {
+  it('reads a shadow as it stood at any seq', async () => {
+    const h = b.agent('historian');
+    const v1 = await h.writeFile('h.txt', 'first');
+    const v2 = await h.writeFile('h.txt', 'second');
+    const del = await h.deleteFile('h.txt');
+    expect((await h.readFile('h.txt', { at: v1.seq })).toString()).toBe('first');
+    expect((await h.readFile('h.txt', { at: v2.seq })).toString()).toBe('second');
+    await expect(h.readFile('h.txt', { at: del.seq })).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(h.readFile('h.txt', { at: v1.seq - 1 })).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await h.stat('h.txt', { at: v1.seq })).size).toBe(5);
+    expect((await h.list('', { at: v2.seq })).entries.map((e) => e.name)).toContain('h.txt');
+    await expect(h.readFile('h.txt', { at: -1 })).rejects.toMatchObject({ status: 400 });
+  });
+});

@@ -3,6 +3,7 @@ import {
   AgentId,
   ApplyRequest,
   ErrorCode,
+  ListQuery,
   MoveRequest,
   PathRequest,
   ReadQuery,
@@ -24,7 +25,6 @@ import { LeaseHeld } from '../../leases/lease-table.js';
 import { leaseHeldError } from './leases.js';
 
 const ALL = ['admin', 'agent', 'expert'] as const;
-const ListQuery = z.object({ path: z.string().max(4096).default(''), agent: AgentId.optional() });
 const AgentQuery = z.object({ agent: AgentId.optional() });
 
 export function shadowRoutes(svc: BridgeServices, shadows: ShadowFiles): Route[] {
@@ -79,7 +79,7 @@ export function shadowRoutes(svc: BridgeServices, shadows: ShadowFiles): Route[]
       access: ALL,
       handler: guarded(({ query, session, res }) => {
         const q = parseQuery(query, ReadQuery);
-        const data = shadows.read(owner(session!, q.agent), normalise(q.path));
+        const data = shadows.read(owner(session!, q.agent), normalise(q.path), q.at);
         const start = Math.min(q.offset ?? 0, data.length);
         const end = q.length === undefined ? data.length : Math.min(data.length, start + q.length);
         const part = data.subarray(start, end);
@@ -117,7 +117,7 @@ export function shadowRoutes(svc: BridgeServices, shadows: ShadowFiles): Route[]
       access: ALL,
       handler: guarded(({ query, session }) => {
         const q = parseQuery(query, ShadowQuery);
-        return ok(shadows.stat(owner(session!, q.agent), normalise(q.path)));
+        return ok(shadows.stat(owner(session!, q.agent), normalise(q.path), q.at));
       }),
     },
     {
@@ -127,7 +127,7 @@ export function shadowRoutes(svc: BridgeServices, shadows: ShadowFiles): Route[]
       handler: guarded(({ query, session }) => {
         const q = parseQuery(query, ListQuery);
         const rel = normalise(q.path, true);
-        const body: ShadowListing = { path: rel, entries: shadows.list(owner(session!, q.agent), rel) };
+        const body: ShadowListing = { path: rel, entries: shadows.list(owner(session!, q.agent), rel, q.at) };
         return ok(body);
       }),
     },

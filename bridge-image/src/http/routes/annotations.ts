@@ -1,0 +1,62 @@
+import { AnnotationQuery, AnnotationRequest, ErrorCode, type Annotation } from '../../../protocol/index.js';
+import { AnnotationNotFound, type AnnotationBook } from '../../annotations/annotation-book.js';
+import type { BridgeServices } from '../../context.js';
+import { normalise, PathRejected } from '../../shadow/path-safety.js';
+import { parseJson, parseQuery } from '../body.js';
+import { HttpError } from '../errors.js';
+import { ok, type Route } from '../router.js';
+
+const ALL = ['admin', 'agent', 'expert'] as const;
+
+export function annotationRoutes(svc: BridgeServices, book: AnnotationBook): Route[] {
+  const safePath = (p: string, agentId: string): string => {
+    try {
+      return normalise(p);
+    } catch (e) {
+      if (!(e instanceof PathRejected)) throw e;
+      svc.security.record('path_rejected', {
+        agentId,
+        route: '/v1/annotations',
+        reason: e.why,
+        path: p.slice(0, 300),
+      });
+      throw new HttpError(e.status, 'path_rejected', `${e.message}: ${JSON.stringify(p.slice(0, 200))}`);
+    }
+  };
+  return [
+    {
+      method: 'POST',
+      path: '/v1/annotations',
+      access: ALL,
+      handler: async ({ body, session }) => {
+        const r = parseJson(body, AnnotationRequest);
+        const path = safePath(r.path, session!.agentId);
+        return ok(await book.add(session!.agentId, path, r.note, r.lines), 201);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/annotations',
+      access: ALL,
+      handler: ({ query, session }) => {
+        const q = parseQuery(query, AnnotationQuery);
+        const path = q.path === undefined ? undefined : safePath(q.path, session!.agentId);
+        const annotations: Annotation[] = book.list(path, q.includeResolved === 'true');
+        return ok({ annotations });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/annotations/:id/resolve',
+      access: ALL,
+      handler: async ({ params, session }) => {
+        try {
+          return ok(await book.resolve(params.id!, session!.agentId));
+        } catch (e) {
+          if (e instanceof AnnotationNotFound) throw new HttpError(404, ErrorCode.notFound, e.message);
+          throw e;
+        }
+      },
+    },
+  ];
+}
