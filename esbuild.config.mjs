@@ -35,6 +35,7 @@ const bundles = [
     entryPoints: {
       bridge: 'bridge-image/src/main.ts',
       'store-writer': 'bridge-image/src/store/writer-worker.ts',
+      'fuse-daemon': 'bridge-image/src/fuse/daemon.ts',
     },
     outdir: 'bridge-image/dist',
     format: 'cjs',

@@ -27,6 +27,7 @@ import { BridgeMetrics } from './metrics.js';
 import { SecurityRecorder } from './security.js';
 import { EventStore } from './store/event-store.js';
 import { StreamServer } from './ws/stream-server.js';
+import { FuseHost } from './fuse/fuse-host.js';
 import path from 'node:path';
 
 export interface CreateBridgeOptions extends Partial<BridgeConfig> {
@@ -117,13 +118,26 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
     requestShutdown: (reason) => {
       for (const fn of shutdownListeners) fn(reason);
     },
-    fuseStatus: () => ({ enabled: false, mounted: false, reason: 'FUSE is not part of this build yet' }),
+    fuseStatus: () =>
+      config.fuseMount === null
+        ? { enabled: false, mounted: false, reason: 'disabled by configuration' }
+        : fuse.status,
   };
   streams = new StreamServer(svc);
   const leases = new LeaseTable(store);
-  const shadows = new ShadowFiles(store, new WorkspaceBase(config.workspace), (agent, rel) =>
-    leases.checkWrite(agent, rel),
-  );
+  const base = new WorkspaceBase(config.workspace);
+  const shadows = new ShadowFiles(store, base, (agent, rel) => leases.checkWrite(agent, rel));
+  const annotations = new AnnotationBook(store);
+  const fuse = new FuseHost({
+    store,
+    shadows,
+    base,
+    annotations,
+    agents,
+    security,
+    log,
+    daemonScript: path.join(__dirname, 'fuse-daemon.js'),
+  });
 
   const router = new Router();
   const pipeline = new Pipeline(svc, router);
@@ -136,7 +150,7 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
     ...adminRoutes(svc),
     ...shadowRoutes(svc, shadows),
     ...leaseRoutes(svc, leases),
-    ...annotationRoutes(svc, new AnnotationBook(store)),
+    ...annotationRoutes(svc, annotations),
   );
 
   const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 120_000 }, pipeline.handle);
@@ -186,6 +200,7 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
         });
       });
       port = (server.address() as AddressInfo).port;
+      if (config.fuseMount !== null) await fuse.start(config.fuseMount);
       await store.append({
         stream: 'system',
         agentId: 'bridge',
@@ -212,6 +227,7 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
         const drained = await pipeline.waitIdle(config.shutdownDeadlineMs);
         if (!drained)
           log.warn('shutdown deadline passed with requests in flight', { inFlight: pipeline.inFlight });
+        if (config.fuseMount !== null) await fuse.stop(config.fuseMount);
         if (store.isOpen) {
           await store
             .append({

@@ -21,6 +21,8 @@ export interface BridgeConfig {
   heartbeatIntervalMs: number;
   logLevel: LogLevel;
   version: string;
+  /** Where the FUSE view is mounted; null: no FUSE. */
+  fuseMount: string | null;
 }
 
 export const defaultConfig = (dataDir: string, workspace: string): BridgeConfig => ({
@@ -42,4 +44,5 @@ export const defaultConfig = (dataDir: string, workspace: string): BridgeConfig 
   heartbeatIntervalMs: 30_000,
   logLevel: 'info',
   version: '0.1.0',
+  fuseMount: null,
 });

@@ -32,6 +32,9 @@ options (environment in brackets):
   --session-ttl-ms N     session life from open or refresh [LIGHTHOUSE_SESSION_TTL_MS] (3600000)
   --session-idle-ms N    idle time that ends a session [LIGHTHOUSE_SESSION_IDLE_MS] (1800000)
   --slow-consumer-ms N   a WebSocket reader stalled this long is disconnected [LIGHTHOUSE_SLOW_CONSUMER_MS] (30000)
+  --fuse-mount P         mount the FUSE view (current/, shadows/, history/, context/, streams/) at P
+                         [LIGHTHOUSE_FUSE_MOUNT] (/mnt/lighthouse/project; --native: .lighthouse/mnt)
+  --no-fuse              run without the FUSE view [LIGHTHOUSE_FUSE=off]
   --rate-limit N         requests per second per session before the burst revokes it [LIGHTHOUSE_RATE_LIMIT] (2000)
 `;
 
@@ -50,8 +53,9 @@ const VALUED = [
   'session-ttl-ms',
   'session-idle-ms',
   'slow-consumer-ms',
+  'fuse-mount',
 ];
-const SWITCHES = ['native', 'help'];
+const SWITCHES = ['native', 'help', 'no-fuse'];
 
 interface Resolved {
   native: boolean;
@@ -66,6 +70,7 @@ interface Resolved {
   sessionTtlMs: number | undefined;
   sessionIdleMs: number | undefined;
   slowConsumerMs: number | undefined;
+  fuseMount: string | null;
 }
 
 function resolve(flags: Map<string, string | true>): Resolved {
@@ -110,6 +115,13 @@ function resolve(flags: Map<string, string | true>): Resolved {
     synchronous: sync as Synchronous,
     logLevel: level,
     rateLimit: positive('rate-limit', 'LIGHTHOUSE_RATE_LIMIT'),
+    fuseMount:
+      flags.get('no-fuse') === true || /^(off|0|false|no)$/i.test(env.LIGHTHOUSE_FUSE ?? '')
+        ? null
+        : path.resolve(
+            get('fuse-mount', 'LIGHTHOUSE_FUSE_MOUNT') ??
+              (native ? path.join(home, 'mnt') : '/mnt/lighthouse/project'),
+          ),
   };
 }
 
@@ -130,6 +142,7 @@ async function serve(r: Resolved): Promise<void> {
     sessionTtlMs: r.sessionTtlMs,
     sessionIdleMs: r.sessionIdleMs,
     slowConsumerTimeoutMs: r.slowConsumerMs,
+    fuseMount: r.fuseMount,
     log,
   });
   let stopping = false;

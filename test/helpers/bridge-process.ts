@@ -40,6 +40,8 @@ export interface StartOptions {
   secret?: Buffer;
   args?: string[];
   env?: Record<string, string>;
+  /** Mount the FUSE view here; without it the bridge runs with --no-fuse. */
+  fuseMount?: string;
 }
 
 /** Starts the built bridge in its own process on port 0 and waits for it to listen. */
@@ -63,6 +65,7 @@ export async function startBridge(opts: StartOptions = {}): Promise<BridgeProces
       workspace,
       '--secret-file',
       secretFile,
+      ...(opts.fuseMount ? ['--fuse-mount', opts.fuseMount] : ['--no-fuse']),
       ...(opts.args ?? []),
     ],
     { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },

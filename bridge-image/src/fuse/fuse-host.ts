@@ -1,0 +1,413 @@
+import { fork, execFileSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { AgentId } from '../../protocol/index.js';
+import type { AgentRegistry } from '../agents.js';
+import type { AnnotationBook } from '../annotations/annotation-book.js';
+import { LeaseHeld } from '../leases/lease-table.js';
+import type { Logger } from '../log.js';
+import type { SecurityRecorder } from '../security.js';
+import { normalise, PathRejected } from '../shadow/path-safety.js';
+import { ShadowError, type ShadowFiles } from '../shadow/shadow-files.js';
+import type { ShadowView } from '../shadow/shadow-view.js';
+import type { WorkspaceBase } from '../shadow/workspace-base.js';
+import type { EventStore } from '../store/event-store.js';
+import { EventsJsonl } from './events-jsonl.js';
+import type { Attr, Errno, FromDaemon, HostReply, HostRequest, ToDaemon } from './fuse-protocol.js';
+import { locate, TOP, type Location } from './layout.js';
+
+export interface FuseStatus {
+  enabled: boolean;
+  mounted: boolean;
+  reason: string | null;
+}
+
+class FsError extends Error {
+  constructor(
+    readonly errno: Errno,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const DIR: Attr = { type: 'dir', size: 0, perm: 0o755, mtimeMs: 0 };
+const RO_DIR: Attr = { type: 'dir', size: 0, perm: 0o555, mtimeMs: 0 };
+
+export interface FuseHostDeps {
+  store: EventStore;
+  shadows: ShadowFiles;
+  base: WorkspaceBase;
+  annotations: AnnotationBook;
+  agents: AgentRegistry;
+  security: SecurityRecorder;
+  log: Logger;
+  daemonScript: string;
+}
+
+/**
+ * The bridge's side of the FUSE mount. The daemon (its own process: a process that serves FUSE must
+ * never read its own mount) forwards every file system call here over IPC; this answers from the
+ * shadows, the workspace, annotations and the event log.
+ */
+export class FuseHost {
+  private child: ChildProcess | undefined;
+  private state: FuseStatus = { enabled: false, mounted: false, reason: 'not started' };
+  private readonly jsonl: EventsJsonl;
+  private readonly history = new Map<string, ShadowView>();
+  private startedAt = Date.now();
+
+  constructor(private readonly d: FuseHostDeps) {
+    this.jsonl = new EventsJsonl(d.store);
+  }
+
+  get status(): FuseStatus {
+    return { ...this.state };
+  }
+
+  /** Mounts at `mountPoint`; on any failure the bridge keeps running and the status says why. */
+  async start(mountPoint: string, timeoutMs = 10_000): Promise<FuseStatus> {
+    this.startedAt = Date.now();
+    if (!fs.existsSync('/dev/fuse')) {
+      this.state = {
+        enabled: false,
+        mounted: false,
+        reason: '/dev/fuse is missing (in a container: --device /dev/fuse)',
+      };
+      return this.status;
+    }
+    clearStaleMount(mountPoint, this.d.log);
+    try {
+      fs.mkdirSync(mountPoint, { recursive: true });
+    } catch (e) {
+      this.state = {
+        enabled: false,
+        mounted: false,
+        reason: `cannot create ${mountPoint}: ${(e as Error).message}`,
+      };
+      return this.status;
+    }
+    const child = fork(this.d.daemonScript, [], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.child = child;
+    const outcome = await new Promise<FuseStatus>((resolve) => {
+      const timer = setTimeout(
+        () => resolve({ enabled: false, mounted: false, reason: `mount timed out after ${timeoutMs} ms` }),
+        timeoutMs,
+      );
+      child.on('message', (m: FromDaemon) => {
+        if (m.kind === 'request') void this.serve(m.id, m.req);
+        else if (m.kind === 'mounted') {
+          clearTimeout(timer);
+          resolve({ enabled: true, mounted: true, reason: null });
+        } else if (m.kind === 'mount-failed') {
+          clearTimeout(timer);
+          resolve({ enabled: false, mounted: false, reason: `mount failed: ${m.message}` });
+        }
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ enabled: false, mounted: false, reason: `FUSE daemon exited (${code ?? signal})` });
+      });
+      child.send({ kind: 'mount', mountPoint } satisfies ToDaemon);
+    });
+    this.state = outcome;
+    child.on('exit', (code, signal) => {
+      if (this.state.mounted) {
+        this.state = { enabled: false, mounted: false, reason: `FUSE daemon exited (${code ?? signal})` };
+        clearStaleMount(mountPoint, this.d.log);
+        this.d.log.error('FUSE daemon exited', { code, signal });
+      }
+    });
+    if (!outcome.mounted) {
+      child.kill('SIGKILL');
+      this.d.log.warn('FUSE disabled', { reason: outcome.reason });
+    } else {
+      this.d.log.info('FUSE mounted', { mountPoint });
+    }
+    return this.status;
+  }
+
+  /** Unmounts cleanly; a daemon that does not answer is killed and the mount lazily detached. */
+  async stop(mountPoint: string): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    this.state = { enabled: false, mounted: false, reason: 'bridge stopped' };
+    child.send({ kind: 'unmount' } satisfies ToDaemon);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(timer);
+    clearStaleMount(mountPoint, this.d.log);
+  }
+
+  private async serve(id: number, req: HostRequest): Promise<void> {
+    let reply: HostReply;
+    try {
+      reply = { ok: true, ...(await this.handle(req)) };
+    } catch (e) {
+      reply = { ok: false, ...this.errno(e, req) };
+    }
+    this.child?.send({ kind: 'reply', id, reply } satisfies ToDaemon);
+  }
+
+  private errno(e: unknown, req: HostRequest): { errno: Errno; message: string } {
+    if (e instanceof FsError) return { errno: e.errno, message: e.message };
+    if (e instanceof ShadowError) {
+      if (e.code === 'EISDIR' && req.op === 'rename') return { errno: 'EXDEV', message: e.message };
+      return { errno: e.code, message: e.message };
+    }
+    if (e instanceof LeaseHeld) return { errno: 'EACCES', message: e.message };
+    if (e instanceof PathRejected) {
+      this.d.security.record('path_rejected', { route: 'fuse', reason: e.why, path: e.input.slice(0, 300) });
+      return { errno: 'EACCES', message: e.message };
+    }
+    this.d.log.error('FUSE request failed', { op: req.op, err: e });
+    return { errno: 'EIO', message: (e as Error).message };
+  }
+
+  private knownAgents(): string[] {
+    return [...new Set([...this.d.shadows.agents(), ...this.d.agents.list().map((a) => a.agentId)])].sort();
+  }
+
+  private agent(name: string | null): string {
+    if (name === null || !AgentId.safeParse(name).success || !this.knownAgents().includes(name)) {
+      throw new FsError('ENOENT', `no agent ${name}`);
+    }
+    return name;
+  }
+
+  private historical(agent: string, seq: number): ShadowView {
+    const key = `${agent}@${seq}`;
+    let v = this.history.get(key);
+    if (!v) {
+      v = this.d.shadows.view(agent, seq);
+      if (this.history.size > 64) this.history.delete(this.history.keys().next().value!);
+      this.history.set(key, v);
+    }
+    return v;
+  }
+
+  /** The view and relative path a shadow or history location reads from. */
+  private shadowView(
+    loc: Location,
+  ): { view: ShadowView; rel: string; writable: boolean; agent: string } | undefined {
+    if (loc.area === 'shadows' && loc.agent !== null) {
+      const agent = this.agent(loc.agent);
+      return { view: this.d.shadows.view(agent), rel: normalise(loc.rel, true), writable: true, agent };
+    }
+    if (loc.area === 'history' && loc.seq !== null && loc.agent !== null) {
+      if (loc.seq > this.d.store.lastSeq) throw new FsError('ENOENT', `no event ${loc.seq} yet`);
+      const agent = this.agent(loc.agent);
+      return { view: this.historical(agent, loc.seq), rel: normalise(loc.rel, true), writable: false, agent };
+    }
+    return undefined;
+  }
+
+  private contextTree(): Map<string, string[]> {
+    const files = new Map<string, string[]>();
+    for (const a of this.d.annotations.list()) files.set(`${a.path}.json`, []);
+    return files;
+  }
+
+  private async handle(req: HostRequest): Promise<Omit<Extract<HostReply, { ok: true }>, 'ok'>> {
+    switch (req.op) {
+      case 'getattr':
+        return { attr: this.getattr(req.path) };
+      case 'readdir':
+        return { names: this.readdir(req.path) };
+      case 'read':
+        return { data: this.read(req.path, req.offset, req.length) };
+      case 'checkWritable':
+        this.writable(req.path);
+        return {};
+      case 'writeFile': {
+        const w = this.writable(req.path);
+        await this.d.shadows.write(
+          w.agent,
+          w.rel,
+          Buffer.from(req.data.buffer, req.data.byteOffset, req.data.byteLength),
+        );
+        return {};
+      }
+      case 'unlink': {
+        const w = this.writable(req.path);
+        await this.d.shadows.delete(w.agent, w.rel);
+        return {};
+      }
+      case 'mkdir': {
+        const w = this.writable(req.path);
+        await this.d.shadows.mkdir(w.agent, w.rel);
+        return {};
+      }
+      case 'rmdir': {
+        const w = this.writable(req.path);
+        await this.d.shadows.rmdir(w.agent, w.rel);
+        return {};
+      }
+      case 'rename': {
+        const a = this.writable(req.from);
+        const b = this.writable(req.to);
+        if (a.agent !== b.agent) throw new FsError('EXDEV', 'rename across shadows');
+        const target = this.d.shadows.node(b.agent, b.rel);
+        if (target?.type === 'dir') throw new FsError('EISDIR', `${b.rel} is a directory`);
+        await this.d.shadows.move(a.agent, a.rel, b.rel);
+        return {};
+      }
+    }
+  }
+
+  private writable(p: string): { agent: string; rel: string } {
+    const loc = locate(p);
+    if (loc.area !== 'shadows' || loc.agent === null || loc.rel === '') {
+      throw new FsError('EROFS', `${p} is read-only: only files under shadows/<agent>/ can change`);
+    }
+    return { agent: this.agent(loc.agent), rel: normalise(loc.rel) };
+  }
+
+  private getattr(p: string): Attr {
+    const loc = locate(p);
+    const t = this.startedAt;
+    switch (loc.area) {
+      case 'root':
+        return { ...RO_DIR, mtimeMs: t };
+      case 'none':
+        throw new FsError('ENOENT', `no ${p}`);
+      case 'current': {
+        const rel = normalise(loc.rel, true);
+        const st =
+          rel === '' ? { type: 'dir' as const, size: 0, mode: 0o755, mtimeMs: t } : this.d.base.stat(rel);
+        if (!st) throw new FsError('ENOENT', `no ${rel} in the workspace`);
+        return {
+          type: st.type,
+          size: st.type === 'file' ? st.size : 0,
+          perm: st.mode & 0o555,
+          mtimeMs: st.mtimeMs,
+        };
+      }
+      case 'shadows':
+      case 'history': {
+        const sv = this.shadowView(loc);
+        if (!sv) return { ...(loc.area === 'shadows' ? DIR : RO_DIR), mtimeMs: t };
+        const n = sv.view.node(sv.rel);
+        if (!n) throw new FsError('ENOENT', `no ${sv.rel}`);
+        const perm = sv.writable ? n.mode & 0o777 : n.mode & 0o555;
+        return { type: n.type, size: n.type === 'file' ? n.size : 0, perm, mtimeMs: n.mtimeMs };
+      }
+      case 'context': {
+        if (loc.rel === '') return { ...RO_DIR, mtimeMs: t };
+        const rel = normalise(loc.rel);
+        const files = [...this.contextTree().keys()];
+        if (files.includes(rel))
+          return { type: 'file', size: this.contextFile(rel).length, perm: 0o444, mtimeMs: t };
+        if (files.some((f) => f.startsWith(rel + '/'))) return { ...RO_DIR, mtimeMs: t };
+        throw new FsError('ENOENT', `no annotations at ${rel}`);
+      }
+      case 'streams':
+        if (loc.rel === '') return { ...RO_DIR, mtimeMs: t };
+        if (loc.rel === 'events.jsonl')
+          return { type: 'file', size: this.jsonl.size(), perm: 0o444, mtimeMs: Date.now() };
+        throw new FsError('ENOENT', `no ${p}`);
+    }
+  }
+
+  private readdir(p: string): string[] {
+    const loc = locate(p);
+    const attr = this.getattr(p);
+    if (attr.type !== 'dir') throw new FsError('ENOTDIR', `${p} is not a directory`);
+    switch (loc.area) {
+      case 'root':
+        return TOP;
+      case 'current':
+        return [...this.d.base.list(normalise(loc.rel, true)).keys()].sort();
+      case 'shadows':
+      case 'history': {
+        const sv = this.shadowView(loc);
+        if (sv) return sv.view.list(sv.rel).map((e) => e.name);
+        if (loc.area === 'shadows' || (loc.area === 'history' && loc.seq !== null)) return this.knownAgents();
+        return this.recentSeqs();
+      }
+      case 'context': {
+        const prefix = loc.rel === '' ? '' : normalise(loc.rel) + '/';
+        const names = new Set<string>();
+        for (const f of this.contextTree().keys())
+          if (f.startsWith(prefix)) names.add(f.slice(prefix.length).split('/')[0]!);
+        return [...names].sort();
+      }
+      case 'streams':
+        return ['events.jsonl'];
+      case 'none':
+        return [];
+    }
+  }
+
+  /** history/ lists the seqs at which some shadow changed (the newest 200). */
+  private recentSeqs(): string[] {
+    const page = this.d.store.query({ types: ['shadow.*'], order: 'desc', limit: 200 });
+    return page.events.map((e) => String(e.seq)).reverse();
+  }
+
+  private contextFile(rel: string): Buffer {
+    const target = rel.slice(0, -'.json'.length);
+    return Buffer.from(JSON.stringify(this.d.annotations.list(target), null, 2) + '\n');
+  }
+
+  private read(p: string, offset: number, length: number): Uint8Array {
+    const loc = locate(p);
+    let data: Buffer;
+    switch (loc.area) {
+      case 'current': {
+        const rel = normalise(loc.rel);
+        const d = this.d.base.read(rel);
+        if (!d)
+          throw new FsError(
+            this.d.base.stat(rel)?.type === 'dir' ? 'EISDIR' : 'ENOENT',
+            `cannot read ${rel}`,
+          );
+        data = d;
+        break;
+      }
+      case 'shadows':
+      case 'history': {
+        const sv = this.shadowView(loc);
+        if (!sv) throw new FsError('EISDIR', `${p} is a directory`);
+        data = sv.view.read(sv.rel);
+        break;
+      }
+      case 'context':
+        data = this.contextFile(normalise(loc.rel));
+        break;
+      case 'streams':
+        if (loc.rel !== 'events.jsonl') throw new FsError('ENOENT', `no ${p}`);
+        return this.jsonl.read(offset, length);
+      default:
+        throw new FsError('EISDIR', `${p} is a directory`);
+    }
+    return data.subarray(offset, offset + length);
+  }
+}
+
+/** A mount left by a crashed daemon answers ENOTCONN; detach it so the next mount can happen. */
+export function clearStaleMount(mountPoint: string, log: Logger): void {
+  const mounted = fs
+    .readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[1] === path.resolve(mountPoint).replace(/ /g, '\\040'));
+  if (!mounted) return;
+  for (const [cmd, args] of [
+    ['fusermount', ['-uz', mountPoint]],
+    ['fusermount3', ['-uz', mountPoint]],
+    ['umount', ['-l', mountPoint]],
+  ] as const) {
+    try {
+      execFileSync(cmd, [...args], { stdio: 'ignore' });
+      log.info('cleared a stale FUSE mount', { mountPoint, with: cmd });
+      return;
+    } catch {
+      // try the next way
+    }
+  }
+  log.warn('could not clear a stale FUSE mount', { mountPoint });
+}
