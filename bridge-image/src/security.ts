@@ -16,7 +16,7 @@ export interface SecurityDetails {
 
 /**
  * Records every security refusal as a `security.<kind>` event. A flood of refusals must not become
- * a flood of writes, so recording is rate-limited per kind; what is dropped is counted and the
+ * a flood of writes (or log lines), so recording is rate-limited per kind; what is dropped is counted and the
  * count is recorded with the next event of that kind that gets through.
  */
 export class SecurityRecorder {
@@ -31,7 +31,6 @@ export class SecurityRecorder {
 
   record(kind: SecurityKind, details: SecurityDetails): void {
     this.metrics.securityEvents.inc({ kind });
-    this.log.warn(`security: ${kind}`, { ...details });
     let b = this.buckets.get(kind);
     if (!b) {
       b = new TokenBucket(50, 200);
@@ -44,6 +43,8 @@ export class SecurityRecorder {
     const dropped = this.suppressed.get(kind) ?? 0;
     this.suppressed.delete(kind);
     const data = dropped ? { ...details, suppressedBefore: dropped } : details;
+    // Logged at the same rate as recorded: a flood of refusals must not become a flood of log lines.
+    this.log.warn(`security: ${kind}`, data);
     if (!this.store.isOpen) return;
     this.store
       .append({

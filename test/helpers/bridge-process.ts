@@ -53,6 +53,8 @@ export async function startBridge(opts: StartOptions = {}): Promise<BridgeProces
   const secret = opts.secret ?? randomBytes(32);
   const secretFile = path.join(dir, 'secret');
   fs.writeFileSync(secretFile, secret.toString('hex'), { mode: 0o600 });
+  const logFile = path.join(dir, 'bridge.log');
+  const logFd = fs.openSync(logFile, 'a');
   const proc = spawn(
     process.execPath,
     [
@@ -68,29 +70,27 @@ export async function startBridge(opts: StartOptions = {}): Promise<BridgeProces
       ...(opts.fuseMount ? ['--fuse-mount', opts.fuseMount] : ['--no-fuse']),
       ...(opts.args ?? []),
     ],
-    { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    // The log goes to a file, not a pipe: a test blocked in a synchronous call on the FUSE mount
+    // could not drain a pipe, and a bridge blocked writing its log could not answer the mount.
+    { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'ignore', logFd] },
   );
-  let err = '';
-  proc.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
-  proc.stdout!.resume();
+  fs.closeSync(logFd);
+  const err = () => fs.readFileSync(logFile, 'utf8');
   const exited = new Promise<number | string>((resolve) =>
     proc.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
   );
+  let gone: number | string | undefined;
+  void exited.then((code) => (gone = code));
   const url = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`bridge did not start within 15 s:\n${err}`)), 15_000);
-    const onData = () => {
-      const m = /"msg":"bridge listening","url":"(http:\/\/[^"]+)"/.exec(err);
-      if (m) {
-        clearTimeout(t);
-        proc.stderr!.off('data', onData);
-        resolve(m[1]!);
-      }
+    const t0 = Date.now();
+    const poll = () => {
+      const m = /"msg":"bridge listening","url":"(http:\/\/[^"]+)"/.exec(err());
+      if (m) return resolve(m[1]!);
+      if (gone !== undefined) return reject(new Error(`bridge exited (${gone}) before listening:\n${err()}`));
+      if (Date.now() - t0 > 15_000) return reject(new Error(`bridge did not start within 15 s:\n${err()}`));
+      setTimeout(poll, 20);
     };
-    proc.stderr!.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(t);
-      reject(new Error(`bridge exited (${code}) before listening:\n${err}`));
-    });
+    poll();
   });
   const clients: BridgeClient[] = [];
   const track = (c: BridgeClient) => (clients.push(c), c);
@@ -102,7 +102,7 @@ export async function startBridge(opts: StartOptions = {}): Promise<BridgeProces
     secret,
     secretFile,
     proc,
-    stderr: () => err,
+    stderr: err,
     exited,
     admin: (o = {}) =>
       track(

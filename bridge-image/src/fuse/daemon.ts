@@ -71,6 +71,13 @@ async function flushHandle(h: Handle): Promise<number> {
   return 0;
 }
 
+function resize(h: Handle, size: number): void {
+  const next = Buffer.alloc(size);
+  h.buf!.copy(next, 0, 0, Math.min(size, h.buf!.length));
+  h.buf = next;
+  h.dirty = true;
+}
+
 const O_ACCMODE = 3;
 const O_TRUNC = 0o1000;
 
@@ -147,6 +154,13 @@ const ops: Fuse.OPERATIONS = {
     cb(length);
   },
   truncate: (path, size, cb) => {
+    // open(O_TRUNC) arrives as open without O_TRUNC, then truncate: cut the open buffers, or the
+    // next flush would write the old content back.
+    const open = [...handles.values()].filter((h) => h.path === path && h.buf);
+    if (open.length > 0) {
+      for (const h of open) resize(h, size);
+      return cb(0);
+    }
     void ask({ op: 'checkWritable', path }).then(async (r) => {
       if (!r.ok) return cb(code(r.errno));
       const cur = await load(path);
@@ -159,10 +173,7 @@ const ops: Fuse.OPERATIONS = {
   ftruncate: (_path, fd, size, cb) => {
     const h = handles.get(fd);
     if (!h?.buf) return cb(Fuse.EBADF);
-    const next = Buffer.alloc(size);
-    h.buf.copy(next, 0, 0, Math.min(size, h.buf.length));
-    h.buf = next;
-    h.dirty = true;
+    resize(h, size);
     cb(0);
   },
   flush: (_path, fd, cb) => {
@@ -205,6 +216,18 @@ const ops: Fuse.OPERATIONS = {
       namemax: 255,
     }),
 };
+
+// LIGHTHOUSE_FUSE_DEBUG=1 traces every call to stderr, to see what the kernel asks for.
+if (process.env.LIGHTHOUSE_FUSE_DEBUG) {
+  for (const [name, fn] of Object.entries(ops)) {
+    (ops as Record<string, unknown>)[name] = (...args: unknown[]) => {
+      process.stderr.write(
+        `fuse ${name} ${JSON.stringify(args.slice(0, -1).map((a) => (Buffer.isBuffer(a) ? `<${a.length}b>` : a)))}\n`,
+      );
+      return (fn as (...a: unknown[]) => unknown)(...args);
+    };
+  }
+}
 
 let fuse: Fuse | undefined;
 
