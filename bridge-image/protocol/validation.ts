@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { AgentId } from './events.js';
+
+/** What the bridge answers to "may this agent run this tool with this input?". */
+export const ValidationDecision = z.enum(['approved', 'blocked', 'escalate']);
+export type ValidationDecision = z.infer<typeof ValidationDecision>;
+
+/**
+ * POST body of a validation: the tool as the agent names it (`Bash`, `Edit`, `Write`, …),
+ * its input in the agent's own shape (Claude Code: `{ command }`, `{ file_path, … }`), and
+ * the directory the agent runs in, against which relative paths resolve.
+ */
+export const ValidateRequest = z.object({
+  tool: z.string().min(1).max(200),
+  input: z.unknown(),
+  agentId: AgentId,
+  cwd: z.string().min(1).max(4096).optional(),
+});
+export type ValidateRequest = z.infer<typeof ValidateRequest>;
+
+/** The decision of the fast path: `rule` names the rule that decided, null when none matched. */
+export const ValidationResult = z.object({
+  decision: ValidationDecision,
+  confidence: z.number().min(0).max(1),
+  reason: z.string(),
+  rule: z.string().nullable(),
+});
+export type ValidationResult = z.infer<typeof ValidationResult>;
+
+/** The answer on the wire: the fast-path result, whether it came from the cache, and a review id when escalated. */
+export const ValidateResponse = ValidationResult.extend({
+  cached: z.boolean().optional(),
+  reviewId: z.string().optional(),
+});
+export type ValidateResponse = z.infer<typeof ValidateResponse>;
