@@ -1,10 +1,27 @@
-import { BridgeError, ErrorCode, VersionConflictDetails } from '../bridge-image/protocol/index.js';
+import {
+  BridgeError,
+  ErrorCode,
+  LeaseHeldDetails,
+  VersionConflictDetails,
+} from '../bridge-image/protocol/index.js';
 
 /** Who was calling where, so that a failure can say which bridge and which agent it was about. */
 export interface CallContext {
   bridgeUrl: string;
   agentId: string;
+  /** What the calling tool suggests when the bridge has no such thing (404 not_found), e.g. a lease. */
+  notFoundHint?: string;
 }
+
+/** The bridge's answer when a path is refused by its path-safety rules (400 or 403). */
+export const PATH_REJECTED = 'path_rejected';
+/** The bridge's answer when another agent's lease stands in the way (423). */
+export const LEASE_HELD = 'lease_held';
+
+/** How paths must look, told to the model whenever the bridge refuses one. */
+export const PATH_RULE =
+  'Paths are relative to the workspace root, with "/" between names and no ".." segments, e.g. ' +
+  '"src/index.ts"; absolute paths, "~", backslashes and encoded or look-alike dots are refused.';
 
 /**
  * Turns a failed bridge call into a message that tells the calling model what happened and what
@@ -38,13 +55,32 @@ export function describeFailure(err: unknown, ctx: CallContext): string {
     case ErrorCode.rateLimited:
       return `Too many requests: ${message}. Slow down; the MCP server must be restarted to open a new session.`;
     case ErrorCode.bodyTooLarge:
-      return `The request is too large for the bridge (${message}). Store less data per event.`;
+      return `The request is too large for the bridge (${message}). Send less data per call (for files: at most 64 MB).`;
     case ErrorCode.unavailable:
       return `The bridge is not available right now (${message}). Retry in a moment.`;
     case ErrorCode.invalidRequest:
     case ErrorCode.invalidJson:
     case ErrorCode.invalidUtf8:
       return `The bridge refused the arguments: ${message}. Fix them and retry.`;
+    case ErrorCode.notFound:
+      return `Not found: ${message}.${ctx.notFoundHint ? ` ${ctx.notFoundHint}` : ''}`;
+    case LEASE_HELD:
+      return describeLeaseHeld(err, ctx);
+    case PATH_REJECTED:
+      return `The bridge refused the path (${message}). ${PATH_RULE}`;
+    // The errnos of the shadow file API, each with the next step.
+    case 'ENOENT':
+      return `${message}. Nothing by that name exists in your shadow of the workspace. Check the path (relative to the workspace root): list_directory or tree show what exists, search_files finds files by content.`;
+    case 'EISDIR':
+      return `${message}. This operation needs a file, not a directory: give the full path of a file (list_directory shows what the directory holds).`;
+    case 'ENOTDIR':
+      return `${message}. A file stands where a directory is needed. Use another path, or move or delete that file first.`;
+    case 'ENOTEMPTY':
+      return `${message}. Only an empty directory can be removed. Delete or move the files inside it first (list_directory shows them).`;
+    case 'EEXIST':
+      return `${message}. Choose another name, or delete what is there first.`;
+    case 'EINVAL':
+      return `The bridge refused the operation: ${message}.`;
     default:
       return `The bridge answered HTTP ${err.status} ${code}: ${message}.`;
   }
@@ -55,4 +91,29 @@ function describeConflict(err: BridgeError): string {
   if (!details.success) return `Version conflict: ${err.message}. Re-read the stream and retry.`;
   const { stream, expectedVersion, currentVersion } = details.data;
   return `Version conflict: stream ${stream} is at version ${currentVersion}, not ${expectedVersion}; another writer got there first. Re-read it (query_events with stream "${stream}") and retry with expectedVersion ${currentVersion}.`;
+}
+
+function describeLeaseHeld(err: BridgeError, ctx: CallContext): string {
+  const details = LeaseHeldDetails.safeParse(err.details);
+  if (!details.success) {
+    return `Refused because of another agent's lease: ${err.message}. list_leases shows who holds which paths and until when; wait for it to expire or ask the holder to release it.`;
+  }
+  const { holder, glob, leaseId, expiresAt } = details.data;
+  const who = holder === ctx.agentId ? 'you (from another session)' : `agent "${holder}"`;
+  return (
+    `Refused: ${err.message}. The lease (${leaseId} on "${glob}") belongs to ${who} and lasts until ` +
+    `${expiresAt}${untilInWords(expiresAt)}. Wait until it expires or is released, then retry ` +
+    `(list_leases shows the live leases); or ask ${holder} to release it (e.g. add_annotation on the ` +
+    'path, or store_event on a shared stream they read); or work on other files meanwhile.'
+  );
+}
+
+/** " (in about 4 min)": how long until an ISO time, for a model that does not know what time it is. */
+function untilInWords(iso: string): string {
+  const ms = Date.parse(iso) - Date.now();
+  if (!Number.isFinite(ms)) return '';
+  if (ms <= 0) return ' (about now)';
+  if (ms < 90_000) return ` (in about ${Math.max(1, Math.round(ms / 1000))} s)`;
+  if (ms < 90 * 60_000) return ` (in about ${Math.round(ms / 60_000)} min)`;
+  return ` (in about ${Math.round(ms / 3600_000)} h)`;
 }

@@ -12,8 +12,13 @@ export interface LighthouseMcpServer {
 }
 
 const INSTRUCTIONS =
-  'Lighthouse coordinates several AI agents working on one project. Through its bridge you can see ' +
-  'who else is working (list_agents), read what has happened (query_events), record what you do ' +
+  'Lighthouse coordinates several AI agents working on one project. Your file changes go into your own ' +
+  'shadow of the workspace (copy-on-write; the developer reviews and applies them): read, write and ' +
+  'change files with read_file, write_file, edit_file, delete_file and move_file, look around with ' +
+  'list_directory, tree and search_files, and review your work with shadow_diff and shadow_changes. ' +
+  'Before changing files others may touch, claim them with acquire_lease (release_lease when done); ' +
+  'leave notes on code with add_annotation. Through the bridge you can also see who else is working ' +
+  '(list_agents, list_leases), read what has happened (query_events), record what you do ' +
   '(store_event) and, as a specialist, offer to answer questions (register_expert). If a tool says ' +
   'the bridge is unreachable, the developer has to start it; use health to check.';
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppendResponse } from '../../bridge-image/protocol/index.js';
 import { startBridge, type BridgeProcess } from '../helpers/bridge-process.js';
 import { MCP_JS, writeAgentKey } from './mcp-process.js';
+import { TOOLS } from './tool-names.js';
 
 const INSPECTOR_BUILD = path.resolve(
   __dirname,
@@ -47,9 +48,7 @@ describe('the MCP server under @modelcontextprotocol/inspector-cli', () => {
     const out = (await inspector(['--method', 'tools/list'], env)) as {
       tools: { name: string; outputSchema?: unknown; annotations?: { openWorldHint?: boolean } }[];
     };
-    expect(out.tools.map((t) => t.name).sort()).toEqual(
-      ['health', 'list_agents', 'query_events', 'register_expert', 'status', 'store_event'].sort(),
-    );
+    expect(out.tools.map((t) => t.name).sort()).toEqual([...TOOLS].sort());
     for (const t of out.tools) {
       expect(t.outputSchema, t.name).toBeDefined();
       expect(t.annotations?.openWorldHint, t.name).toBe(false);

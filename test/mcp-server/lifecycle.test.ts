@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Status } from '../../bridge-image/protocol/index.js';
 import { startBridge, type BridgeProcess } from '../helpers/bridge-process.js';
 import { agentArgs, connectMcp, eventually, textOf, type McpConnection } from './mcp-process.js';
+import { TOOLS } from './tool-names.js';
 
 /**
  * A TCP server that accepts connections and never answers: a bridge that hangs. It is not a stand-in
@@ -76,7 +77,7 @@ describe('the MCP server when the bridge is away or slow, and on shutdown', () =
     expect(textOf(stored)).toContain('unreachable');
     expect(Date.now() - started).toBeLessThan(5000);
     // Still serving: the failure was a result, not a crash.
-    expect((await mcp.client.listTools()).tools.length).toBe(6);
+    expect((await mcp.client.listTools()).tools.length).toBe(TOOLS.length);
     expect(alive(mcp.transport.pid!)).toBe(true);
   });
 

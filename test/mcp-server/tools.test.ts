@@ -9,9 +9,7 @@ import {
 import { healthOutput } from '../../mcp-server/tools/health.js';
 import { startBridge, type BridgeProcess } from '../helpers/bridge-process.js';
 import { agentArgs, connectMcp, textOf, type McpConnection } from './mcp-process.js';
-
-const TOOLS = ['status', 'health', 'store_event', 'query_events', 'register_expert', 'list_agents'];
-const READ_ONLY = new Set(['status', 'health', 'query_events', 'list_agents']);
+import { DESTRUCTIVE, READ_ONLY, TOOLS } from './tool-names.js';
 
 describe('the MCP server against a real bridge', () => {
   let bridge: BridgeProcess;
@@ -28,14 +26,15 @@ describe('the MCP server against a real bridge', () => {
 
   it('lists every tool with an input schema, an output schema, annotations and a useful description', async () => {
     const { tools } = await mcp.client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual([...TOOLS].sort());
+    // In the order registered, which is the order clients show them.
+    expect(tools.map((t) => t.name)).toEqual(TOOLS);
     for (const t of tools) {
       expect(t.inputSchema.type, t.name).toBe('object');
       expect(t.outputSchema?.type, t.name).toBe('object');
       expect(t.description?.length ?? 0, t.name).toBeGreaterThan(120);
       expect(t.annotations, t.name).toMatchObject({
         readOnlyHint: READ_ONLY.has(t.name),
-        destructiveHint: false,
+        destructiveHint: DESTRUCTIVE.has(t.name),
         openWorldHint: false,
       });
       expect(typeof t.annotations?.idempotentHint, t.name).toBe('boolean');
