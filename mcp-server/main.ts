@@ -2,16 +2,17 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { ConfigError, loadConfig } from './config.js';
 import { logLine } from './log.js';
 import { createServer } from './server.js';
+import { runHook } from './hook.js';
 
 // Enough for close() to end the bridge session (its own request gives up after 3 s).
 const SHUTDOWN_GRACE_MS = 5000;
 
 async function main(argv: string[]): Promise<void> {
-  // Reserved for the Claude Code PreToolUse hook (`lighthouse-mcp hook pre-tool-use`); exit code 2
-  // is what Claude Code reads as "blocked", so a hook wired up too early fails visibly.
   if (argv[0] === 'hook') {
-    process.stderr.write('lighthouse-mcp hook: not available in this version\n');
-    process.exitCode = 2;
+    const r = await runHook(argv.slice(1), process.env, process.stdin);
+    if (r.stdout) process.stdout.write(r.stdout);
+    if (r.stderr) process.stderr.write(r.stderr);
+    process.exitCode = r.code;
     return;
   }
   const loaded = loadConfig(argv, process.env);

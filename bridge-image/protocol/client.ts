@@ -11,6 +11,7 @@ import { Routes } from './routes.js';
 import { SessionInfo, SessionList, type Role, type SessionOpenRequest } from './sessions.js';
 import { deriveSessionKey, Headers, signRequest } from './signing.js';
 import { Annotation, AnnotationList, type AnnotationRequest } from './annotations.js';
+import { ValidateResponse, type ExecutedRequest, type ValidateRequest } from './validation.js';
 import { BackupResponse, Health, Ready, Status } from './status.js';
 import {
   ApplyResult,
@@ -355,6 +356,13 @@ export class BridgeClient {
   }
   resolveAnnotation(id: string, signal?: AbortSignal) {
     return this.call('POST', Routes.annotationResolve(id), Annotation, { body: {}, signal });
+  }
+
+  validate(req: ValidateRequest, signal?: AbortSignal) {
+    return this.call('POST', Routes.validate, ValidateResponse, { body: req, signal });
+  }
+  recordExecuted(req: ExecutedRequest, signal?: AbortSignal) {
+    return this.call('POST', Routes.commandsExecuted, SeqResult, { body: req, signal });
   }
 
   /** A live subscription from `after`, reconnecting (and resuming) if the connection drops. */

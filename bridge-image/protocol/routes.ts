@@ -30,6 +30,8 @@ export const Routes = {
   shadowDiff: '/v1/shadow/diff',
   leases: '/v1/leases',
   annotations: '/v1/annotations',
+  validate: '/v1/validate',
+  commandsExecuted: '/v1/commands/executed',
   annotationResolve: (id: string) => `/v1/annotations/${encodeURIComponent(id)}/resolve`,
   lease: (id: string) => `/v1/leases/${encodeURIComponent(id)}`,
   leaseRenew: (id: string) => `/v1/leases/${encodeURIComponent(id)}/renew`,

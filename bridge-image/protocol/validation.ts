@@ -13,7 +13,8 @@ export type ValidationDecision = z.infer<typeof ValidationDecision>;
 export const ValidateRequest = z.object({
   tool: z.string().min(1).max(200),
   input: z.unknown(),
-  agentId: AgentId,
+  /** Whose command: the session's own agent by default; only admin may name another. */
+  agentId: AgentId.optional(),
   cwd: z.string().min(1).max(4096).optional(),
 });
 export type ValidateRequest = z.infer<typeof ValidateRequest>;
@@ -33,3 +34,24 @@ export const ValidateResponse = ValidationResult.extend({
   reviewId: z.string().optional(),
 });
 export type ValidateResponse = z.infer<typeof ValidateResponse>;
+
+/** POST /v1/commands/executed: what a tool did (Claude Code's PostToolUse hook), for the record. */
+export const ExecutedRequest = z.object({
+  tool: z.string().min(1).max(200),
+  input: z.unknown(),
+  /** For file edits: the file and a SHA-256 of its content afterwards. */
+  path: z.string().max(4096).optional(),
+  contentHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'contentHash: a SHA-256 in hex')
+    .optional(),
+  success: z.boolean().optional(),
+  cwd: z.string().max(4096).optional(),
+});
+export type ExecutedRequest = z.infer<typeof ExecutedRequest>;
+
+export const CommandEventTypes = {
+  received: 'command.received',
+  validated: 'command.validated',
+  executed: 'command.executed',
+} as const;

@@ -16,6 +16,8 @@ import { sessionRoutes } from './http/routes/sessions.js';
 import { shadowRoutes } from './http/routes/shadow.js';
 import { leaseRoutes } from './http/routes/leases.js';
 import { annotationRoutes } from './http/routes/annotations.js';
+import { validationRoutes } from './http/routes/validation.js';
+import { DecisionCache, policyFile, watchPolicy } from './validation/index.js';
 import { AnnotationBook } from './annotations/annotation-book.js';
 import { LeaseTable } from './leases/lease-table.js';
 import { ShadowFiles } from './shadow/shadow-files.js';
@@ -128,6 +130,12 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
   const base = new WorkspaceBase(config.workspace);
   const shadows = new ShadowFiles(store, base, (agent, rel) => leases.checkWrite(agent, rel));
   const annotations = new AnnotationBook(store);
+  const decisions = new DecisionCache();
+  const policy = watchPolicy(config.workspace, {
+    onChange: () => log.info('policy reloaded', { file: policyFile(config.workspace) }),
+    onError: (e) =>
+      log.warn('policy file refused; the last good policy stays in force', { issues: e.issues }),
+  });
   const fuse = new FuseHost({
     store,
     shadows,
@@ -151,6 +159,7 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
     ...shadowRoutes(svc, shadows),
     ...leaseRoutes(svc, leases),
     ...annotationRoutes(svc, annotations),
+    ...validationRoutes(svc, policy, decisions),
   );
 
   const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 120_000 }, pipeline.handle);
@@ -221,6 +230,7 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
         pipeline.draining = true;
         clearInterval(sweeper);
         leases.close();
+        policy.close();
         const stopped = new Promise<void>((r) => server.close(() => r()));
         server.closeIdleConnections();
         streams!.closeAll(CloseCode.goingAway, 'bridge shutting down');

@@ -22,12 +22,14 @@ import { registerShadowDiff } from './shadow-diff.js';
 import { registerStatus } from './status.js';
 import { registerStoreEvent } from './store-event.js';
 import { registerTree } from './tree.js';
+import { registerValidate } from './validate-command.js';
 import { registerWriteFile } from './write-file.js';
 
 /** Every tool the MCP server offers, in the order clients list them. */
 export function registerTools(server: McpServer, client: BridgeClient): void {
   registerStatus(server, client);
   registerHealth(server, client);
+  registerValidate(server, client);
   // Files in the agent's shadow.
   registerReadFile(server, client);
   registerWriteFile(server, client);

@@ -127,11 +127,4 @@ describe('the lighthouse-mcp command line', () => {
     expect(r.stderr).toContain('serving agent "claude" (expert) for the bridge at http://127.0.0.1:8765');
     expect(r.stderr).toContain('stopping (stdin closed)');
   });
-
-  it('reserves the hook subcommand for a later version', () => {
-    const r = run(['hook', 'pre-tool-use']);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toBe('lighthouse-mcp hook: not available in this version\n');
-    expect(r.stdout).toBe('');
-  });
 });

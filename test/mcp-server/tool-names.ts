@@ -2,6 +2,7 @@
 export const TOOLS = [
   'status',
   'health',
+  'validate',
   'read_file',
   'write_file',
   'edit_file',
@@ -28,6 +29,7 @@ export const TOOLS = [
 export const READ_ONLY = new Set([
   'status',
   'health',
+  'validate',
   'read_file',
   'list_directory',
   'tree',

@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { BridgeClient, BridgeError } from '../bridge-image/protocol/index.js';
+import { loadConfig } from './config.js';
+
+/**
+ * `lighthouse-mcp hook pre-tool-use | post-tool-use`: Claude Code's hooks. The pre hook asks the
+ * bridge and answers as Claude Code reads it: exit 0 allows, exit 2 with the reason on stderr blocks,
+ * and an "escalate" becomes permissionDecision "ask" so the developer decides in Claude Code.
+ */
+
+// What Claude Code sends on stdin (fields it adds later are ignored).
+const HookInput = z.object({
+  tool_name: z.string(),
+  tool_input: z.unknown().default({}),
+  cwd: z.string().optional(),
+  tool_response: z.unknown().optional(),
+});
+
+export const HOOK_HELP = `lighthouse-mcp hook pre-tool-use|post-tool-use [--agent ID --key-file PATH --bridge URL]
+
+Claude Code hooks. Reads the hook's JSON on stdin.
+  pre-tool-use   asks the bridge to validate the tool call: exit 0 allows, exit 2 blocks (reason on
+                 stderr); "escalate" asks the developer (permissionDecision "ask").
+  post-tool-use  records what the tool did (for file edits: the path and a SHA-256 of the file).
+
+When the bridge cannot be reached, LIGHTHOUSE_HOOK_FAIL decides: "closed" (default) blocks the tool
+call, "open" allows it; either way the hook says which it did. Options and environment are those of
+lighthouse-mcp (LIGHTHOUSE_AGENT_ID, LIGHTHOUSE_KEY_FILE, LIGHTHOUSE_BRIDGE_URL); the timeout
+defaults to 5000 ms here.
+`;
+
+export interface HookResult {
+  code: number;
+  stdout?: string;
+  stderr?: string;
+}
+
+async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stdin) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function failMode(env: NodeJS.ProcessEnv): 'open' | 'closed' {
+  return /^open$/i.test(env.LIGHTHOUSE_HOOK_FAIL ?? '') ? 'open' : 'closed';
+}
+
+export async function runHook(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  stdin: NodeJS.ReadableStream,
+): Promise<HookResult> {
+  const [kind, ...rest] = argv;
+  if (kind === undefined || kind === '--help' || kind === '-h') return { code: 0, stdout: HOOK_HELP };
+  if (kind !== 'pre-tool-use' && kind !== 'post-tool-use') {
+    return {
+      code: 2,
+      stderr: `lighthouse-mcp hook: unknown hook "${kind}"; use pre-tool-use or post-tool-use\n`,
+    };
+  }
+  const fail = failMode(env);
+  const unable = (why: string): HookResult => {
+    if (kind === 'post-tool-use')
+      return { code: 0, stderr: `lighthouse: could not record the tool call: ${why}\n` };
+    return fail === 'open'
+      ? { code: 0, stderr: `lighthouse: ${why}; allowing the tool call (LIGHTHOUSE_HOOK_FAIL=open)\n` }
+      : {
+          code: 2,
+          stderr: `lighthouse: ${why}; blocking the tool call (fail-closed; set LIGHTHOUSE_HOOK_FAIL=open to allow when the bridge is down)\n`,
+        };
+  };
+  let input: z.infer<typeof HookInput>;
+  try {
+    input = HookInput.parse(JSON.parse(await readStdin(stdin)));
+  } catch (e) {
+    return unable(
+      `the hook input on stdin is not Claude Code's hook JSON (${(e as Error).message.slice(0, 200)})`,
+    );
+  }
+  let client: BridgeClient;
+  try {
+    const loaded = loadConfig(rest, { LIGHTHOUSE_TIMEOUT_MS: '5000', ...env });
+    if (loaded.kind === 'help') return { code: 0, stdout: HOOK_HELP };
+    const c = loaded.config;
+    client = new BridgeClient({
+      baseUrl: c.bridgeUrl,
+      agentId: c.agentId,
+      key: c.key,
+      role: c.role,
+      timeoutMs: c.timeoutMs,
+      userAgent: 'lighthouse-hook/0.1',
+    });
+  } catch (e) {
+    return unable((e as Error).message);
+  }
+  try {
+    if (kind === 'pre-tool-use') {
+      const r = await client.validate({
+        tool: input.tool_name,
+        input: input.tool_input,
+        ...(input.cwd ? { cwd: input.cwd } : {}),
+      });
+      if (r.decision === 'approved') return { code: 0 };
+      const reason = `${r.reason}${r.rule ? ` (rule ${r.rule})` : ''}`;
+      if (r.decision === 'blocked')
+        return { code: 2, stderr: `Lighthouse blocked this ${input.tool_name} call: ${reason}\n` };
+      const ask = {
+        hookSpecificOutput: {
+          hookEventName: 'PreToolUse',
+          permissionDecision: 'ask',
+          permissionDecisionReason: `Lighthouse asks for a human decision: ${reason}`,
+        },
+      };
+      return { code: 0, stdout: JSON.stringify(ask) + '\n' };
+    }
+    const filePath = editedPath(input.tool_input);
+    await client.recordExecuted({
+      tool: input.tool_name,
+      input: input.tool_input,
+      ...(filePath ? { path: filePath, ...hashOf(filePath, input.cwd) } : {}),
+      ...(input.cwd ? { cwd: input.cwd } : {}),
+    });
+    return { code: 0 };
+  } catch (e) {
+    const why = e instanceof BridgeError ? e.message : `unexpected failure: ${(e as Error).message}`;
+    return unable(why);
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+function editedPath(input: unknown): string | undefined {
+  if (input && typeof input === 'object') {
+    const p =
+      (input as { file_path?: unknown; notebook_path?: unknown }).file_path ??
+      (input as { notebook_path?: unknown }).notebook_path;
+    if (typeof p === 'string') return p;
+  }
+  return undefined;
+}
+
+function hashOf(file: string, cwd: string | undefined): { contentHash?: string } {
+  try {
+    const data = fs.readFileSync(path.resolve(cwd ?? process.cwd(), file));
+    return { contentHash: createHash('sha256').update(data).digest('hex') };
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,112 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBridge, tempDir, type BridgeProcess } from '../helpers/bridge-process.js';
+import { MCP_JS, writeAgentKey } from './mcp-process.js';
+
+let b: BridgeProcess;
+let keyFile: string;
+let ws: string;
+beforeAll(async () => {
+  ws = path.join(tempDir(), 'ws');
+  fs.mkdirSync(ws, { recursive: true });
+  b = await startBridge({ workspace: ws });
+  keyFile = writeAgentKey(b.secret, 'hooked');
+});
+afterAll(async () => {
+  await b.stop();
+});
+
+const hook = (kind: string, input: unknown, env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [MCP_JS, 'hook', kind], {
+    input: typeof input === 'string' ? input : JSON.stringify(input),
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      LIGHTHOUSE_BRIDGE_URL: b.url,
+      LIGHTHOUSE_AGENT_ID: 'hooked',
+      LIGHTHOUSE_KEY_FILE: keyFile,
+      ...env,
+    },
+    timeout: 20_000,
+  });
+
+const preToolUse = (tool: string, toolInput: unknown) => ({
+  session_id: 's1',
+  transcript_path: '/tmp/t.jsonl',
+  cwd: ws,
+  hook_event_name: 'PreToolUse',
+  tool_name: tool,
+  tool_input: toolInput,
+});
+
+describe('lighthouse-mcp hook', () => {
+  it('pre-tool-use allows a harmless command with exit 0 and blocks a dangerous one with exit 2 and the reason', () => {
+    const ok = hook('pre-tool-use', preToolUse('Bash', { command: 'npm test' }));
+    expect(ok.status).toBe(0);
+    expect(ok.stderr).toBe('');
+    const bad = hook('pre-tool-use', preToolUse('Bash', { command: "sudo bash -c 'rm -rf ~'" }));
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^Lighthouse blocked this Bash call: .+\(rule recursive-delete-root\)/);
+    const outside = hook('pre-tool-use', preToolUse('Write', { file_path: '/etc/passwd', content: 'x' }));
+    expect(outside.status).toBe(2);
+  });
+
+  it('turns an escalation into a question for the developer', () => {
+    const r = hook('pre-tool-use', preToolUse('Bash', { command: 'rm -rf "$BUILD_DIR/"*' }));
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      hookSpecificOutput: { permissionDecision: string; permissionDecisionReason: string };
+    };
+    expect(out.hookSpecificOutput.permissionDecision).toBe('ask');
+    expect(out.hookSpecificOutput.permissionDecisionReason).toMatch(/Lighthouse asks for a human decision/);
+  });
+
+  it('records each decision as events in the bridge', async () => {
+    const events = await b.admin().query({ stream: 'agent:hooked', type: 'command.validated' });
+    expect(events.events.map((e) => (e.data as { decision: string }).decision)).toEqual(
+      expect.arrayContaining(['approved', 'blocked', 'escalate']),
+    );
+  });
+
+  it('post-tool-use records what an edit did, with the file hash', async () => {
+    fs.writeFileSync(path.join(ws, 'edited.ts'), 'export {};\n');
+    const r = hook('post-tool-use', {
+      ...preToolUse('Write', { file_path: 'edited.ts', content: 'export {};\n' }),
+      hook_event_name: 'PostToolUse',
+      tool_response: { success: true },
+    });
+    expect(r.status).toBe(0);
+    const e = await b.admin().query({ stream: 'agent:hooked', type: 'command.executed' });
+    const { createHash } = await import('node:crypto');
+    expect(e.events[0]!.data).toMatchObject({
+      tool: 'Write',
+      path: 'edited.ts',
+      contentHash: createHash('sha256').update('export {};\n').digest('hex'),
+    });
+  });
+
+  it('follows the fail-closed / fail-open setting when the bridge cannot be reached, and says which', () => {
+    const env = { LIGHTHOUSE_BRIDGE_URL: 'http://127.0.0.1:9' };
+    const closed = hook('pre-tool-use', preToolUse('Bash', { command: 'ls' }), env);
+    expect(closed.status).toBe(2);
+    expect(closed.stderr).toMatch(/unreachable.*blocking the tool call \(fail-closed/);
+    const open = hook('pre-tool-use', preToolUse('Bash', { command: 'ls' }), {
+      ...env,
+      LIGHTHOUSE_HOOK_FAIL: 'open',
+    });
+    expect(open.status).toBe(0);
+    expect(open.stderr).toMatch(/allowing the tool call \(LIGHTHOUSE_HOOK_FAIL=open\)/);
+    const post = hook('post-tool-use', preToolUse('Bash', { command: 'ls' }), env);
+    expect(post.status).toBe(0);
+    expect(post.stderr).toMatch(/could not record/);
+  });
+
+  it('refuses input that is not hook JSON, and an unknown hook', () => {
+    const r = hook('pre-tool-use', 'not json');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/not Claude Code's hook JSON/);
+    expect(hook('mid-tool-use', {}).stderr).toMatch(/unknown hook "mid-tool-use"/);
+  });
+});
