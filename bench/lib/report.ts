@@ -12,6 +12,8 @@ export interface BenchResult {
   /** Human-readable target, e.g. ">= 0.6x bare node:http" or "<= 20 us". */
   target: string;
   pass: boolean;
+  /** Reported for information, with no target: not counted in "N/M targets met". */
+  informational?: boolean;
 }
 
 export function relative(
@@ -24,6 +26,38 @@ export function relative(
 ): BenchResult {
   const ratio = value / baseline;
   return { metric, value, unit, baseline, ratio, target: `>= ${min}x ${what}`, pass: ratio >= min };
+}
+
+/** A ratio to a baseline measured in the same run that must not exceed `max` (e.g. a start-up time). */
+export function relativeAtMost(
+  metric: string,
+  value: number,
+  unit: string,
+  baseline: number,
+  max: number,
+  what: string,
+): BenchResult {
+  const ratio = value / baseline;
+  return { metric, value, unit, baseline, ratio, target: `<= ${max}x ${what}`, pass: ratio <= max };
+}
+
+/** A figure reported with no target (optionally beside a baseline from the same run). */
+export function info(
+  metric: string,
+  value: number,
+  unit: string,
+  baseline: number | null = null,
+): BenchResult {
+  return {
+    metric,
+    value,
+    unit,
+    baseline,
+    ratio: baseline ? value / baseline : null,
+    target: 'none (reported)',
+    pass: true,
+    informational: true,
+  };
 }
 
 export function atMost(
@@ -75,7 +109,7 @@ export function printTable(suite: string, results: BenchResult[]): void {
       fmt(r.baseline),
       fmt(r.ratio),
       r.target,
-      r.pass ? 'yes' : 'NO',
+      r.informational ? '-' : r.pass ? 'yes' : 'NO',
     ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

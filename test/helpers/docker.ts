@@ -24,22 +24,7 @@ export interface Result {
 
 /** Runs `docker ...args`; never rejects on a non-zero exit (see `dockerOk`). */
 export function docker(args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}) {
-  return new Promise<Result>((resolve, reject) => {
-    const p = spawn('docker', args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...opts.env },
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const t = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    p.on('error', reject);
-    p.on('close', (code, signal) => {
-      clearTimeout(t);
-      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
-    });
-  });
+  return runCommand(['docker'], args, opts.env ?? {}, opts.timeoutMs ?? 60_000);
 }
 
 /** Runs `docker ...args` and returns its trimmed stdout; rejects with stderr on failure. */
@@ -75,6 +60,42 @@ export function engineUnavailable(): string | null {
   }
 }
 
+/** How to run compose here: `docker compose` (v2), else `docker-compose`; null when neither answers. */
+export function composeCommand(): string[] | null {
+  for (const cmd of [['docker', 'compose'], ['docker-compose']]) {
+    try {
+      execFileSync(cmd[0]!, [...cmd.slice(1), 'version'], {
+        timeout: 20_000,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      return cmd;
+    } catch {
+      // not this one
+    }
+  }
+  return null;
+}
+
+/** Runs `cmd ...args` (e.g. a compose command line from `composeCommand`); never rejects on a non-zero exit. */
+export function runCommand(cmd: string[], args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000) {
+  return new Promise<Result>((resolve, reject) => {
+    const p = spawn(cmd[0]!, [...cmd.slice(1), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('error', reject);
+    p.on('close', (code, signal) => {
+      clearTimeout(t);
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+  });
+}
+
 /** The base image to build on: $LIGHTHOUSE_NODE_IMAGE, else the local stand-in when present, else the official one. */
 export function baseImage(): string {
   if (process.env.LIGHTHOUSE_NODE_IMAGE) return process.env.LIGHTHOUSE_NODE_IMAGE;
@@ -85,12 +106,15 @@ export function baseImage(): string {
 
 /**
  * The CA certificates this machine trusts beyond Node's own (a TLS-intercepting proxy's), as PEM,
- * for the image's npm: from $NODE_EXTRA_CA_CERTS or $SSL_CERT_FILE. Empty when there are none.
+ * for the image's npm: from $NODE_EXTRA_CA_CERTS, $SSL_CERT_FILE or Debian's bundle. Empty when
+ * there are none.
  */
 export function extraCaCerts(): string {
-  const file = [process.env.NODE_EXTRA_CA_CERTS, process.env.SSL_CERT_FILE].find(
-    (f) => f && fs.existsSync(f),
-  );
+  const file = [
+    process.env.NODE_EXTRA_CA_CERTS,
+    process.env.SSL_CERT_FILE,
+    '/etc/ssl/certs/ca-certificates.crt',
+  ].find((f) => f && fs.existsSync(f));
   if (!file) return '';
   const known = new Set(tls.rootCertificates.map((c) => c.replace(/\s/g, '')));
   const pems = fs
