@@ -119,25 +119,23 @@ export const ShadowEventTypes = {
 
 export const LeaseMode = z.enum(['exclusive', 'shared']);
 
+/** How long a lease lives unless renewed: 1 s to a day, 5 minutes by default. */
+const LeaseTtl = z
+  .number()
+  .int()
+  .min(1000, 'ttlMs: at least 1000')
+  .max(24 * 3600_000, 'ttlMs: at most one day')
+  .default(5 * 60_000);
+
 export const LeaseRequest = z.object({
   globs: z.array(z.string().min(1).max(1000)).min(1, 'globs: give at least one glob').max(100),
-  ttlMs: z
-    .number()
-    .int()
-    .min(1000, 'ttlMs: at least 1000')
-    .max(24 * 3600_000, 'ttlMs: at most one day')
-    .default(5 * 60_000),
+  ttlMs: LeaseTtl,
   mode: LeaseMode.default('exclusive'),
 });
 export type LeaseRequest = z.input<typeof LeaseRequest>;
 
 export const RenewRequest = z.object({
-  ttlMs: z
-    .number()
-    .int()
-    .min(1000, 'ttlMs: at least 1000')
-    .max(24 * 3600_000, 'ttlMs: at most one day')
-    .default(5 * 60_000),
+  ttlMs: LeaseTtl,
 });
 
 export const Lease = z.object({

@@ -22,13 +22,9 @@ export class AgentRegistry {
     private readonly store: EventStore,
     private readonly sessions: SessionManager,
   ) {
-    let after = 0;
-    for (;;) {
-      const page = store.query({ types: [EventTypes.agentRegistered], after, limit: 1000 });
-      for (const e of page.events) this.apply(e.agentId, e.data as Registration, e.ts);
-      if (page.nextCursor === null) break;
-      after = page.nextCursor;
-    }
+    store.replay({ types: [EventTypes.agentRegistered] }, (e) =>
+      this.apply(e.agentId, e.data as Registration, e.ts),
+    );
   }
 
   private apply(agentId: string, data: Partial<Registration>, ts: string): void {

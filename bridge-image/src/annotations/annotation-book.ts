@@ -11,13 +11,7 @@ export class AnnotationBook {
   private readonly notes = new Map<string, Annotation>();
 
   constructor(private readonly store: EventStore) {
-    let after = 0;
-    for (;;) {
-      const page = store.query({ types: ['annotation.*'], after, limit: 5000 });
-      for (const e of page.events) this.reduce(e.type, e.data as Annotation);
-      if (page.nextCursor === null) break;
-      after = page.nextCursor;
-    }
+    store.replay({ types: ['annotation.*'] }, (e) => this.reduce(e.type, e.data as Annotation));
   }
 
   private reduce(_type: string, a: Annotation): void {

@@ -36,13 +36,7 @@ export class LeaseTable {
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly store: EventStore) {
-    let after = 0;
-    for (;;) {
-      const page = store.query({ types: ['lease.*'], after, limit: 5000 });
-      for (const e of page.events) this.reduce(e.type, e.data as Lease);
-      if (page.nextCursor === null) break;
-      after = page.nextCursor;
-    }
+    store.replay({ types: ['lease.*'] }, (e) => this.reduce(e.type, e.data as Lease));
     this.timer = setInterval(() => void this.expire(), 1000);
     this.timer.unref();
   }

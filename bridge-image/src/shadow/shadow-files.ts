@@ -38,13 +38,9 @@ export class ShadowFiles {
     /** Throws when the agent may not change this path (another agent's exclusive lease). */
     private readonly mayWrite: (agent: string, rel: string) => void = () => undefined,
   ) {
-    let after = 0;
-    for (;;) {
-      const page = store.query({ types: ['shadow.*'], after, limit: 5000 });
-      for (const e of page.events) this.applyEvent(e.stream, e.type, e.data, e.seq, Date.parse(e.ts));
-      if (page.nextCursor === null) break;
-      after = page.nextCursor;
-    }
+    store.replay({ types: ['shadow.*'] }, (e) =>
+      this.applyEvent(e.stream, e.type, e.data, e.seq, Date.parse(e.ts)),
+    );
   }
 
   private applyEvent(stream: string, type: string, data: unknown, seq: number, tsMs: number): void {
@@ -90,13 +86,9 @@ export class ShadowFiles {
   view(agent: string, at?: number): ShadowView {
     if (at === undefined) return new ShadowView(this.overlay(agent), this.base, this.store);
     const past: Overlay = new Map();
-    let after = 0;
-    for (;;) {
-      const page = this.store.query({ streams: [`shadow:${agent}`], after, before: at + 1, limit: 5000 });
-      for (const e of page.events) reduce(past, e.type, e.data, e.seq, Date.parse(e.ts));
-      if (page.nextCursor === null) break;
-      after = page.nextCursor;
-    }
+    this.store.replay({ streams: [`shadow:${agent}`], before: at + 1 }, (e) =>
+      reduce(past, e.type, e.data, e.seq, Date.parse(e.ts)),
+    );
     return new ShadowView(past, this.base, this.store);
   }
 

@@ -413,6 +413,17 @@ export class EventStore {
     return st;
   }
 
+  /** Every matching event in seq order, a page at a time: how in-memory state is rebuilt at start. */
+  replay(q: Omit<StoreQuery, 'limit' | 'order' | 'after'>, fn: (e: Event) => void): void {
+    let after = 0;
+    for (;;) {
+      const page = this.query({ ...q, after, limit: 5000 });
+      for (const e of page.events) fn(e);
+      if (page.nextCursor === null) return;
+      after = page.nextCursor;
+    }
+  }
+
   // ---- blobs: content-addressed, stored once ----
 
   getBlob(hash: string): Buffer | undefined {
