@@ -70,6 +70,8 @@ export async function startBridgeProcess(): Promise<Server & { secret: Buffer }>
       path.join(dir, 'secret'),
       '--log-level',
       'warn',
+      // The benchmark measures the store and the API; a FUSE mount would be a side effect on the machine.
+      '--no-fuse',
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
