@@ -2,6 +2,8 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { BridgeClient } from '../bridge-image/protocol/index.js';
 import { version } from '../package.json';
 import type { McpServerConfig } from './config.js';
+import { setUpNotifications } from './notifications.js';
+import { registerResources } from './resources.js';
 import { registerTools } from './tools/index.js';
 
 export interface LighthouseMcpServer {
@@ -20,7 +22,9 @@ const INSTRUCTIONS =
   'leave notes on code with add_annotation. Through the bridge you can also see who else is working ' +
   '(list_agents, list_leases), read what has happened (query_events), record what you do ' +
   '(store_event) and, as a specialist, offer to answer questions (register_expert). If a tool says ' +
-  'the bridge is unreachable, the developer has to start it; use health to check.';
+  'the bridge is unreachable, the developer has to start it; use health to check. Resources: ' +
+  'lighthouse://agents, lighthouse://events/recent and lighthouse://shadow/{path} (a file of your ' +
+  'shadow); subscribe to them to be told when they change.';
 
 export function createServer(config: McpServerConfig): LighthouseMcpServer {
   // The session is opened lazily by the first tool call, so starting the MCP server never waits on
@@ -33,12 +37,21 @@ export function createServer(config: McpServerConfig): LighthouseMcpServer {
     timeoutMs: config.timeoutMs,
     userAgent: `lighthouse-mcp/${version}`,
   });
-  const server = new McpServer({ name: 'lighthouse', version }, { instructions: INSTRUCTIONS });
+  const server = new McpServer(
+    { name: 'lighthouse', version },
+    {
+      instructions: INSTRUCTIONS,
+      capabilities: { resources: { subscribe: true, listChanged: true }, logging: {} },
+    },
+  );
   registerTools(server, client);
+  registerResources(server, client);
+  const notifier = setUpNotifications(server, client);
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       try {
+        notifier.close();
         await server.close();
       } finally {
         await client.close();

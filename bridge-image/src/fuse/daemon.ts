@@ -4,6 +4,7 @@
  * records one shadow.written event when the file is flushed or closed, not one per write(2).
  * Bundled as bridge-image/dist/fuse-daemon.js.
  */
+import { readFileSync } from 'node:fs';
 import Fuse from 'fuse-native';
 import type { Attr, Errno, FromDaemon, HostReply, HostRequest, ToDaemon } from './fuse-protocol.js';
 
@@ -229,6 +230,16 @@ if (process.env.LIGHTHOUSE_FUSE_DEBUG) {
   }
 }
 
+/** allow_other needs root, or user_allow_other in /etc/fuse.conf; without it, mounting would fail. */
+function allowOther(): boolean {
+  if (process.getuid?.() === 0) return true;
+  try {
+    return /^\s*user_allow_other\s*$/m.test(readFileSync('/etc/fuse.conf', 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 let fuse: Fuse | undefined;
 
 process.on('message', (m: ToDaemon) => {
@@ -245,6 +256,8 @@ process.on('message', (m: ToDaemon) => {
       // Agents change shadows over HTTP at any time: the kernel must not answer from stale sizes.
       attrTimeout: '0',
       entryTimeout: '0',
+      // Other users (a root `docker exec`, the developer) may read the view when the system allows it.
+      allowOther: allowOther(),
     });
     fuse.mount((err) => {
       if (err) send({ kind: 'mount-failed', message: err.message });

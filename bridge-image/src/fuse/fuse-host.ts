@@ -31,6 +31,9 @@ class FsError extends Error {
   }
 }
 
+/** While mounting, /ready answers 503: "ready" means the view is there when it is enabled. */
+export const STARTING = 'mounting';
+
 const DIR: Attr = { type: 'dir', size: 0, perm: 0o755, mtimeMs: 0 };
 const RO_DIR: Attr = { type: 'dir', size: 0, perm: 0o555, mtimeMs: 0 };
 
@@ -68,6 +71,7 @@ export class FuseHost {
   /** Mounts at `mountPoint`; on any failure the bridge keeps running and the status says why. */
   async start(mountPoint: string, timeoutMs = 10_000): Promise<FuseStatus> {
     this.startedAt = Date.now();
+    this.state = { enabled: true, mounted: false, reason: STARTING };
     if (!fs.existsSync('/dev/fuse')) {
       this.state = {
         enabled: false,

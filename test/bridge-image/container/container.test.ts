@@ -140,6 +140,7 @@ describe.skipIf(unavailable !== null)('the bridge image on a real Docker engine'
       Config: {
         Labels: Record<string, string>;
         User: string;
+        Entrypoint: string[];
         ExposedPorts: Record<string, unknown>;
         Healthcheck?: { Test: string[] };
         Env: string[];
@@ -155,7 +156,8 @@ describe.skipIf(unavailable !== null)('the bridge image on a real Docker engine'
     expect(labels['org.opencontainers.image.version']).toBe(pkg.version);
     expect(labels['org.opencontainers.image.licenses']).toBe(pkg.license);
     expect(labels['org.opencontainers.image.source']).toMatch(/^https:\/\//);
-    expect(img!.Config.User).toBe('1000:1000');
+    // It starts as root only for entrypoint.sh's /dev/fuse step; the bridge itself runs as uid 1000 (tested below).
+    expect(img!.Config.Entrypoint).toEqual(['/opt/lighthouse/entrypoint.sh']);
     expect(Object.keys(img!.Config.ExposedPorts)).toEqual(['8765/tcp']);
     expect(img!.Config.Healthcheck?.Test.join(' ')).toContain('node');
     expect(img!.Config.Env).toEqual(
@@ -208,12 +210,77 @@ describe.skipIf(unavailable !== null)('the bridge image on a real Docker engine'
 
   it('runs the bridge process as uid 1000, not root', async () => {
     const name = containers.at(-1)!;
-    expect(await dockerOk(['exec', name, 'id', '-u'])).toBe('1000');
     const status = await dockerOk(['exec', name, 'cat', '/proc/1/status']);
     const uids = /^Uid:\s+(.*)$/m.exec(status)![1]!.trim().split(/\s+/);
     expect(uids).toEqual(['1000', '1000', '1000', '1000']);
     const cmdline = await dockerOk(['exec', name, 'cat', '/proc/1/cmdline']);
     expect(cmdline.split('\0')).toContain('/opt/lighthouse/dist/bridge.js');
+  });
+
+  it('mounts the FUSE view with /dev/fuse and SYS_ADMIN (no --privileged), served by uid 1000', async () => {
+    const fusePort = await freePort();
+    const name = uniqueName('lh-test-fuse');
+    // first in the list: the tests below use the last container, the bridge they started
+    containers.unshift(name);
+    await dockerOk([
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--read-only',
+      '--tmpfs',
+      '/tmp',
+      '--tmpfs',
+      '/mnt/lighthouse:uid=1000,gid=1000,mode=755',
+      '--device',
+      '/dev/fuse',
+      '--cap-add',
+      'SYS_ADMIN',
+      '--security-opt',
+      'apparmor=unconfined',
+      '-p',
+      `127.0.0.1:${fusePort}:8765`,
+      '-v',
+      `${workspace}:/workspace:ro`,
+      '-v',
+      `${secretFile}:/run/secrets/lighthouse_secret:ro`,
+      '-e',
+      'LIGHTHOUSE_AUTH_SECRET_FILE=/run/secrets/lighthouse_secret',
+      IMAGE,
+    ]);
+    const fuseUrl = `http://127.0.0.1:${fusePort}`;
+    const ready = (await waitReady(fuseUrl, 20_000)) as { fuse: { mounted: boolean; reason: string | null } };
+    expect(ready.fuse, (await docker(['logs', name])).stderr).toEqual({
+      enabled: true,
+      mounted: true,
+      reason: null,
+    });
+    const writer = new BridgeClient({
+      baseUrl: fuseUrl,
+      agentId: 'writer',
+      key: deriveAgentKey(secret, 'writer'),
+    });
+    await writer.writeFile('src/from-agent.ts', 'export const fromAgent = "visible in the mount";\n');
+    const view = '/mnt/lighthouse/project';
+    expect(await dockerOk(['exec', name, 'cat', `${view}/shadows/writer/src/from-agent.ts`])).toContain(
+      'visible in the mount',
+    );
+    expect(await dockerOk(['exec', name, 'grep', '-r', 'fromAgent', `${view}/shadows/writer/`])).toContain(
+      'src/from-agent.ts',
+    );
+    expect(await dockerOk(['exec', name, 'cat', `${view}/current/README.md`])).toBe('# a project');
+    const status = await dockerOk(['exec', name, 'cat', '/proc/1/status']);
+    expect(/^Uid:\s+(.*)$/m.exec(status)![1]!.trim().split(/\s+/)).toEqual(['1000', '1000', '1000', '1000']);
+    const ps = await dockerOk([
+      'exec',
+      name,
+      'sh',
+      '-c',
+      'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline; echo " uid=$(awk \'/^Uid/{print $2}\' $p/status)"; done',
+    ]);
+    const daemon = ps.split('\n').find((l) => l.includes('fuse-daemon.js'));
+    expect(daemon).toMatch(/uid=1000$/);
+    await writer.close();
   });
 
   it('publishes the port on 127.0.0.1 only', async () => {

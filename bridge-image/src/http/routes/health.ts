@@ -18,7 +18,7 @@ export function healthRoutes(svc: BridgeServices, isDraining: () => boolean): Ro
         const fuse = svc.fuseStatus();
         const open = svc.store.isOpen;
         const body: Ready = {
-          ready: open && !isDraining(),
+          ready: open && !isDraining() && !(fuse.enabled && !fuse.mounted),
           store: { open, schemaVersion: svc.store.schemaVersion, migrations: 'done' },
           fuse,
           draining: isDraining(),
