@@ -121,6 +121,11 @@ export class BridgeClient {
     return info;
   }
 
+  /** Forgets the session, so the next call opens a new one (after the bridge refused it, e.g. on restart). */
+  forgetSession(): void {
+    this.current = undefined;
+  }
+
   /** Signed headers for a request made outside this class (the WebSocket upgrade). */
   async signedHeaders(
     method: string,

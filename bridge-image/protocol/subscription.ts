@@ -78,6 +78,8 @@ export class StreamSubscription {
     });
     ws.on('unexpected-response', (_req, res) => {
       ws.terminate();
+      // A bridge that restarted no longer knows the session: open a new one for the next try.
+      if (res.statusCode === 401) this.client.forgetSession();
       this.retry(res.statusCode ?? 0, `upgrade refused with HTTP ${res.statusCode}`);
     });
     ws.on('error', () => {

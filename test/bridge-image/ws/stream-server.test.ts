@@ -1,7 +1,7 @@
 import parsePrometheus from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { BridgeClient, Event } from '../../../bridge-image/protocol/index.js';
+import { BridgeClient, deriveAgentKey, type Event } from '../../../bridge-image/protocol/index.js';
 import { startBridge, type BridgeProcess } from '../../helpers/bridge-process.js';
 
 let b: BridgeProcess;
@@ -135,5 +135,40 @@ describe('/v1/stream subscriptions', () => {
     (ws as unknown as { _socket: { resume(): void } })._socket.resume();
     await closed;
     expect(await gauge('lighthouse_ws_buffered_bytes')).toBe(0);
+  });
+});
+
+describe('a subscription across a bridge restart', () => {
+  it('reconnects with a new session and resumes after the last event it saw, losing nothing', async () => {
+    const port = (await import('../../helpers/docker.js')).freePort;
+    const p = await port();
+    const first = await startBridge({ args: ['--port', String(p)] });
+    const writer = first.agent('w');
+    await writer.append({ events: [{ type: 'custom.before' }] });
+    const got: Event[] = [];
+    // Not first.agent(): the helper closes the clients it made when that bridge stops.
+    const reader = new BridgeClient({
+      baseUrl: first.url,
+      agentId: 'reader',
+      key: deriveAgentKey(first.secret, 'reader'),
+    });
+    const sub = reader.subscribe({ after: 0, filter: { types: ['custom.*'] }, onEvent: (e) => got.push(e) });
+    const wait = async (n: number) => {
+      const deadline = Date.now() + 10_000;
+      while (got.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    };
+    await wait(1);
+    await first.stop();
+    const second = await startBridge({
+      args: ['--port', String(p)],
+      dataDir: first.dataDir,
+      secret: first.secret,
+    });
+    await second.agent('w').append({ events: [{ type: 'custom.after' }] });
+    await wait(2);
+    sub.close();
+    await reader.close();
+    expect(got.map((e) => e.type)).toEqual(['custom.before', 'custom.after']);
+    await second.stop();
   });
 });
