@@ -11,6 +11,24 @@ import { Routes } from './routes.js';
 import { SessionInfo, SessionList, type Role, type SessionOpenRequest } from './sessions.js';
 import { deriveSessionKey, Headers, signRequest } from './signing.js';
 import { Annotation, AnnotationList, type AnnotationRequest } from './annotations.js';
+import {
+  Collaboration,
+  Elicitation,
+  ElicitationList,
+  Inbox,
+  Message,
+  Review,
+  ReviewList,
+  Task,
+  TaskList,
+  type CollaborationRequest,
+  type ElicitRequest,
+  type ElicitResponse,
+  type ReviewAnswer,
+  type SendMessage,
+  type TaskRequest,
+  type TaskUpdate,
+} from './coordination.js';
 import { ValidateResponse, type ExecutedRequest, type ValidateRequest } from './validation.js';
 import { BackupResponse, Health, Ready, Status } from './status.js';
 import {
@@ -368,6 +386,58 @@ export class BridgeClient {
   }
   recordExecuted(req: ExecutedRequest, signal?: AbortSignal) {
     return this.call('POST', Routes.commandsExecuted, SeqResult, { body: req, signal });
+  }
+
+  // ---- coordination ----
+
+  reviews(state?: string, signal?: AbortSignal) {
+    return this.call('GET', Routes.reviews, ReviewList, { query: { state }, signal });
+  }
+  review(id: string, waitMs = 0, signal?: AbortSignal) {
+    return this.call('GET', Routes.review(id), Review, {
+      query: { waitMs: waitMs || undefined },
+      signal,
+      timeoutMs: waitMs + this.timeoutMs,
+    });
+  }
+  answerReview(id: string, answer: ReviewAnswer, signal?: AbortSignal) {
+    return this.call('POST', Routes.reviewAnswer(id), Review, { body: answer, signal });
+  }
+  sendMessage(m: SendMessage, signal?: AbortSignal) {
+    return this.call('POST', Routes.messages, Message, { body: m, signal });
+  }
+  inbox(opts: { unacked?: boolean; thread?: string; signal?: AbortSignal } = {}) {
+    return this.call('GET', Routes.messages, Inbox, {
+      query: { unacked: opts.unacked === undefined ? undefined : String(opts.unacked), thread: opts.thread },
+      signal: opts.signal,
+    });
+  }
+  ackMessage(id: string, signal?: AbortSignal) {
+    return this.call('POST', Routes.messageAck(id), SeqResult, { body: {}, signal });
+  }
+  startCollaboration(req: CollaborationRequest, signal?: AbortSignal) {
+    return this.call('POST', Routes.collaborations, Collaboration, { body: req, signal });
+  }
+  elicit(req: ElicitRequest, signal?: AbortSignal) {
+    return this.call('POST', Routes.elicitations, Elicitation, { body: req, signal });
+  }
+  elicitation(id: string, signal?: AbortSignal) {
+    return this.call('GET', Routes.elicitation(id), Elicitation, { signal });
+  }
+  elicitations(signal?: AbortSignal) {
+    return this.call('GET', Routes.elicitations, ElicitationList, { signal });
+  }
+  respondElicitation(id: string, r: ElicitResponse, signal?: AbortSignal) {
+    return this.call('POST', Routes.elicitationRespond(id), Elicitation, { body: r, signal });
+  }
+  dispatchTask(req: TaskRequest, signal?: AbortSignal) {
+    return this.call('POST', Routes.tasks, Task, { body: req, signal });
+  }
+  updateTask(id: string, u: TaskUpdate, signal?: AbortSignal) {
+    return this.call('POST', Routes.taskStatus(id), Task, { body: u, signal });
+  }
+  tasks(signal?: AbortSignal) {
+    return this.call('GET', Routes.tasks, TaskList, { signal });
   }
 
   /** A live subscription from `after`, reconnecting (and resuming) if the connection drops. */

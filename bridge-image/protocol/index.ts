@@ -11,3 +11,4 @@ export { BridgeClient, type BridgeClientOptions, type CallOptions } from './clie
 export { StreamSubscription, type SubscribeOptions } from './subscription.js';
 export * from './shadow.js';
 export * from './annotations.js';
+export * from './coordination.js';

@@ -100,6 +100,24 @@ export class AgentRegistry {
     return [...ids].sort().map((id) => this.info(id));
   }
 
+  /** Experts with a live connection that registered this capability. */
+  connectedExperts(capability: string): string[] {
+    const live = new Set(
+      this.sessions
+        .all()
+        .filter((s) => s.sockets > 0 && s.role === 'expert')
+        .map((s) => s.agentId),
+    );
+    return [...live].filter((id) => {
+      const caps = this.registered.get(id)?.capabilities ?? [];
+      return caps.includes(capability);
+    });
+  }
+
+  capabilitiesOf(agentId: string): string[] {
+    return this.registered.get(agentId)?.capabilities ?? [];
+  }
+
   connectedCount(): number {
     return new Set(
       this.sessions

@@ -17,6 +17,11 @@ import { shadowRoutes } from './http/routes/shadow.js';
 import { leaseRoutes } from './http/routes/leases.js';
 import { annotationRoutes } from './http/routes/annotations.js';
 import { validationRoutes } from './http/routes/validation.js';
+import { coordinationRoutes, type Coordination } from './http/routes/coordination.js';
+import { ReviewDesk } from './coordination/review-desk.js';
+import { PostOffice } from './coordination/post-office.js';
+import { Elicitations } from './coordination/elicitations.js';
+import { TaskBoard } from './coordination/task-board.js';
 import { DecisionCache, policyFile, watchPolicy } from './validation/index.js';
 import { AnnotationBook } from './annotations/annotation-book.js';
 import { LeaseTable } from './leases/lease-table.js';
@@ -130,6 +135,17 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
   const base = new WorkspaceBase(config.workspace);
   const shadows = new ShadowFiles(store, base, (agent, rel) => leases.checkWrite(agent, rel));
   const annotations = new AnnotationBook(store);
+  const coordination: Coordination = {
+    reviews: new ReviewDesk(
+      store,
+      agents,
+      { expertMs: config.expertTimeoutMs, developerMs: config.reviewTimeoutMs },
+      () => (policy.current.escalationDefault === 'approve' ? 'approved' : 'blocked'),
+    ),
+    post: new PostOffice(store),
+    elicitations: new Elicitations(store),
+    tasks: new TaskBoard(store),
+  };
   const decisions = new DecisionCache();
   const policy = watchPolicy(config.workspace, {
     onChange: () => log.info('policy reloaded', { file: policyFile(config.workspace) }),
@@ -159,7 +175,8 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
     ...shadowRoutes(svc, shadows),
     ...leaseRoutes(svc, leases),
     ...annotationRoutes(svc, annotations),
-    ...validationRoutes(svc, policy, decisions),
+    ...validationRoutes(svc, policy, decisions, coordination.reviews),
+    ...coordinationRoutes(svc, coordination),
   );
 
   const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 120_000 }, pipeline.handle);
@@ -231,6 +248,7 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
         clearInterval(sweeper);
         leases.close();
         policy.close();
+        coordination.reviews.close();
         const stopped = new Promise<void>((r) => server.close(() => r()));
         server.closeIdleConnections();
         streams!.closeAll(CloseCode.goingAway, 'bridge shutting down');

@@ -23,6 +23,10 @@ export interface BridgeConfig {
   version: string;
   /** Where the FUSE view is mounted; null: no FUSE. */
   fuseMount: string | null;
+  /** An escalation waits this long for an expert, then goes to the developer. */
+  expertTimeoutMs: number;
+  /** The developer's time to answer before the policy's default decides. */
+  reviewTimeoutMs: number;
 }
 
 export const defaultConfig = (dataDir: string, workspace: string): BridgeConfig => ({
@@ -45,4 +49,6 @@ export const defaultConfig = (dataDir: string, workspace: string): BridgeConfig 
   logLevel: 'info',
   version: '0.1.0',
   fuseMount: null,
+  expertTimeoutMs: 30_000,
+  reviewTimeoutMs: 10 * 60_000,
 });

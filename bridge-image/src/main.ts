@@ -35,6 +35,8 @@ options (environment in brackets):
   --fuse-mount P         mount the FUSE view (current/, shadows/, history/, context/, streams/) at P
                          [LIGHTHOUSE_FUSE_MOUNT] (/mnt/lighthouse/project; --native: .lighthouse/mnt)
   --no-fuse              run without the FUSE view [LIGHTHOUSE_FUSE=off]
+  --expert-timeout-ms N  an escalation waits this long for an expert [LIGHTHOUSE_EXPERT_TIMEOUT_MS] (30000)
+  --review-timeout-ms N  then this long for the developer, before the policy default [LIGHTHOUSE_REVIEW_TIMEOUT_MS] (600000)
   --rate-limit N         requests per second per session before the burst revokes it [LIGHTHOUSE_RATE_LIMIT] (2000)
 `;
 
@@ -54,6 +56,8 @@ const VALUED = [
   'session-idle-ms',
   'slow-consumer-ms',
   'fuse-mount',
+  'expert-timeout-ms',
+  'review-timeout-ms',
 ];
 const SWITCHES = ['native', 'help', 'no-fuse'];
 
@@ -71,6 +75,8 @@ interface Resolved {
   sessionIdleMs: number | undefined;
   slowConsumerMs: number | undefined;
   fuseMount: string | null;
+  expertTimeoutMs: number | undefined;
+  reviewTimeoutMs: number | undefined;
 }
 
 function resolve(flags: Map<string, string | true>): Resolved {
@@ -115,6 +121,8 @@ function resolve(flags: Map<string, string | true>): Resolved {
     synchronous: sync as Synchronous,
     logLevel: level,
     rateLimit: positive('rate-limit', 'LIGHTHOUSE_RATE_LIMIT'),
+    expertTimeoutMs: positive('expert-timeout-ms', 'LIGHTHOUSE_EXPERT_TIMEOUT_MS'),
+    reviewTimeoutMs: positive('review-timeout-ms', 'LIGHTHOUSE_REVIEW_TIMEOUT_MS'),
     fuseMount:
       flags.get('no-fuse') === true || /^(off|0|false|no)$/i.test(env.LIGHTHOUSE_FUSE ?? '')
         ? null
@@ -143,6 +151,8 @@ async function serve(r: Resolved): Promise<void> {
     sessionIdleMs: r.sessionIdleMs,
     slowConsumerTimeoutMs: r.slowConsumerMs,
     fuseMount: r.fuseMount,
+    expertTimeoutMs: r.expertTimeoutMs,
+    reviewTimeoutMs: r.reviewTimeoutMs,
     log,
   });
   let stopping = false;

@@ -8,6 +8,7 @@ import {
 import type { BridgeServices } from '../../context.js';
 import { validate, type DecisionCache, type PolicyWatcher } from '../../validation/index.js';
 import { parseJson } from '../body.js';
+import type { ReviewDesk } from '../../coordination/review-desk.js';
 import { HttpError } from '../errors.js';
 import { ok, type Route } from '../router.js';
 
@@ -22,7 +23,12 @@ function recorded(input: unknown): unknown {
     : { truncated: true, prefix: text.slice(0, MAX_RECORDED_INPUT) };
 }
 
-export function validationRoutes(svc: BridgeServices, policy: PolicyWatcher, cache: DecisionCache): Route[] {
+export function validationRoutes(
+  svc: BridgeServices,
+  policy: PolicyWatcher,
+  cache: DecisionCache,
+  reviews: ReviewDesk,
+): Route[] {
   return [
     {
       method: 'POST',
@@ -50,6 +56,16 @@ export function validationRoutes(svc: BridgeServices, policy: PolicyWatcher, cac
           rule: outcome.rule,
           cached: outcome.cached,
         };
+        if (outcome.decision === 'escalate') {
+          const r = await reviews.request({
+            agentId,
+            tool: req.tool,
+            input: recorded(req.input),
+            reason: outcome.reason,
+            rule: outcome.rule,
+          });
+          answer.reviewId = r.id;
+        }
         await svc.store.append({
           stream: `agent:${agentId}`,
           agentId,
