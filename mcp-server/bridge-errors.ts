@@ -11,12 +11,19 @@ export interface CallContext {
   agentId: string;
   /** What the calling tool suggests when the bridge has no such thing (404 not_found), e.g. a lease. */
   notFoundHint?: string;
+  /** What the calling tool suggests when the bridge refuses the agent (403 forbidden), e.g. a role. */
+  forbiddenHint?: string;
+  /** What the calling tool suggests when the bridge refuses the request as it stands (400 or 409 conflict). */
+  conflictHint?: string;
 }
 
 /** The bridge's answer when a path is refused by its path-safety rules (400 or 403). */
 export const PATH_REJECTED = 'path_rejected';
 /** The bridge's answer when another agent's lease stands in the way (423). */
 export const LEASE_HELD = 'lease_held';
+
+/** The bridge's answer when a coordination request clashes with what it holds (400 or 409). */
+export const CONFLICT = 'conflict';
 
 /** How paths must look, told to the model whenever the bridge refuses one. */
 export const PATH_RULE =
@@ -51,7 +58,7 @@ export function describeFailure(err: unknown, ctx: CallContext): string {
     case ErrorCode.sessionRevoked:
       return `The bridge revoked this agent's session (${message}). The developer sees why in VS Code; the MCP server must be restarted to open a new session.`;
     case ErrorCode.forbidden:
-      return `Not allowed for agent "${ctx.agentId}": ${message}.`;
+      return `Not allowed for agent "${ctx.agentId}": ${message}.${ctx.forbiddenHint ? ` ${ctx.forbiddenHint}` : ''}`;
     case ErrorCode.rateLimited:
       return `Too many requests: ${message}. Slow down; the MCP server must be restarted to open a new session.`;
     case ErrorCode.bodyTooLarge:
@@ -64,6 +71,10 @@ export function describeFailure(err: unknown, ctx: CallContext): string {
       return `The bridge refused the arguments: ${message}. Fix them and retry.`;
     case ErrorCode.notFound:
       return `Not found: ${message}.${ctx.notFoundHint ? ` ${ctx.notFoundHint}` : ''}`;
+    case CONFLICT:
+      return err.status === 400
+        ? `The bridge refused it: ${message}. Fix it and retry.${ctx.conflictHint ? ` ${ctx.conflictHint}` : ''}`
+        : `Refused: ${message}.${ctx.conflictHint ? ` ${ctx.conflictHint}` : ''}`;
     case LEASE_HELD:
       return describeLeaseHeld(err, ctx);
     case PATH_REJECTED:

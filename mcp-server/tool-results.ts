@@ -36,6 +36,10 @@ export function toolError(text: string): CallToolResult {
 export interface BridgeCallOptions {
   /** Appended when the bridge answers 404 not_found, e.g. "list_leases shows the live leases". */
   notFoundHint?: string;
+  /** Appended when the bridge answers 403 forbidden, e.g. which role or capability is needed. */
+  forbiddenHint?: string;
+  /** Appended when the bridge answers 400 or 409 conflict, e.g. where to see the current state. */
+  conflictHint?: string;
 }
 
 /**
@@ -54,6 +58,8 @@ export async function withBridge(
       bridgeUrl: client.baseUrl.origin,
       agentId: client.agentId,
       notFoundHint: opts.notFoundHint,
+      forbiddenHint: opts.forbiddenHint,
+      conflictHint: opts.conflictHint,
     });
     // Bridge errors are expected and explained to the model; anything else is a bug worth a log line.
     if (!(err instanceof BridgeError))

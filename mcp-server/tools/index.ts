@@ -1,14 +1,22 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { BridgeClient } from '../../bridge-image/protocol/index.js';
+import { registerAcknowledgeMessage } from './acknowledge-message.js';
 import { registerAcquireLease } from './acquire-lease.js';
 import { registerAddAnnotation } from './add-annotation.js';
+import { registerAnswerReview } from './answer-review.js';
+import { registerAskAgent } from './ask-agent.js';
+import { registerCheckElicitation } from './check-elicitation.js';
 import { registerDeleteFile } from './delete-file.js';
+import { registerDispatchTask } from './dispatch-task.js';
 import { registerEditFile } from './edit-file.js';
 import { registerHealth } from './health.js';
+import { registerInbox } from './inbox.js';
 import { registerListAgents } from './list-agents.js';
 import { registerListAnnotations } from './list-annotations.js';
 import { registerListDirectory } from './list-directory.js';
 import { registerListLeases } from './list-leases.js';
+import { registerListReviews } from './list-reviews.js';
+import { registerListTasks } from './list-tasks.js';
 import { registerMoveFile } from './move-file.js';
 import { registerQueryEvents } from './query-events.js';
 import { registerReadFile } from './read-file.js';
@@ -16,13 +24,18 @@ import { registerRegisterExpert } from './register-expert.js';
 import { registerReleaseLease } from './release-lease.js';
 import { registerRenewLease } from './renew-lease.js';
 import { registerResolveAnnotation } from './resolve-annotation.js';
+import { registerRespondElicitation } from './respond-elicitation.js';
 import { registerSearchFiles } from './search-files.js';
+import { registerSendMessage } from './send-message.js';
 import { registerShadowChanges } from './shadow-changes.js';
 import { registerShadowDiff } from './shadow-diff.js';
+import { registerStartCollaboration } from './start-collaboration.js';
 import { registerStatus } from './status.js';
 import { registerStoreEvent } from './store-event.js';
 import { registerTree } from './tree.js';
+import { registerUpdateTask } from './update-task.js';
 import { registerValidate } from './validate-command.js';
+import { registerWaitForReview } from './wait-for-review.js';
 import { registerWriteFile } from './write-file.js';
 
 /** Every tool the MCP server offers, in the order clients list them. */
@@ -54,4 +67,19 @@ export function registerTools(server: McpServer, client: BridgeClient): void {
   registerQueryEvents(server, client);
   registerRegisterExpert(server, client);
   registerListAgents(server, client);
+  // Reviews of escalated validations.
+  registerListReviews(server, client);
+  registerWaitForReview(server, client);
+  registerAnswerReview(server, client);
+  // Messages, questions, tasks and collaborations between agents.
+  registerSendMessage(server, client);
+  registerInbox(server, client);
+  registerAcknowledgeMessage(server, client);
+  registerAskAgent(server, client);
+  registerCheckElicitation(server, client);
+  registerRespondElicitation(server, client);
+  registerDispatchTask(server, client);
+  registerUpdateTask(server, client);
+  registerListTasks(server, client);
+  registerStartCollaboration(server, client);
 }

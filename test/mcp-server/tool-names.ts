@@ -24,6 +24,19 @@ export const TOOLS = [
   'query_events',
   'register_expert',
   'list_agents',
+  'list_reviews',
+  'wait_for_review',
+  'answer_review',
+  'send_message',
+  'inbox',
+  'acknowledge_message',
+  'ask_agent',
+  'check_elicitation',
+  'respond_elicitation',
+  'dispatch_task',
+  'update_task',
+  'list_tasks',
+  'start_collaboration',
 ];
 
 export const READ_ONLY = new Set([
@@ -40,6 +53,11 @@ export const READ_ONLY = new Set([
   'list_annotations',
   'query_events',
   'list_agents',
+  'list_reviews',
+  'wait_for_review',
+  'inbox',
+  'check_elicitation',
+  'list_tasks',
 ]);
 
 /** Tools that replace or remove file content in the agent's shadow. */

@@ -1,0 +1,56 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { BridgeClient } from '../../bridge-image/protocol/index.js';
+import { Review, ReviewAnswer } from '../../bridge-image/protocol/index.js';
+import { ObjectId } from '../tool-inputs.js';
+import { toolSuccess, withBridge } from '../tool-results.js';
+
+export const answerReviewInput = z.object({
+  review_id: ObjectId.describe('The id of a pending-expert review, as list_reviews returned it.'),
+  decision: ReviewAnswer.shape.decision.describe('"approved" lets the command run; "blocked" refuses it.'),
+  reason: ReviewAnswer.shape.reason.describe('Why, for the agent that asked and for the record.'),
+});
+
+export function registerAnswerReview(server: McpServer, client: BridgeClient): void {
+  server.registerTool(
+    'answer_review',
+    {
+      title: 'Answer a review (experts)',
+      description:
+        'Decides an escalated validation as an expert: approve or block the command or edit, with a ' +
+        'reason the asking agent reads. Only for experts: this MCP server must run with --role expert, ' +
+        'you must have registered (register_expert) with the capability the review needs ("shell" or ' +
+        '"files"), and the review must still wait for an expert (list_reviews with state ' +
+        '"pending-expert" shows them).',
+      inputSchema: answerReviewInput,
+      outputSchema: Review,
+      // A review is answered once; a second answer is refused.
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: false,
+      },
+    },
+    (args, extra) =>
+      withBridge(
+        client,
+        async () => {
+          const r = await client.answerReview(
+            args.review_id,
+            { decision: args.decision, reason: args.reason },
+            extra.signal,
+          );
+          return toolSuccess(r, `Review ${r.id} answered: ${r.decision}. ${r.agentId} is told.`);
+        },
+        {
+          notFoundHint: 'list_reviews shows the reviews and their ids.',
+          forbiddenHint:
+            'Only experts answer reviews: the MCP server must run with --role expert, the agent must be ' +
+            'registered (register_expert) with the capability the review needs, and the review must still ' +
+            'be pending-expert; the developer answers the others in VS Code.',
+          conflictHint: 'list_reviews shows how it was decided.',
+        },
+      ),
+  );
+}
