@@ -23,7 +23,8 @@ export const HOOK_HELP = `lighthouse-mcp hook pre-tool-use|post-tool-use [--agen
 
 Claude Code hooks. Reads the hook's JSON on stdin.
   pre-tool-use   asks the bridge to validate the tool call: exit 0 allows, exit 2 blocks (reason on
-                 stderr); "escalate" asks the developer (permissionDecision "ask").
+                 stderr). An escalation waits up to LIGHTHOUSE_HOOK_REVIEW_WAIT_MS (20000) for an
+                 expert's or the developer's answer, then asks in Claude Code (permissionDecision "ask").
   post-tool-use  records what the tool did (for file edits: the path and a SHA-256 of the file).
 
 When the bridge cannot be reached, LIGHTHOUSE_HOOK_FAIL decides: "closed" (default) blocks the tool
@@ -42,6 +43,12 @@ async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of stdin) chunks.push(Buffer.from(c as Buffer));
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** How long pre-tool-use waits for an escalation's answer before asking the developer here. */
+function reviewWait(env: NodeJS.ProcessEnv): number {
+  const n = Number(env.LIGHTHOUSE_HOOK_REVIEW_WAIT_MS ?? 20_000);
+  return Number.isFinite(n) ? Math.max(0, Math.min(n, 55_000)) : 20_000;
 }
 
 function failMode(env: NodeJS.ProcessEnv): 'open' | 'closed' {
@@ -107,6 +114,21 @@ export async function runHook(
       const reason = `${r.reason}${r.rule ? ` (rule ${r.rule})` : ''}`;
       if (r.decision === 'blocked')
         return { code: 2, stderr: `Lighthouse blocked this ${input.tool_name} call: ${reason}\n` };
+      // Escalated: give an expert (or the developer in VS Code) a moment to answer before asking here.
+      const waitMs = reviewWait(env);
+      if (r.reviewId && waitMs > 0) {
+        const review = await client.review(r.reviewId, waitMs);
+        const by = review.answeredBy ?? 'the policy default';
+        if (review.decision === 'approved') {
+          return { code: 0, stderr: `Lighthouse: approved by ${by}: ${review.answerReason}\n` };
+        }
+        if (review.decision === 'blocked') {
+          return {
+            code: 2,
+            stderr: `Lighthouse blocked this ${input.tool_name} call (review by ${by}): ${review.answerReason}\n`,
+          };
+        }
+      }
       const ask = {
         hookSpecificOutput: {
           hookEventName: 'PreToolUse',

@@ -53,14 +53,57 @@ describe('lighthouse-mcp hook', () => {
     expect(outside.status).toBe(2);
   });
 
-  it('turns an escalation into a question for the developer', () => {
-    const r = hook('pre-tool-use', preToolUse('Bash', { command: 'rm -rf "$BUILD_DIR/"*' }));
+  it('turns an unanswered escalation into a question for the developer', () => {
+    const r = hook('pre-tool-use', preToolUse('Bash', { command: 'rm -rf "$BUILD_DIR/"*' }), {
+      LIGHTHOUSE_HOOK_REVIEW_WAIT_MS: '0',
+    });
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout) as {
       hookSpecificOutput: { permissionDecision: string; permissionDecisionReason: string };
     };
     expect(out.hookSpecificOutput.permissionDecision).toBe('ask');
     expect(out.hookSpecificOutput.permissionDecisionReason).toMatch(/Lighthouse asks for a human decision/);
+  });
+
+  it('waits for a review answered meanwhile, and follows it', async () => {
+    const { spawn } = await import('node:child_process');
+    const run = (answer: 'approved' | 'blocked') =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const p = spawn(process.execPath, [MCP_JS, 'hook', 'pre-tool-use'], {
+          env: {
+            ...process.env,
+            LIGHTHOUSE_BRIDGE_URL: b.url,
+            LIGHTHOUSE_AGENT_ID: 'hooked',
+            LIGHTHOUSE_KEY_FILE: keyFile,
+          },
+        });
+        let stderr = '';
+        p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        p.on('exit', (code) => resolve({ code, stderr }));
+        p.stdin.end(JSON.stringify(preToolUse('Bash', { command: `rm -rf "$OUT_${answer}/"*` })));
+        void (async () => {
+          const admin = b.admin();
+          for (let i = 0; i < 100; i++) {
+            const pending = (await admin.reviews('pending-developer')).reviews.find((r) =>
+              JSON.stringify(r.input).includes(`OUT_${answer}`),
+            );
+            if (pending) {
+              await admin.answerReview(pending.id, {
+                decision: answer,
+                reason: `the developer said ${answer}`,
+              });
+              return;
+            }
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        })();
+      });
+    const yes = await run('approved');
+    expect(yes.code).toBe(0);
+    expect(yes.stderr).toMatch(/approved by admin: the developer said approved/);
+    const no = await run('blocked');
+    expect(no.code).toBe(2);
+    expect(no.stderr).toMatch(/review by admin\): the developer said blocked/);
   });
 
   it('records each decision as events in the bridge', async () => {
