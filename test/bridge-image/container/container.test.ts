@@ -69,9 +69,14 @@ describe.skipIf(unavailable !== null)('the bridge image on a real Docker engine'
     new BridgeClient({ baseUrl: url, agentId: id, key: deriveAgentKey(secret, id) });
 
   /** `docker run -d` of the image as the README shows it: read-only root, tmpfs /tmp, loopback port. */
-  async function runBridge(extra: string[] = []): Promise<string> {
-    const name = uniqueName('lh-test-bridge');
-    containers.push(name);
+  async function runBridge(
+    extra: string[] = [],
+    o: { hostPort?: number; data?: string; prefix?: string; aside?: boolean } = {},
+  ): Promise<string> {
+    const name = uniqueName(o.prefix ?? 'lh-test-bridge');
+    // A container started aside goes first in the list: later tests use the last one, their bridge.
+    if (o.aside) containers.unshift(name);
+    else containers.push(name);
     await dockerOk([
       'run',
       '-d',
@@ -81,9 +86,8 @@ describe.skipIf(unavailable !== null)('the bridge image on a real Docker engine'
       '--tmpfs',
       '/tmp',
       '-p',
-      `127.0.0.1:${port}:8765`,
-      '-v',
-      `${volume}:/data`,
+      `127.0.0.1:${o.hostPort ?? port}:8765`,
+      ...(o.data === undefined ? ['-v', `${volume}:/data`] : o.data ? ['-v', `${o.data}:/data`] : []),
       '-v',
       `${workspace}:/workspace:ro`,
       '-v',
@@ -219,35 +223,14 @@ describe.skipIf(unavailable !== null)('the bridge image on a real Docker engine'
 
   it('mounts the FUSE view with /dev/fuse and SYS_ADMIN (no --privileged), served by uid 1000', async () => {
     const fusePort = await freePort();
-    const name = uniqueName('lh-test-fuse');
-    // first in the list: the tests below use the last container, the bridge they started
-    containers.unshift(name);
-    await dockerOk([
-      'run',
-      '-d',
-      '--name',
-      name,
-      '--read-only',
-      '--tmpfs',
-      '/tmp',
-      '--tmpfs',
-      '/mnt/lighthouse:uid=1000,gid=1000,mode=755',
-      '--device',
-      '/dev/fuse',
-      '--cap-add',
-      'SYS_ADMIN',
-      '--security-opt',
-      'apparmor=unconfined',
-      '-p',
-      `127.0.0.1:${fusePort}:8765`,
-      '-v',
-      `${workspace}:/workspace:ro`,
-      '-v',
-      `${secretFile}:/run/secrets/lighthouse_secret:ro`,
-      '-e',
-      'LIGHTHOUSE_AUTH_SECRET_FILE=/run/secrets/lighthouse_secret',
-      IMAGE,
-    ]);
+    const fuseFlags = ['--tmpfs', '/mnt/lighthouse:uid=1000,gid=1000,mode=755', '--device', '/dev/fuse'];
+    const securityFlags = ['--cap-add', 'SYS_ADMIN', '--security-opt', 'apparmor=unconfined'];
+    const name = await runBridge([...fuseFlags, ...securityFlags], {
+      hostPort: fusePort,
+      data: '',
+      prefix: 'lh-test-fuse',
+      aside: true,
+    });
     const fuseUrl = `http://127.0.0.1:${fusePort}`;
     const ready = (await waitReady(fuseUrl, 20_000)) as { fuse: { mounted: boolean; reason: string | null } };
     expect(ready.fuse, (await docker(['logs', name])).stderr).toEqual({
