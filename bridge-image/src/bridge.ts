@@ -56,6 +56,8 @@ export interface Bridge {
   close(reason?: string): Promise<void>;
   /** Called when an admin asks the bridge to stop. */
   onShutdownRequested(fn: (reason: string) => void): void;
+  /** Whether the FUSE view is mounted, or why not. */
+  fuseStatus(): { enabled: boolean; mounted: boolean; reason: string | null };
 }
 
 export function createBridge(opts: CreateBridgeOptions): Bridge {
@@ -273,6 +275,7 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
       })();
       return closing;
     },
+    fuseStatus: () => svc.fuseStatus(),
     onShutdownRequested(fn) {
       shutdownListeners.push(fn);
     },

@@ -171,10 +171,15 @@ async function serve(r: Resolved): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   bridge.onShutdownRequested(stop);
   const port = await bridge.listen();
-  if (r.native) printConnectHelp(r, port, created);
+  if (r.native) printConnectHelp(r, port, created, bridge.fuseStatus());
 }
 
-function printConnectHelp(r: Resolved, port: number, created: boolean): void {
+function printConnectHelp(
+  r: Resolved,
+  port: number,
+  created: boolean,
+  fuse: { mounted: boolean; reason: string | null },
+): void {
   const url = `http://${r.host}:${port}`;
   const secret = r.secretFile!;
   const agent = 'claude';
@@ -187,6 +192,9 @@ function printConnectHelp(r: Resolved, port: number, created: boolean): void {
     `Lighthouse bridge ready at ${url}`,
     `  event store:    ${r.dataDir}`,
     `  master secret:  ${secret}${created ? ' (created now, mode 0600)' : ''}`,
+    fuse.mounted
+      ? `  FUSE view:      ${r.fuseMount} (current/, shadows/<agent>/, history/, context/, streams/)`
+      : `  FUSE view:      off (${fuse.reason})`,
     `  agent key:      ${keyFile} (agent "${agent}", mode 0600)`,
     '',
     'Connect Claude Code (the agent key is passed by file, never on the command line):',

@@ -75,6 +75,7 @@ describe('the bridge command', () => {
     expect(first.out).toContain(`master secret:  ${secretFile} (created now, mode 0600)`);
     expect(first.out).toMatch(/Lighthouse bridge ready at http:\/\/127\.0\.0\.1:\d+/);
     expect(first.out).toContain('claude mcp add lighthouse');
+    expect(first.out).toMatch(/FUSE view: {6}(.*\.lighthouse\/mnt \(current\/|off \(.+\))/);
     expect(first.out).toContain('--key-file');
     expect(first.out).not.toContain(fs.readFileSync(secretFile, 'utf8').trim());
     const keyFile = path.join(cwd, '.lighthouse', 'keys', 'claude.key');
