@@ -26,6 +26,9 @@ const INSTRUCTIONS =
   'lighthouse://agents, lighthouse://events/recent and lighthouse://shadow/{path} (a file of your ' +
   'shadow); subscribe to them to be told when they change.';
 
+/** How long a tool call waits for a restarting bridge before it reports it unreachable. */
+export const RESTART_GRACE_MS = 8000;
+
 export function createServer(config: McpServerConfig): LighthouseMcpServer {
   // The session is opened lazily by the first tool call, so starting the MCP server never waits on
   // the bridge and a bridge that starts later is picked up.
@@ -36,6 +39,9 @@ export function createServer(config: McpServerConfig): LighthouseMcpServer {
     role: config.role,
     timeoutMs: config.timeoutMs,
     userAgent: `lighthouse-mcp/${version}`,
+    // A tool call in flight while the bridge restarts waits for it (up to this long) instead of
+    // failing; non-idempotent calls carry an idempotency key, so a retry never does a thing twice.
+    retryWindowMs: RESTART_GRACE_MS,
   });
   const server = new McpServer(
     { name: 'lighthouse', version },

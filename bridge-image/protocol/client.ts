@@ -58,6 +58,11 @@ export interface BridgeClientOptions {
   clientId?: string;
   timeoutMs?: number;
   userAgent?: string;
+  /**
+   * How long a call keeps retrying while the bridge is unreachable or shutting down (a restart).
+   * 0 (the default) fails at once.
+   */
+  retryWindowMs?: number;
 }
 
 export interface CallOptions {
@@ -67,6 +72,7 @@ export interface CallOptions {
   contentType?: string;
   signal?: AbortSignal;
   timeoutMs?: number;
+  idempotencyKey?: string | undefined;
 }
 
 const SESSION_RETRY_CODES = new Set(['session_unknown', 'session_expired']);
@@ -81,6 +87,7 @@ export class BridgeClient {
   private readonly agent: http.Agent;
   private readonly timeoutMs: number;
   private readonly userAgent: string;
+  private readonly retryWindowMs: number;
   private readonly capabilities: string[] | undefined;
   private current: { info: SessionInfo; key: Buffer } | undefined;
   private opening: Promise<{ info: SessionInfo; key: Buffer }> | undefined;
@@ -95,6 +102,7 @@ export class BridgeClient {
     this.clientId = opts.clientId ?? randomBytes(12).toString('hex');
     this.timeoutMs = opts.timeoutMs ?? 15_000;
     this.userAgent = opts.userAgent ?? 'lighthouse-client/0.1';
+    this.retryWindowMs = opts.retryWindowMs ?? 0;
     this.agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   }
 
@@ -171,14 +179,45 @@ export class BridgeClient {
     return schema.parse(JSON.parse(res.body.toString('utf8')));
   }
 
+  /**
+   * A signed call. Reopens the session once if the bridge no longer knows it; with a retry window,
+   * also waits out a bridge that is restarting, sending the same idempotency key each time so that
+   * a request the bridge already carried out is answered, not done twice.
+   */
   async callRaw(method: string, path: string, opts: CallOptions = {}): Promise<RawResponse> {
-    for (let attempt = 0; ; attempt++) {
-      const s = await this.session(opts.signal);
-      const res = await this.signed(method, path, s, opts);
+    const key = opts.idempotencyKey ?? (method === 'GET' ? undefined : randomBytes(16).toString('hex'));
+    const until = Date.now() + this.retryWindowMs;
+    let delay = 100;
+    let reopened = false;
+    for (;;) {
+      let res: RawResponse;
+      try {
+        const s = await this.session(opts.signal);
+        res = await this.signed(method, path, s, { ...opts, idempotencyKey: key });
+      } catch (e) {
+        if (
+          e instanceof BridgeError &&
+          e.code === 'unreachable' &&
+          Date.now() + delay < until &&
+          !opts.signal?.aborted
+        ) {
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(delay * 2, 1000);
+          reopened = false;
+          continue;
+        }
+        throw e;
+      }
       if (res.status >= 200 && res.status < 300) return res;
       const err = errorFromResponse(res);
-      if (attempt === 0 && res.status === 401 && SESSION_RETRY_CODES.has(err.code)) {
+      if (!reopened && res.status === 401 && SESSION_RETRY_CODES.has(err.code)) {
         this.current = undefined;
+        reopened = true;
+        continue;
+      }
+      if (res.status === 503 && Date.now() + delay < until && !opts.signal?.aborted) {
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 1000);
         continue;
       }
       throw err;
@@ -201,6 +240,7 @@ export class BridgeClient {
     const body =
       opts.rawBody ?? (opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body)));
     const extra: Record<string, string> = { [Headers.session]: s.info.sessionId };
+    if (opts.idempotencyKey) extra[Headers.idempotencyKey] = opts.idempotencyKey;
     if (opts.contentType) extra['content-type'] = opts.contentType;
     return this.send(method, pathAndQuery, body, extra, s.key, opts);
   }

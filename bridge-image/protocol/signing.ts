@@ -9,6 +9,9 @@ export const Headers = {
   signature: 'x-lighthouse-signature',
   client: 'x-lighthouse-client',
   requestId: 'x-request-id',
+  /** Makes a non-idempotent request safe to retry: the bridge answers a repeat with the first reply. */
+  idempotencyKey: 'idempotency-key',
+  idempotentReplay: 'x-lighthouse-idempotent-replay',
 } as const;
 
 export const SIGNATURE_WINDOW_MS = 30_000;

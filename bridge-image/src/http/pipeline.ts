@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, Headers } from '../../protocol/index.js';
 import { AuthFailure } from '../auth/authenticator.js';
+import type { Session } from '../auth/sessions.js';
 import type { BridgeServices } from '../context.js';
 import { readBody } from './body.js';
 import { HttpError, sendError, sendJson } from './errors.js';
-import type { Router } from './router.js';
+import type { Reply, Router } from './router.js';
 import { labelKey } from '../metrics.js';
 
 /**
@@ -20,6 +21,7 @@ export class Pipeline {
   private readonly idPrefix = randomBytes(4).toString('hex');
   private nextId = 0;
   private readonly metricKeys = new Map<string, { requests: string; duration: string }>();
+  private readonly inFlightKeys = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly svc: BridgeServices,
@@ -85,7 +87,7 @@ export class Pipeline {
     let sessionAgent: string | undefined;
     try {
       const body = await readBody(req, route.bodyLimit ?? this.svc.config.bodyLimitBytes);
-      let session;
+      let session: Session | undefined;
       if (Array.isArray(route.access)) {
         session = this.svc.auth.verify({ method: req.method!, url: req.url!, headers: req.headers, body });
         sessionAgent = session.agentId;
@@ -99,17 +101,25 @@ export class Pipeline {
           );
         }
       }
-      const reply = await route.handler({
-        req,
-        res,
-        pathname,
-        query: new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1)),
-        params,
-        body,
-        session,
-        reqId,
-      });
-      if (reply) sendJson(res, reply.status, reply.body);
+      const run = () =>
+        route.handler({
+          req,
+          res,
+          pathname,
+          query: new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1)),
+          params,
+          body,
+          session,
+          reqId,
+        });
+      const key = req.headers[Headers.idempotencyKey];
+      if (session && typeof key === 'string' && req.method !== 'GET' && !route.streaming) {
+        const r = await this.once(session.agentId, key, run);
+        sendJson(res, r.status, r.body, r.replayed ? { [Headers.idempotentReplay]: 'true' } : {});
+      } else {
+        const reply = await run();
+        if (reply) sendJson(res, reply.status, reply.body);
+      }
       if (log.level === 'debug') {
         log.debug('request', {
           reqId,
@@ -147,6 +157,56 @@ export class Pipeline {
         return;
       }
       throw e;
+    }
+  }
+
+  /**
+   * Runs a request carrying an idempotency key at most once per agent and key: a retry (after a
+   * lost answer or a bridge restart) gets the remembered reply, refusals included.
+   */
+  private async once(
+    agentId: string,
+    key: string,
+    run: () => Promise<Reply | void> | Reply | void,
+  ): Promise<{ status: number; body: unknown; replayed: boolean }> {
+    if (!/^[A-Za-z0-9_-]{8,128}$/.test(key)) {
+      throw new HttpError(
+        400,
+        ErrorCode.invalidRequest,
+        `${Headers.idempotencyKey}: 8-128 letters, digits, "_" or "-"`,
+      );
+    }
+    const id = `${agentId}\0${key}`;
+    const running = this.inFlightKeys.get(id);
+    if (running) await running.catch(() => undefined);
+    const known = this.svc.store.recallReply(agentId, key);
+    if (known) return { status: known.status, body: JSON.parse(known.body) as unknown, replayed: true };
+    const work = (async () => {
+      let status: number;
+      let body: unknown;
+      try {
+        const reply = await run();
+        status = reply?.status ?? 204;
+        body = reply?.body ?? null;
+      } catch (e) {
+        if (!(e instanceof HttpError) || e.status >= 500) throw e;
+        status = e.status;
+        body = {
+          error: {
+            code: e.code,
+            message: e.message,
+            ...(e.details === undefined ? {} : { details: e.details }),
+          },
+        };
+      }
+      await this.svc.store.rememberReply(agentId, key, status, JSON.stringify(body));
+      return { status, body, replayed: false };
+    })();
+    this.inFlightKeys.set(id, work);
+    try {
+      return await work;
+    } finally {
+      if (this.inFlightKeys.get(id) === work) this.inFlightKeys.delete(id);
     }
   }
 

@@ -149,6 +149,7 @@ export class EventStore {
       blobHas: db.prepare('SELECT 1 FROM blobs WHERE hash = ?').pluck(),
       blobCount: db.prepare('SELECT COUNT(*) FROM blobs').pluck(),
       metaGet: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
+      replyGet: db.prepare('SELECT status, body FROM idempotency WHERE agent_id = ? AND key = ?'),
       metaSet: db.prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
       ),
@@ -242,6 +243,18 @@ export class EventStore {
     return this.enqueue(op, input) as Promise<Event[]>;
   }
 
+  /** Remembers the reply to a request under its idempotency key; resolves once durable. */
+  rememberReply(agentId: string, key: string, status: number, body: string): Promise<void> {
+    return this.enqueue({ op: 'reply', agentId, key, status, body }, undefined).then(() => undefined);
+  }
+
+  /** The reply remembered for this key, if any. */
+  recallReply(agentId: string, key: string): { status: number; body: string } | undefined {
+    return (
+      (this.stmts.replyGet.get(agentId, key) as { status: number; body: string } | undefined) ?? undefined
+    );
+  }
+
   /** Stores content once, by its SHA-256; resolves once durable. */
   putBlob(data: Buffer): Promise<{ hash: string; size: number; created: boolean }> {
     const hash = createHash('sha256').update(data).digest('hex');
@@ -312,6 +325,10 @@ export class EventStore {
     batch.forEach((p, i) => {
       const r = results[i]!;
       latencies.push(Number(done - p.queuedAt) / 1e9);
+      if (p.op.op === 'reply') {
+        p.resolve([]);
+        return;
+      }
       if (p.op.op === 'blob') {
         p.resolve({
           hash: p.op.hash,

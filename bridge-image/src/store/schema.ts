@@ -38,6 +38,22 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: 'replies remembered by idempotency key',
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE idempotency (
+          agent_id TEXT NOT NULL,
+          key TEXT NOT NULL,
+          status INTEGER NOT NULL,
+          body TEXT NOT NULL,
+          created INTEGER NOT NULL,
+          PRIMARY KEY (agent_id, key)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -15,12 +15,22 @@ export interface BlobOp {
   data: Uint8Array;
 }
 
-export type WriteOp = AppendOp | BlobOp;
+/** A reply remembered under an idempotency key, so a retried request gets it again. */
+export interface ReplyOp {
+  op: 'reply';
+  agentId: string;
+  key: string;
+  status: number;
+  body: string;
+}
+
+export type WriteOp = AppendOp | BlobOp | ReplyOp;
 
 export type OpResult =
   | { ok: true; seqStart: number; versionStart: number }
   | { ok: false; currentVersion: number }
-  | { blobCreated: boolean };
+  | { blobCreated: boolean }
+  | { replyStored: boolean };
 
 export type ToWriter =
   { kind: 'commit'; id: number; ts: number; ops: WriteOp[] } | { kind: 'reload' } | { kind: 'close' };

@@ -27,6 +27,11 @@ const insert = db.prepare(
 const streamVersion = db.prepare('SELECT MAX(stream_version) FROM events WHERE stream = ?').pluck();
 const lastSeqStmt = db.prepare('SELECT MAX(seq) FROM events').pluck();
 const blobPut = db.prepare('INSERT OR IGNORE INTO blobs (hash, size, data) VALUES (?,?,?)');
+const replyPut = db.prepare(
+  'INSERT OR IGNORE INTO idempotency (agent_id, key, status, body, created) VALUES (?,?,?,?,?)',
+);
+// Remembered replies are for retries after a failure, not forever.
+db.prepare('DELETE FROM idempotency WHERE created < ?').run(Date.now() - 24 * 3600_000);
 
 let nextSeq = 1;
 const versions = new Map<string, number>();
@@ -49,6 +54,10 @@ function version(stream: string): number {
 const commit = db.transaction((ts: number, ops: WriteOp[]): OpResult[] => {
   const results: OpResult[] = [];
   for (const op of ops) {
+    if (op.op === 'reply') {
+      results.push({ replyStored: replyPut.run(op.agentId, op.key, op.status, op.body, ts).changes > 0 });
+      continue;
+    }
     if (op.op === 'blob') {
       const r = blobPut.run(
         op.hash,
