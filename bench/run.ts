@@ -4,11 +4,13 @@
  */
 import { containerSuite } from './container.js';
 import { coreSuite } from './core.js';
+import { shadowSuite } from './shadow.js';
 import { printTable, writeResults, type BenchResult } from './lib/report.js';
 
 const SUITES: Record<string, () => Promise<BenchResult[]>> = {
   core: coreSuite,
   container: containerSuite,
+  shadow: shadowSuite,
 };
 
 async function main(): Promise<void> {

@@ -52,7 +52,9 @@ export async function startBaseline(mode: 'bare' | 'fsync'): Promise<Server> {
   return { port: Number(m[1]), proc, stop: stopper(proc) };
 }
 
-export async function startBridgeProcess(): Promise<Server & { secret: Buffer }> {
+export async function startBridgeProcess(
+  opts: { workspace?: string; fuseMount?: string } = {},
+): Promise<Server & { secret: Buffer }> {
   const dir = tempDir();
   const secret = randomBytes(32);
   fs.writeFileSync(path.join(dir, 'secret'), secret.toString('hex'), { mode: 0o600 });
@@ -65,13 +67,13 @@ export async function startBridgeProcess(): Promise<Server & { secret: Buffer }>
       '--data-dir',
       path.join(dir, 'data'),
       '--workspace',
-      dir,
+      opts.workspace ?? dir,
       '--secret-file',
       path.join(dir, 'secret'),
       '--log-level',
       'warn',
-      // The benchmark measures the store and the API; a FUSE mount would be a side effect on the machine.
-      '--no-fuse',
+      // Only the shadow suite mounts (where it says); elsewhere a mount would be a side effect.
+      ...(opts.fuseMount ? ['--fuse-mount', opts.fuseMount] : ['--no-fuse']),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );

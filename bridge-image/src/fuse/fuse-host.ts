@@ -364,21 +364,19 @@ export class FuseHost {
     switch (loc.area) {
       case 'current': {
         const rel = normalise(loc.rel);
-        const d = this.d.base.read(rel);
+        const d = this.d.base.readRange(rel, offset, length);
         if (!d)
           throw new FsError(
             this.d.base.stat(rel)?.type === 'dir' ? 'EISDIR' : 'ENOENT',
             `cannot read ${rel}`,
           );
-        data = d;
-        break;
+        return d;
       }
       case 'shadows':
       case 'history': {
         const sv = this.shadowView(loc);
         if (!sv) throw new FsError('EISDIR', `${p} is a directory`);
-        data = sv.view.read(sv.rel);
-        break;
+        return sv.view.readRange(sv.rel, offset, length);
       }
       case 'context':
         data = this.contextFile(normalise(loc.rel));

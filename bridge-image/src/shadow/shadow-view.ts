@@ -100,6 +100,17 @@ export class ShadowView {
     return data;
   }
 
+  /** A byte range of a file: workspace files are read in place, not loaded whole. */
+  readRange(rel: string, offset: number, length: number): Buffer {
+    const n = this.node(rel);
+    if (!n) throw new ShadowError(404, 'ENOENT', `no such file: ${rel}`);
+    if (n.type === 'dir') throw new ShadowError(409, 'EISDIR', `${rel} is a directory`);
+    if (n.source === 'shadow') return this.read(rel).subarray(offset, offset + length);
+    const data = this.base.readRange(rel, offset, length);
+    if (!data) throw new ShadowError(404, 'ENOENT', `no such file: ${rel}`);
+    return data;
+  }
+
   list(rel: string): (ShadowStat & { name: string })[] {
     const n = this.node(rel);
     if (!n) throw new ShadowError(404, 'ENOENT', `no such directory: ${rel || '.'}`);

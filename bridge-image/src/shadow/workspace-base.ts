@@ -39,6 +39,21 @@ export class WorkspaceBase {
     return st.isFile() ? fs.readFileSync(abs) : undefined;
   }
 
+  /** A byte range of a workspace file, read without loading the rest (large files stream). */
+  readRange(rel: string, offset: number, length: number): Buffer | undefined {
+    const abs = resolveInWorkspace(this.root, rel);
+    if (!abs) return undefined;
+    const fd = fs.openSync(abs, 'r');
+    try {
+      if (!fs.fstatSync(fd).isFile()) return undefined;
+      const buf = Buffer.allocUnsafe(length);
+      const n = fs.readSync(fd, buf, 0, length, offset);
+      return buf.subarray(0, n);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
   /** SHA-256 of a workspace file, cached by size and mtime; null when there is no such file. */
   hash(rel: string): string | null {
     const abs = resolveInWorkspace(this.root, rel);

@@ -1,0 +1,167 @@
+/**
+ * Suite `shadow`: the FUSE view against native access and bindfs (Debian's C passthrough), all in
+ * the same run, plus listing a shadow's changes in a 20,000-file workspace over HTTP.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BridgeClient, deriveAgentKey } from '../bridge-image/protocol/index.js';
+import { median, startBridgeProcess, tempDir } from './lib/processes.js';
+import { atMost, info, relative, relativeAtMost, type BenchResult } from './lib/report.js';
+
+const MB = 1024 * 1024;
+const seconds = (fn: () => void): number => {
+  const t0 = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+};
+const dropCaches = () => {
+  try {
+    execFileSync('sync');
+    fs.writeFileSync('/proc/sys/vm/drop_caches', '3');
+  } catch {
+    // not root: "first read" then means "first read by this process", still the same for all three
+  }
+};
+const readAll = (file: string) => {
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(1 * MB);
+  try {
+    while (fs.readSync(fd, buf, 0, buf.length, null) > 0) {
+      // read through
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+};
+
+function makeWorkspace(root: string): void {
+  fs.mkdirSync(root, { recursive: true });
+  const big = fs.openSync(path.join(root, 'big.bin'), 'w');
+  const chunk = randomBytes(4 * MB);
+  for (let i = 0; i < 25; i++) fs.writeSync(big, chunk);
+  fs.closeSync(big);
+  for (let d = 0; d < 50; d++) {
+    const dir = path.join(root, 'tree', `d${d}`);
+    fs.mkdirSync(dir, { recursive: true });
+    for (let f = 0; f < 100; f++)
+      fs.writeFileSync(path.join(dir, `f${f}.txt`), `line ${d}/${f}\nneedle ${f % 7}\n`);
+  }
+  for (let d = 0; d < 150; d++) {
+    const dir = path.join(root, 'wide', `d${d}`);
+    fs.mkdirSync(dir, { recursive: true });
+    for (let f = 0; f < 100; f++) fs.writeFileSync(path.join(dir, `f${f}.ts`), `export const v = ${f};\n`);
+  }
+}
+
+export async function shadowSuite(): Promise<BenchResult[]> {
+  try {
+    execFileSync('bindfs', ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error(
+      'the shadow suite compares with bindfs: apt-get install bindfs (and libfuse2 for the mount)',
+    );
+  }
+  const top = tempDir();
+  const ws = path.join(top, 'ws');
+  console.error('shadow: making a workspace (100 MB file, 5,000-file tree, 20,000 files in all)');
+  makeWorkspace(ws);
+  const mnt = path.join(top, 'mnt');
+  const bind = path.join(top, 'bind');
+  fs.mkdirSync(bind);
+  execFileSync('bindfs', ['--no-allow-other', ws, bind]);
+  const bridge = await startBridgeProcess({ workspace: ws, fuseMount: mnt });
+  try {
+    const agent = new BridgeClient({
+      baseUrl: `http://127.0.0.1:${bridge.port}`,
+      agentId: 'bench',
+      key: deriveAgentKey(bridge.secret, 'bench'),
+    });
+    await agent.registerAgent({ capabilities: [] });
+    const shadow = path.join(mnt, 'shadows', 'bench');
+    for (let i = 0; i < 50 && !fs.existsSync(path.join(shadow, 'big.bin')); i++)
+      await new Promise((r) => setTimeout(r, 100));
+
+    console.error('shadow: first sequential read of 100 MB');
+    const first = (dir: string) => {
+      dropCaches();
+      return 100 / seconds(() => readAll(path.join(dir, 'big.bin')));
+    };
+    const nativeFirst = first(ws);
+    const bindFirst = first(bind);
+    const ourFirst = first(shadow);
+
+    console.error('shadow: repeated reads of an immutable blob');
+    await agent.writeFile('blob.bin', randomBytes(8 * MB));
+    const repeated = (file: string) => {
+      readAll(file);
+      return median([1, 2, 3].map(() => 8 / seconds(() => readAll(file))));
+    };
+    fs.writeFileSync(path.join(top, 'blob-native.bin'), fs.readFileSync(path.join(shadow, 'blob.bin')));
+    const nativeRepeat = repeated(path.join(top, 'blob-native.bin'));
+    const ourRepeat = repeated(path.join(shadow, 'blob.bin'));
+
+    console.error('shadow: grep -r over 5,000 files');
+    const grep = (dir: string) =>
+      median(
+        [1, 2, 3].map(() => seconds(() => execFileSync('grep', ['-rc', 'needle 3', path.join(dir, 'tree')]))),
+      );
+    const bindGrep = grep(bind);
+    const ourGrep = grep(shadow);
+
+    console.error('shadow: stat');
+    const statP50 = (dir: string) => {
+      const times: number[] = [];
+      for (let i = 0; i < 2000; i++) {
+        const f = path.join(dir, 'tree', `d${i % 50}`, `f${i % 100}.txt`);
+        times.push(seconds(() => fs.statSync(f)) * 1e6);
+      }
+      return median(times);
+    };
+    const nativeStat = statP50(ws);
+    const ourStat = statP50(shadow);
+
+    console.error('shadow: listing changes in a 20,000-file workspace');
+    for (let i = 0; i < 20; i++) await agent.writeFile(`wide/d${i}/f0.ts`, `export const v = -${i};\n`);
+    const list = median(
+      await Promise.all(
+        [1, 2, 3].map(async () => {
+          const t0 = process.hrtime.bigint();
+          await agent.changes();
+          return Number(process.hrtime.bigint() - t0) / 1e6;
+        }),
+      ),
+    );
+    await agent.close();
+    return [
+      relative('first sequential read of 100 MB, vs bindfs', ourFirst, 'MB/s', bindFirst, 0.3, 'bindfs'),
+      info('first sequential read of 100 MB, native', nativeFirst, 'MB/s'),
+      relative(
+        'repeated reads of an immutable blob, vs native',
+        ourRepeat,
+        'MB/s',
+        nativeRepeat,
+        0.8,
+        'native',
+      ),
+      relativeAtMost(
+        'grep -r over 5,000 files, vs bindfs',
+        ourGrep * 1000,
+        'ms',
+        bindGrep * 1000,
+        2,
+        'bindfs',
+      ),
+      atMost('stat p50 through the mount', ourStat, 'us', 50, nativeStat),
+      atMost('listing the changes of a shadow, 20,000-file workspace', list, 'ms', 100),
+    ];
+  } finally {
+    await bridge.stop();
+    try {
+      execFileSync('fusermount', ['-u', bind]);
+    } catch {
+      execFileSync('umount', ['-l', bind]);
+    }
+  }
+}
