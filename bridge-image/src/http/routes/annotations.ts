@@ -4,23 +4,18 @@ import type { BridgeServices } from '../../context.js';
 import { normalise, PathRejected } from '../../shadow/path-safety.js';
 import { parseJson, parseQuery } from '../body.js';
 import { HttpError } from '../errors.js';
-import { ok, type Route } from '../router.js';
+import { ok, type Route, type RouteContext } from '../router.js';
+import { pathRefused } from './path-refused.js';
 
 const ALL = ['admin', 'agent', 'expert'] as const;
 
 export function annotationRoutes(svc: BridgeServices, book: AnnotationBook): Route[] {
-  const safePath = (p: string, agentId: string): string => {
+  const safePath = (p: string, ctx: RouteContext): string => {
     try {
       return normalise(p);
     } catch (e) {
-      if (!(e instanceof PathRejected)) throw e;
-      svc.security.record('path_rejected', {
-        agentId,
-        route: '/v1/annotations',
-        reason: e.why,
-        path: p.slice(0, 300),
-      });
-      throw new HttpError(e.status, 'path_rejected', `${e.message}: ${JSON.stringify(p.slice(0, 200))}`);
+      if (e instanceof PathRejected) throw pathRefused(svc, e, ctx);
+      throw e;
     }
   };
   return [
@@ -28,9 +23,10 @@ export function annotationRoutes(svc: BridgeServices, book: AnnotationBook): Rou
       method: 'POST',
       path: '/v1/annotations',
       access: ALL,
-      handler: async ({ body, session }) => {
+      handler: async (ctx) => {
+        const { body, session } = ctx;
         const r = parseJson(body, AnnotationRequest);
-        const path = safePath(r.path, session!.agentId);
+        const path = safePath(r.path, ctx);
         return ok(await book.add(session!.agentId, path, r.note, r.lines), 201);
       },
     },
@@ -38,9 +34,10 @@ export function annotationRoutes(svc: BridgeServices, book: AnnotationBook): Rou
       method: 'GET',
       path: '/v1/annotations',
       access: ALL,
-      handler: ({ query, session }) => {
+      handler: (ctx) => {
+        const { query } = ctx;
         const q = parseQuery(query, AnnotationQuery);
-        const path = q.path === undefined ? undefined : safePath(q.path, session!.agentId);
+        const path = q.path === undefined ? undefined : safePath(q.path, ctx);
         const annotations: Annotation[] = book.list(path, q.includeResolved === 'true');
         return ok({ annotations });
       },

@@ -23,6 +23,7 @@ import { HttpError } from '../errors.js';
 import { ok, type Route, type RouteContext } from '../router.js';
 import { LeaseHeld } from '../../leases/lease-table.js';
 import { leaseHeldError } from './leases.js';
+import { pathRefused } from './path-refused.js';
 
 const ALL = ['admin', 'agent', 'expert'] as const;
 const AgentQuery = z.object({ agent: AgentId.optional() });
@@ -35,20 +36,7 @@ export function shadowRoutes(svc: BridgeServices, shadows: ShadowFiles): Route[]
       try {
         return await fn(ctx);
       } catch (e) {
-        if (e instanceof PathRejected) {
-          svc.security.record('path_rejected', {
-            agentId: ctx.session?.agentId,
-            sessionId: ctx.session?.id,
-            route: ctx.pathname,
-            reason: e.why,
-            path: e.input.slice(0, 300),
-          });
-          throw new HttpError(
-            e.status,
-            'path_rejected',
-            `${e.message}: ${JSON.stringify(e.input.slice(0, 200))}`,
-          );
-        }
+        if (e instanceof PathRejected) throw pathRefused(svc, e, ctx);
         if (e instanceof ShadowError) throw new HttpError(e.status, e.code, e.message);
         if (e instanceof LeaseHeld) throw leaseHeldError(e);
         throw e;
