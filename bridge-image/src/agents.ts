@@ -118,6 +118,11 @@ export class AgentRegistry {
     return this.registered.get(agentId)?.capabilities ?? [];
   }
 
+  /** Registered, or with an open session. */
+  knows(agentId: string): boolean {
+    return this.registered.has(agentId) || this.sessions.all().some((s) => s.agentId === agentId);
+  }
+
   connectedCount(): number {
     return new Set(
       this.sessions

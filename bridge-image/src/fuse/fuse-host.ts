@@ -177,7 +177,12 @@ export class FuseHost {
   }
 
   private agent(name: string | null): string {
-    if (name === null || !AgentId.safeParse(name).success || !this.knownAgents().includes(name)) {
+    // A membership check: this runs on every call under shadows/ and history/.
+    if (
+      name === null ||
+      !AgentId.safeParse(name).success ||
+      !(this.d.shadows.has(name) || this.d.agents.knows(name))
+    ) {
       throw new FsError('ENOENT', `no agent ${name}`);
     }
     return name;

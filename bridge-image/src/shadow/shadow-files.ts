@@ -54,6 +54,11 @@ export class ShadowFiles {
     return o;
   }
 
+  /** Whether this agent's shadow changes anything. */
+  has(agent: string): boolean {
+    return (this.overlays.get(agent)?.size ?? 0) > 0;
+  }
+
   agents(): string[] {
     return [...this.overlays.keys()].filter((a) => this.overlays.get(a)!.size > 0);
   }
