@@ -19,7 +19,9 @@ const bundles = [
     entryPoints: ['extension/extension.ts'],
     outfile: 'dist/extension.js',
     format: 'cjs',
-    external: ['vscode'],
+    // dockerode's ssh2 tries optional native speed-ups in try/catch; the extension ships no native
+    // code, so those requires stay unresolved and ssh2 uses its JavaScript paths.
+    external: ['vscode', 'cpu-features', '*.node', 'bufferutil', 'utf-8-validate'],
   },
   {
     ...common,

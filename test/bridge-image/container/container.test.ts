@@ -161,7 +161,7 @@ describe.skipIf(unavailable !== null)('the bridge image on a real Docker engine'
     expect(labels['org.opencontainers.image.licenses']).toBe(pkg.license);
     expect(labels['org.opencontainers.image.source']).toMatch(/^https:\/\//);
     // It starts as root only for entrypoint.sh's /dev/fuse step; the bridge itself runs as uid 1000 (tested below).
-    expect(img!.Config.Entrypoint).toEqual(['/opt/lighthouse/entrypoint.sh']);
+    expect(img!.Config.Entrypoint).toEqual(['/bin/sh', '/opt/lighthouse/entrypoint.sh']);
     expect(Object.keys(img!.Config.ExposedPorts)).toEqual(['8765/tcp']);
     expect(img!.Config.Healthcheck?.Test.join(' ')).toContain('node');
     expect(img!.Config.Env).toEqual(

@@ -20,7 +20,6 @@ import { HttpError } from '../errors.js';
 import { ok, type Route } from '../router.js';
 
 const ALL = ['admin', 'agent', 'expert'] as const;
-const AGENTS = ['agent', 'expert'] as const;
 
 export interface Coordination {
   reviews: ReviewDesk;
@@ -151,7 +150,8 @@ export function coordinationRoutes(svc: BridgeServices, c: Coordination): Route[
     {
       method: 'POST',
       path: '/v1/elicitations/:id/respond',
-      access: AGENTS,
+      // admin too: the developer answers, from VS Code, what agents ask of "developer"
+      access: ALL,
       handler: async ({ params, body, session }) => {
         const r = parseJson(body, ElicitResponse);
         return ok(await mapped(() => c.elicitations.respond(params.id!, session!.agentId, r)));

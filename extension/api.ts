@@ -1,0 +1,20 @@
+import type { BridgeController } from './bridge/controller.js';
+import type { AgentsTree } from './tree/agents-tree.js';
+import type { BridgeTree } from './tree/bridge-tree.js';
+import type { EventLogTree } from './tree/event-log-tree.js';
+import type { ReviewsTree } from './tree/reviews-tree.js';
+import type { ShadowTree } from './tree/shadow-tree.js';
+
+/** What `activate` returns: for other extensions, the end-to-end tests and the benchmark. */
+export interface LighthouseApi {
+  bridge: BridgeController;
+  trees: {
+    bridge: BridgeTree;
+    shadow: ShadowTree;
+    events: EventLogTree;
+    agents: AgentsTree;
+    reviews: ReviewsTree;
+  };
+  /** How long activate() took, in milliseconds. */
+  activationMs: number;
+}

@@ -1,0 +1,115 @@
+import * as vscode from 'vscode';
+import type { ShadowChange } from '../../bridge-image/protocol/index.js';
+import { planApply, type ApplyStep } from '../model/apply-plan.js';
+import type { ShadowNode } from '../tree/shadow-tree.js';
+import { workspaceFolder } from '../workspace-id.js';
+import { command, requireClient, type CommandContext } from './context.js';
+
+type Target = ShadowNode | { agentId: string; paths?: string[] } | undefined;
+
+/** Which agent and which of its changes a command was invoked on (a tree row, or arguments). */
+function selection(
+  ctx: CommandContext,
+  target: Target,
+  all: boolean,
+): { agentId: string; changes: ShadowChange[] } {
+  if (!target) throw new Error('pick a changed file or an agent in the Shadow Files view');
+  const agentId = target.agentId;
+  const known = ctx.trees.shadow.changesOf(agentId);
+  if ('kind' in target && target.kind === 'file' && !all) return { agentId, changes: [target.change] };
+  if ('paths' in target && target.paths) {
+    return { agentId, changes: known.filter((c) => target.paths!.includes(c.path)) };
+  }
+  return { agentId, changes: known };
+}
+
+/**
+ * Writes an agent's changes into the workspace with one WorkspaceEdit (so Undo takes them back),
+ * saves the files, then tells the bridge they are applied.
+ */
+async function apply(ctx: CommandContext, target: Target, all: boolean): Promise<string[]> {
+  const client = requireClient(ctx);
+  const folder = workspaceFolder();
+  if (!folder) throw new Error('open the project folder first');
+  const chosen = selection(ctx, target, all);
+  // Fetch fresh changes: the tree may be older than the shadow.
+  const fresh = await client.changes({ agent: chosen.agentId });
+  const wanted = new Set(chosen.changes.map((c) => c.path));
+  const changes = fresh.changes.filter((c) => all || wanted.has(c.path));
+  if (!changes.length) throw new Error(`${chosen.agentId} has no changes to apply`);
+  const contents = new Map<string, Buffer>();
+  await Promise.all(
+    changes
+      .filter((c) => c.status !== 'deleted')
+      .map(async (c) => contents.set(c.path, await client.readFile(c.path, { agent: chosen.agentId }))),
+  );
+  const steps = planApply(changes, (p) => contents.get(p));
+  const edit = new vscode.WorkspaceEdit();
+  const toSave: vscode.Uri[] = [];
+  for (const step of steps) await addStep(edit, folder.uri, step, toSave);
+  const ok = await vscode.workspace.applyEdit(edit, { isRefactoring: false });
+  if (!ok) throw new Error('VS Code refused the edit (is a file read-only or open with unsaved changes?)');
+  for (const uri of toSave) {
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (doc?.isDirty) await doc.save();
+  }
+  const paths = changes.map((c) => c.path);
+  await client.applyShadow({ agentId: chosen.agentId, paths });
+  ctx.trees.shadow.refresh();
+  void vscode.window.setStatusBarMessage(
+    `Lighthouse: applied ${paths.length} file(s) from ${chosen.agentId}`,
+    5000,
+  );
+  return paths;
+}
+
+async function addStep(edit: vscode.WorkspaceEdit, root: vscode.Uri, step: ApplyStep, toSave: vscode.Uri[]) {
+  if (step.kind === 'delete') {
+    edit.deleteFile(vscode.Uri.joinPath(root, step.path), { ignoreIfNotExists: true, recursive: false });
+    return;
+  }
+  const target = vscode.Uri.joinPath(root, step.kind === 'move' ? step.to : step.path);
+  if (step.kind === 'move') {
+    edit.deleteFile(vscode.Uri.joinPath(root, step.from), { ignoreIfNotExists: true });
+  }
+  const exists = await vscode.workspace.fs.stat(target).then(
+    () => true,
+    () => false,
+  );
+  if (exists && step.text && step.kind === 'write') {
+    // A text edit on the document: undoable like any edit, in the editor's own history.
+    const doc = await vscode.workspace.openTextDocument(target);
+    const whole = new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length));
+    edit.replace(target, whole, step.content.toString('utf8'));
+    toSave.push(target);
+    return;
+  }
+  edit.createFile(target, { overwrite: true, contents: step.content });
+}
+
+async function discard(ctx: CommandContext, target: Target, all: boolean): Promise<string[]> {
+  const client = requireClient(ctx);
+  const chosen = selection(ctx, target, all);
+  const paths = chosen.changes.map((c) => c.path);
+  if (!paths.length) throw new Error(`${chosen.agentId} has no changes to discard`);
+  if (!(target && 'paths' in target)) {
+    const pick = await vscode.window.showWarningMessage(
+      `Discard ${paths.length === 1 ? paths[0] : `${paths.length} changed files`} from ${chosen.agentId}'s shadow?`,
+      { modal: true },
+      'Discard',
+    );
+    if (pick !== 'Discard') return [];
+  }
+  await client.discardShadow({ agentId: chosen.agentId, paths });
+  ctx.trees.shadow.refresh();
+  return paths;
+}
+
+export function registerApplyChanges(ctx: CommandContext): vscode.Disposable[] {
+  return [
+    command(ctx, 'lighthouse.applyFile', (t: Target) => apply(ctx, t, false)),
+    command(ctx, 'lighthouse.applyAll', (t: Target) => apply(ctx, t, true)),
+    command(ctx, 'lighthouse.discardFile', (t: Target) => discard(ctx, t, false)),
+    command(ctx, 'lighthouse.discardAll', (t: Target) => discard(ctx, t, true)),
+  ];
+}

@@ -1,0 +1,72 @@
+import * as vscode from 'vscode';
+import type { BridgeController } from '../bridge/controller.js';
+import { EngineNotFoundError, ENGINE_HELP } from '../engine/discover.js';
+import type { Secrets } from '../secrets.js';
+import type { AgentsTree } from '../tree/agents-tree.js';
+import type { BridgeTree } from '../tree/bridge-tree.js';
+import type { EventLogTree } from '../tree/event-log-tree.js';
+import type { ReviewsTree } from '../tree/reviews-tree.js';
+import type { ShadowTree } from '../tree/shadow-tree.js';
+
+/** What every command may use. */
+export interface CommandContext {
+  extension: vscode.ExtensionContext;
+  bridge: BridgeController;
+  secrets: Secrets;
+  output: vscode.OutputChannel;
+  trees: {
+    bridge: BridgeTree;
+    shadow: ShadowTree;
+    events: EventLogTree;
+    agents: AgentsTree;
+    reviews: ReviewsTree;
+  };
+}
+
+/**
+ * Registers a command whose failures become a readable message (never a stack trace in a
+ * notification); the details go to the Lighthouse output channel.
+ */
+export function command(
+  ctx: CommandContext,
+  id: string,
+  run: (...args: never[]) => unknown,
+): vscode.Disposable {
+  return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+    try {
+      return await (run as (...a: unknown[]) => unknown)(...args);
+    } catch (e) {
+      reportError(ctx, e);
+      // Callers (tests, other commands) still learn that it failed.
+      throw e;
+    }
+  });
+}
+
+export function reportError(ctx: CommandContext, e: unknown): void {
+  const err = e as Error;
+  if (err?.name === 'Canceled' || err?.name === 'AbortError' || /cancelled/.test(err?.message ?? '')) return;
+  ctx.output.appendLine(`error: ${err?.message ?? String(e)}`);
+  if (e instanceof EngineNotFoundError) {
+    void vscode.window
+      .showErrorMessage(
+        `Lighthouse: no container engine answered. ${ENGINE_HELP}`,
+        'Show What Was Tried',
+        'Open Settings',
+      )
+      .then((pick) => {
+        if (pick === 'Show What Was Tried') ctx.output.show(true);
+        if (pick === 'Open Settings')
+          void vscode.commands.executeCommand('workbench.action.openSettings', 'lighthouse.dockerHost');
+      });
+    return;
+  }
+  void vscode.window.showErrorMessage(`Lighthouse: ${err?.message ?? String(e)}`);
+}
+
+/** The admin client, or a clear error when the bridge is not running. */
+export function requireClient(ctx: CommandContext) {
+  const c = ctx.bridge.client;
+  if (!c) throw new Error('the bridge is not running: run "Lighthouse: Start Bridge" first');
+  return c;
+}

@@ -1,0 +1,155 @@
+import path from 'node:path';
+import * as vscode from 'vscode';
+import {
+  LeaseEventTypes,
+  ShadowEventTypes,
+  type Lease,
+  type ShadowChange,
+} from '../../bridge-image/protocol/index.js';
+import type { BridgeController } from '../bridge/controller.js';
+import { SCHEME, shadowPath } from '../fs/lighthouse-uri.js';
+import { debounce } from '../util/debounce.js';
+
+export type ShadowNode =
+  | { kind: 'agent'; agentId: string; count: number }
+  | { kind: 'file'; agentId: string; change: ShadowChange }
+  | { kind: 'lease'; agentId: string; lease: Lease };
+
+const WATCHED = new Set<string>([...Object.values(ShadowEventTypes), ...Object.values(LeaseEventTypes)]);
+const STATUS_LETTER: Record<ShadowChange['status'], string> = {
+  added: 'A',
+  modified: 'M',
+  deleted: 'D',
+  moved: 'R',
+};
+
+export function shadowUri(agentId: string, p: string): vscode.Uri {
+  return vscode.Uri.from({ scheme: SCHEME, path: shadowPath(agentId, p) });
+}
+
+/**
+ * Shadow Files: per agent, its changed files (status, conflicts, who else changed them) and the
+ * leases it holds. Refreshed when the bridge pushes shadow or lease events.
+ */
+export class ShadowTree implements vscode.TreeDataProvider<ShadowNode>, vscode.FileDecorationProvider {
+  private readonly changed = new vscode.EventEmitter<ShadowNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly decorationsChanged = new vscode.EventEmitter<vscode.Uri[] | undefined>();
+  readonly onDidChangeFileDecorations = this.decorationsChanged.event;
+  /** The last changes fetched per agent, for decorations and the apply commands. */
+  private readonly changes = new Map<string, ShadowChange[]>();
+  private leases: Lease[] = [];
+  private readonly refreshSoon = debounce(() => this.refresh(), 100);
+
+  constructor(private readonly bridge: BridgeController) {
+    bridge.events.onEvents((batch) => {
+      if (batch.some((e) => WATCHED.has(e.type))) this.refreshSoon();
+    });
+    bridge.onDidChangeState(() => this.refresh());
+  }
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  changesOf(agentId: string): ShadowChange[] {
+    return this.changes.get(agentId) ?? [];
+  }
+
+  async getChildren(node?: ShadowNode): Promise<ShadowNode[]> {
+    const client = this.bridge.client;
+    if (!client) return [];
+    if (!node) {
+      const [{ agents }, leases] = await Promise.all([client.listAgents(), client.listLeases()]);
+      this.leases = leases.leases;
+      const ids = agents.filter((a) => a.role !== 'admin').map((a) => a.agentId);
+      const lists = await Promise.all(ids.map((id) => client.changes({ agent: id })));
+      const out: ShadowNode[] = [];
+      lists.forEach((l, i) => {
+        const id = ids[i]!;
+        this.changes.set(id, l.changes);
+        const held = this.leases.filter((x) => x.agentId === id).length;
+        if (l.changes.length || held) out.push({ kind: 'agent', agentId: id, count: l.changes.length });
+      });
+      this.decorationsChanged.fire(undefined);
+      return out;
+    }
+    if (node.kind !== 'agent') return [];
+    // Expanding an agent fetches its changes afresh: the list may have moved since the root was drawn.
+    const { changes } = await client.changes({ agent: node.agentId });
+    this.changes.set(node.agentId, changes);
+    const files: ShadowNode[] = changes
+      .slice()
+      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+      .map((change) => ({ kind: 'file', agentId: node.agentId, change }));
+    const leases: ShadowNode[] = this.leases
+      .filter((l) => l.agentId === node.agentId)
+      .map((lease) => ({ kind: 'lease', agentId: node.agentId, lease }));
+    return [...leases, ...files];
+  }
+
+  getTreeItem(node: ShadowNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'agent': {
+        const item = new vscode.TreeItem(node.agentId, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `agent:${node.agentId}`;
+        item.description = `${node.count} changed`;
+        item.iconPath = new vscode.ThemeIcon('account');
+        item.contextValue = node.count ? 'shadowAgent' : 'shadowAgentEmpty';
+        return item;
+      }
+      case 'lease': {
+        const l = node.lease;
+        const item = new vscode.TreeItem(
+          `lease: ${l.globs.join(', ')}`,
+          vscode.TreeItemCollapsibleState.None,
+        );
+        item.id = `lease:${l.id}`;
+        item.description = `${l.mode}, until ${new Date(l.expiresAt).toLocaleTimeString()}`;
+        item.iconPath = new vscode.ThemeIcon(l.mode === 'exclusive' ? 'lock' : 'unlock');
+        item.contextValue = 'lease';
+        return item;
+      }
+      case 'file': {
+        const c = node.change;
+        const uri = shadowUri(node.agentId, c.path);
+        const item = new vscode.TreeItem(uri, vscode.TreeItemCollapsibleState.None);
+        item.id = `file:${node.agentId}:${c.path}`;
+        item.label = path.posix.basename(c.path);
+        const dir = path.posix.dirname(c.path);
+        const notes: string[] = [c.status];
+        if (c.conflict) notes.push('conflict');
+        if (c.alsoChangedBy.length) notes.push(`also ${c.alsoChangedBy.join(', ')}`);
+        if (c.movedFrom) notes.push(`from ${c.movedFrom}`);
+        item.description = `${dir === '.' ? '' : `${dir} · `}${notes.join(' · ')}`;
+        item.tooltip = `${c.path}\n${notes.join(', ')}`;
+        item.contextValue = c.conflict ? 'shadowFileConflict' : 'shadowFile';
+        if (c.conflict)
+          item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+        item.command = { command: 'lighthouse.openChange', title: 'Open Change', arguments: [node] };
+        return item;
+      }
+    }
+  }
+
+  provideFileDecoration(uri: vscode.Uri): vscode.FileDecoration | undefined {
+    if (uri.scheme !== SCHEME) return undefined;
+    const m = /^\/shadows\/([^/]+)\/(.+)$/.exec(uri.path);
+    if (!m) return undefined;
+    const c = this.changes.get(m[1]!)?.find((x) => x.path === m[2]);
+    if (!c) return undefined;
+    if (c.conflict)
+      return new vscode.FileDecoration('!', 'conflict', new vscode.ThemeColor('list.errorForeground'));
+    const colors: Record<ShadowChange['status'], string> = {
+      added: 'gitDecoration.addedResourceForeground',
+      modified: 'gitDecoration.modifiedResourceForeground',
+      deleted: 'gitDecoration.deletedResourceForeground',
+      moved: 'gitDecoration.renamedResourceForeground',
+    };
+    return new vscode.FileDecoration(
+      STATUS_LETTER[c.status],
+      c.status,
+      new vscode.ThemeColor(colors[c.status]),
+    );
+  }
+}
