@@ -45,6 +45,16 @@ const bundles = [
   },
 ];
 
+// The end-to-end suite that runs inside VS Code's extension host (test/e2e/); not part of the .vsix.
+bundles.push({
+  ...common,
+  entryPoints: { 'e2e-suite': 'test/e2e/suite/index.ts' },
+  outdir: 'dist/test',
+  format: 'cjs',
+  external: ['vscode', 'mocha', 'bufferutil', 'utf-8-validate'],
+  logLevel: 'warning',
+});
+
 // `--bench` adds the benchmark runner and its helper processes (dist/bench/), built only for `npm run bench`.
 if (process.argv.includes('--bench')) {
   bundles.push({

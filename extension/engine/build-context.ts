@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { tarArchive, type TarEntry } from './tar.js';
 
 /**
  * The files the bridge image is built from, relative to the extension's root (the repository root
@@ -35,4 +36,17 @@ export function contextDigest(root: string, files: string[]): string {
     h.update('\0');
   }
   return h.digest('hex').slice(0, 32);
+}
+
+/**
+ * The build context as a tar archive. Made here rather than by dockerode, which would filter it
+ * through the root .dockerignore and drop the Dockerfile itself (the docker CLI always sends it).
+ */
+export function buildContextTar(root: string, files: string[]): Buffer {
+  const entries: TarEntry[] = files.map((f) => {
+    const full = path.join(root, f);
+    const mode = fs.statSync(full).mode & 0o777;
+    return { name: f, type: 'file', mode: mode | 0o444, uid: 0, gid: 0, data: fs.readFileSync(full) };
+  });
+  return tarArchive(entries);
 }

@@ -25,6 +25,8 @@ export interface CandidateInput {
   env: NodeJS.ProcessEnv;
   platform: NodeJS.Platform;
   homeDir?: string;
+  /** Socket paths standing in for the well-known ones (tests: a machine without an engine). */
+  sockets?: { docker?: string[]; podmanRootful?: string };
 }
 
 /**
@@ -49,12 +51,13 @@ export function engineCandidates(input: CandidateInput): EngineCandidate[] {
     out.push({ source: 'Podman (rootless)', endpoint: '', skipped: 'not on Windows' });
     return out;
   }
-  add('default Docker socket', 'unix:///var/run/docker.sock');
-  if (input.platform === 'darwin') {
+  const dockerSockets = input.sockets?.docker ?? [
+    '/var/run/docker.sock',
     // Docker Desktop's per-user socket, used when /var/run/docker.sock is not linked.
-    add('default Docker socket', `unix://${path.join(home, '.docker', 'run', 'docker.sock')}`);
-  }
-  add('Podman (rootful)', 'unix:///run/podman/podman.sock');
+    ...(input.platform === 'darwin' ? [path.join(home, '.docker', 'run', 'docker.sock')] : []),
+  ];
+  for (const s of dockerSockets) add('default Docker socket', `unix://${s}`);
+  add('Podman (rootful)', `unix://${input.sockets?.podmanRootful ?? '/run/podman/podman.sock'}`);
   const xdg = input.env.XDG_RUNTIME_DIR;
   add(
     'Podman (rootless)',
@@ -116,8 +119,9 @@ export function dockerodeOptions(endpoint: string): {
   username?: string;
 } {
   if (endpoint.startsWith('unix://')) return { socketPath: endpoint.slice('unix://'.length) };
+  // npipe:////./pipe/name is the pipe //./pipe/name, which Node opens as \\.\pipe\name.
   if (endpoint.startsWith('npipe://'))
-    return { socketPath: endpoint.slice('npipe:'.length).replace(/\//g, '\\') };
+    return { socketPath: endpoint.slice('npipe://'.length).replace(/\//g, '\\') };
   if (endpoint.startsWith('/')) return { socketPath: endpoint };
   let url: URL;
   try {

@@ -77,13 +77,15 @@ export async function discoverEngine(opts: DiscoverOptions): Promise<FoundEngine
       attempts.push({ candidate, error: candidate.skipped ?? 'not set' });
       continue;
     }
+    const timeoutMs = opts.timeoutMs ?? 3000;
     let docker: Docker;
     try {
-      docker = new Docker({ ...dockerodeOptions(candidate.endpoint), timeout: opts.timeoutMs ?? 3000 });
+      docker = new Docker({ ...dockerodeOptions(candidate.endpoint), timeout: timeoutMs });
     } catch (e) {
       attempts.push({ candidate, error: (e as Error).message });
       continue;
     }
+    const started = Date.now();
     try {
       await docker.ping();
       const v = await docker.version();
@@ -95,7 +97,11 @@ export async function discoverEngine(opts: DiscoverOptions): Promise<FoundEngine
         version: `${engine} ${v.Version}`,
       };
     } catch (e) {
-      attempts.push({ candidate, error: explainConnectError(e) });
+      // dockerode ends a request that outlives its timeout with a bare "socket hang up" (the
+      // timer runs on the event loop's clock, which may lag Date.now() a little: hence 0.9).
+      const timedOut =
+        (e as NodeJS.ErrnoException).code === 'ECONNRESET' && Date.now() - started >= timeoutMs * 0.9;
+      attempts.push({ candidate, error: timedOut ? 'no answer in time' : explainConnectError(e) });
     }
   }
   throw new EngineNotFoundError(attempts);

@@ -1,6 +1,7 @@
-import fs from 'node:fs';
+import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { buildContextFiles, contextDigest } from './build-context.js';
+import { buildContextFiles, buildContextTar, contextDigest } from './build-context.js';
+import { extraCaCerts } from './extra-ca.js';
 import { LABELS } from './labels.js';
 
 export interface BuildProgress {
@@ -60,16 +61,18 @@ export async function ensureImage(opts: EnsureImageOptions): Promise<{ image: st
   if (opts.baseImage) buildargs.NODE_IMAGE = opts.baseImage;
   const ca = extraCaCerts();
   if (ca) buildargs.EXTRA_CA_CERTS = ca;
-  const stream = await docker.buildImage(
-    { context: opts.root, src: files },
-    {
-      t: tag,
-      dockerfile: 'bridge-image/Dockerfile',
-      buildargs,
-      labels: { [LABELS.buildDigest]: digest },
-      rm: true,
-    },
-  );
+  // The context is packed here: dockerode's packing applies the root's .dockerignore, which leaves
+  // out the Dockerfile (the docker CLI sends it regardless; the engine cannot build without it).
+  const context = Readable.from([buildContextTar(opts.root, files)]);
+  const stream = await docker.buildImage(context, {
+    t: tag,
+    dockerfile: 'bridge-image/Dockerfile',
+    buildargs,
+    labels: { [LABELS.buildDigest]: digest },
+    rm: true,
+    // Also when a step fails: else each failed build leaves that step's container behind.
+    forcerm: true,
+  });
   const log: string[] = [];
   await new Promise<void>((resolve, reject) => {
     const onAbort = () => {
@@ -83,8 +86,10 @@ export async function ensureImage(opts: EnsureImageOptions): Promise<{ image: st
       (err: Error | null, output: { error?: string; errorDetail?: { message?: string } }[]) => {
         opts.signal?.removeEventListener('abort', onAbort);
         const failed = err?.message ?? output.find((o) => o.error)?.error;
-        if (failed) reject(new ImageBuildError(`the bridge image did not build: ${failed.trim()}`, log));
-        else resolve();
+        if (failed) {
+          const tail = log.slice(-15).join('\n');
+          reject(new ImageBuildError(`the bridge image did not build: ${failed.trim()}\n${tail}`, log));
+        } else resolve();
       },
       (event: { stream?: string; status?: string; error?: string }) => {
         const text = event.stream ?? event.status ?? event.error;
@@ -99,21 +104,4 @@ export async function ensureImage(opts: EnsureImageOptions): Promise<{ image: st
     );
   });
   return { image: tag, built: true };
-}
-
-/**
- * CA certificates beyond the public ones (a TLS-intercepting proxy's), as PEM, so npm inside the
- * build trusts the same network this editor does: from NODE_EXTRA_CA_CERTS when it is set.
- */
-function extraCaCerts(): string {
-  const file = process.env.NODE_EXTRA_CA_CERTS;
-  if (!file) return '';
-  try {
-    return (
-      fs.readFileSync(file, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ??
-      []
-    ).join('\n');
-  } catch {
-    return '';
-  }
 }

@@ -9,7 +9,12 @@ export interface TarEntry {
   uid: number;
   gid: number;
   data?: Buffer;
+  /** Seconds since the epoch; a fixed default keeps archives of the same files identical. */
+  mtime?: number;
 }
+
+/** 2000-01-01T00:00:00Z */
+const FIXED_MTIME = 946_684_800;
 
 export function tarArchive(entries: TarEntry[]): Buffer {
   const parts: Buffer[] = [];
@@ -35,7 +40,7 @@ function header(e: TarEntry, size: number): Buffer {
   octal(h, 108, 8, e.uid);
   octal(h, 116, 8, e.gid);
   octal(h, 124, 12, size);
-  octal(h, 136, 12, Math.floor(Date.now() / 1000));
+  octal(h, 136, 12, e.mtime ?? FIXED_MTIME);
   h.fill(' ', 148, 156); // the checksum counts its own field as spaces
   h.write(e.type === 'dir' ? '5' : '0', 156, 1, 'ascii');
   h.write('ustar\u000000', 257, 8, 'binary');

@@ -27,6 +27,7 @@ export function planApply(
 ): ApplyStep[] {
   const steps: ApplyStep[] = [];
   const deletes: ApplyStep[] = [];
+  const written = new Set(changes.filter((c) => c.status !== 'deleted').map((c) => c.path));
   for (const c of changes) {
     if (c.status === 'deleted') {
       deletes.push({ kind: 'delete', path: c.path });
@@ -34,7 +35,9 @@ export function planApply(
     }
     const data = content(c.path);
     if (!data) throw new Error(`no content for ${c.path} in the shadow`);
-    if (c.status === 'moved' && c.movedFrom) {
+    // A move whose source another change writes (renames v2 -> v3, then v1 -> v2) only writes its
+    // target: deleting its source would delete that other change's file.
+    if (c.status === 'moved' && c.movedFrom && !written.has(c.movedFrom)) {
       steps.push({ kind: 'move', from: c.movedFrom, to: c.path, content: data, text: isText(data) });
     } else {
       steps.push({ kind: 'write', path: c.path, content: data, text: isText(data) });

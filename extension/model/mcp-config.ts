@@ -84,12 +84,16 @@ export function mergeClaudeSettings(existing: string | undefined, l: McpLaunch):
   if (typeof hooks !== 'object' || Array.isArray(hooks)) {
     throw new ConfigFileError('.claude/settings.json: "hooks" is not an object; it was left as it is');
   }
-  const ours = (g: HookGroup) =>
-    (g.hooks ?? []).some(
-      (h) => h.command?.includes(' hook pre-tool-use') || h.command?.includes(' hook post-tool-use'),
-    );
+  const ours = (h: { command?: string }) =>
+    h.command?.includes(' hook pre-tool-use') || h.command?.includes(' hook post-tool-use');
+  // Our hooks go, the user's stay, even one added to the same group as ours; a group left empty goes.
+  const withoutOurs = (g: HookGroup): HookGroup[] => {
+    if (!Array.isArray(g.hooks) || !g.hooks.some(ours)) return [g];
+    const rest = g.hooks.filter((h) => !ours(h));
+    return rest.length ? [{ ...g, hooks: rest }] : [];
+  };
   const put = (event: string, matcher: string, phase: 'pre-tool-use' | 'post-tool-use') => {
-    const list = Array.isArray(hooks[event]) ? (hooks[event] as HookGroup[]).filter((g) => !ours(g)) : [];
+    const list = Array.isArray(hooks[event]) ? (hooks[event] as HookGroup[]).flatMap(withoutOurs) : [];
     list.push({ matcher, hooks: [{ type: 'command', command: hookCommand(l, phase) }] });
     hooks[event] = list;
   };

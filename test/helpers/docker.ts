@@ -3,11 +3,13 @@
  * image to build on, building the bridge image, running it, waiting for it.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes, X509Certificate } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import tls from 'node:tls';
+import { extraCaCerts } from '../../extension/engine/extra-ca.js';
+
+export { extraCaCerts };
 
 /** The repository root, from test/helpers/ and from dist/bench/ alike. */
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -102,33 +104,6 @@ export function baseImage(): string {
   return dockerSync(['image', 'inspect', '--format', '{{.Id}}', STAND_IN_BASE])
     ? STAND_IN_BASE
     : OFFICIAL_BASE;
-}
-
-/**
- * The CA certificates this machine trusts beyond Node's own (a TLS-intercepting proxy's), as PEM,
- * for the image's npm: from $NODE_EXTRA_CA_CERTS, $SSL_CERT_FILE or Debian's bundle. Empty when
- * there are none.
- */
-export function extraCaCerts(): string {
-  const file = [
-    process.env.NODE_EXTRA_CA_CERTS,
-    process.env.SSL_CERT_FILE,
-    '/etc/ssl/certs/ca-certificates.crt',
-  ].find((f) => f && fs.existsSync(f));
-  if (!file) return '';
-  const known = new Set(tls.rootCertificates.map((c) => c.replace(/\s/g, '')));
-  const pems = fs
-    .readFileSync(file, 'utf8')
-    .match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
-  const extra = (pems ?? []).filter((p) => {
-    if (known.has(p.replace(/\s/g, ''))) return false;
-    try {
-      return new X509Certificate(p).ca;
-    } catch {
-      return false;
-    }
-  });
-  return extra.length ? extra.join('\n') + '\n' : '';
 }
 
 /**
