@@ -89,7 +89,8 @@ export async function discoverEngine(opts: DiscoverOptions): Promise<FoundEngine
     try {
       await docker.ping();
       const v = await docker.version();
-      const engine = v.Components?.find((c) => /engine/i.test(c.Name))?.Name ?? 'Docker Engine';
+      const named = v.Components?.find((c) => /engine/i.test(c.Name))?.Name;
+      const engine = !named || named === 'Engine' ? 'Docker Engine' : named;
       // The probe's short timeout would cut long builds and followed logs: use a fresh client.
       return {
         docker: new Docker(dockerodeOptions(candidate.endpoint)),

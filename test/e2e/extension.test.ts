@@ -16,8 +16,16 @@ import {
   ROOT,
   runExtensionTests,
   startCodeServer,
+  workbenchUrl,
   type E2eTools,
 } from './code-server.js';
+import { startAgent, textOf } from './suite/mcp-agent.js';
+import { Workbench } from './workbench.js';
+
+/** The command the validation fast path escalates instead of deciding (see the MCP tests). */
+const ESCALATED = 'rm -rf "$BUILD_DIR/"*';
+/** Screenshots of each view: test artifacts, not committed (.gitignore). */
+const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
 
 const why = engineUnavailable();
 const found = why ? undefined : e2eTools();
@@ -111,5 +119,94 @@ describe.skipIf(!!skip)('the extension in a real VS Code', () => {
       }
     },
     20 * 60_000,
+  );
+
+  it(
+    'works through the UI: palette, status bar, tree rows and their buttons; a screenshot of each view',
+    async () => {
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+      const ws = makeWorkspace('lh-e2e-ui-');
+      const cs = await startCodeServer({
+        tools,
+        workspace: ws,
+        settings: { 'lighthouse.baseImage': baseImage(), 'lighthouse.port': await freePort() },
+      });
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      const wb = new Workbench(page);
+      const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+      let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
+      try {
+        await page.goto(workbenchUrl(cs, ws));
+        await wb.ready();
+        await wb.command('Lighthouse: Start Bridge');
+        await wb.statusItem('Lighthouse: ready').waitFor({ timeout: 180_000 });
+        await wb.command('Lighthouse: Focus on Bridge View');
+        const bridgePane = wb.pane('Bridge');
+        await wb.row(bridgePane, 'Container').waitFor();
+        await shot('bridge');
+
+        await wb.command('Lighthouse: Connect Claude Code');
+        await wb.answerInput('claude-ui');
+        await expect
+          .poll(
+            () =>
+              fs.existsSync(path.join(ws, '.mcp.json')) &&
+              fs.readFileSync(path.join(ws, '.mcp.json'), 'utf8'),
+            { timeout: 30_000 },
+          )
+          .toContain('claude-ui');
+        const mcp = JSON.parse(fs.readFileSync(path.join(ws, '.mcp.json'), 'utf8')) as {
+          mcpServers: Record<string, { command: string; args: string[] }>;
+        };
+        agent = await startAgent(mcp.mcpServers.lighthouse!, process.execPath);
+        const w = await agent.call('write_file', { path: 'docs/plan.md', content: '# The plan\n' });
+        expect(w.isError, textOf(w)).toBeFalsy();
+
+        await wb.command('Lighthouse: Focus on Shadow Files View');
+        const shadows = wb.pane('Shadow Files');
+        await wb.row(shadows, 'claude-ui').click();
+        const fileRow = wb.row(shadows, 'plan.md');
+        await fileRow.waitFor({ timeout: 30_000 });
+        await shot('shadow-files');
+        await wb.rowAction(fileRow, 'Apply File to Workspace');
+        await expect
+          .poll(() => fs.existsSync(path.join(ws, 'docs', 'plan.md')), { timeout: 30_000 })
+          .toBe(true);
+        expect(fs.readFileSync(path.join(ws, 'docs', 'plan.md'), 'utf8')).toBe('# The plan\n');
+
+        await wb.command('Lighthouse: Focus on Event Log View');
+        const events = wb.pane('Event Log');
+        await wb.row(events, 'shadow.applied').waitFor({ timeout: 30_000 });
+        await shot('event-log');
+
+        await wb.command('Lighthouse: Focus on Agents View');
+        await wb.row(wb.pane('Agents'), 'claude-ui').waitFor({ timeout: 30_000 });
+        await shot('agents');
+
+        const v = await agent.call('validate', { tool: 'Bash', input: { command: ESCALATED } });
+        const reviewId = (v.structuredContent as { reviewId: string }).reviewId;
+        await wb.command('Lighthouse: Focus on Reviews View');
+        const reviewRow = wb.row(wb.pane('Reviews'), 'rm -rf');
+        await reviewRow.waitFor({ timeout: 30_000 });
+        await shot('reviews');
+        await wb.rowAction(reviewRow, 'Approve');
+        await wb.answerInput('fine in this sandbox');
+        const seen = await agent.call('wait_for_review', { review_id: reviewId, wait_ms: 10_000 });
+        expect(textOf(seen)).toContain('approved by developer');
+
+        await wb.command('Lighthouse: Stop Bridge');
+        await wb.statusItem('Lighthouse: stopped').waitFor({ timeout: 60_000 });
+        await shot('stopped');
+      } catch (e) {
+        await shot('failure').catch(() => undefined);
+        throw e;
+      } finally {
+        await agent?.close();
+        await page.close();
+        await cs.stop();
+        removeBridgeOf(ws);
+      }
+    },
+    10 * 60_000,
   );
 });
