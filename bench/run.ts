@@ -4,6 +4,7 @@
  */
 import { containerSuite } from './container.js';
 import { coreSuite } from './core.js';
+import { extensionSuite } from './extension.js';
 import { shadowSuite } from './shadow.js';
 import { printTable, writeResults, type BenchResult } from './lib/report.js';
 
@@ -11,6 +12,7 @@ const SUITES: Record<string, () => Promise<BenchResult[]>> = {
   core: coreSuite,
   container: containerSuite,
   shadow: shadowSuite,
+  extension: extensionSuite,
 };
 
 async function main(): Promise<void> {

@@ -17,4 +17,6 @@ export interface LighthouseApi {
   };
   /** How long activate() took, in milliseconds. */
   activationMs: number;
+  /** performance.now() when activate() began. */
+  activatedAt: number;
 }

@@ -101,7 +101,7 @@ export function activate(context: vscode.ExtensionContext): LighthouseApi {
     });
   });
 
-  return { bridge, trees, activationMs: performance.now() - t0 };
+  return { bridge, trees, activationMs: performance.now() - t0, activatedAt: t0 };
 }
 
 export function deactivate(): void {
