@@ -2,8 +2,12 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { Status, type BridgeClient } from '../../bridge-image/protocol/index.js';
+import { deriveAgentKey, Status, type BridgeClient } from '../../bridge-image/protocol/index.js';
+import type { McpServerConfig } from '../../mcp-server/config.js';
+import { serveHttp, type HttpServing } from '../../mcp-server/http.js';
 import { startBridge, type BridgeProcess } from '../helpers/bridge-process.js';
 import { agentArgs, eventually, startMcpHttp, textOf, type McpHttpProcess } from './mcp-process.js';
 import { TOOLS } from './tool-names.js';
@@ -208,5 +212,49 @@ describe('lighthouse-mcp over Streamable HTTP against a real bridge', () => {
     const port = new URL(mcp.url).port;
     const clash = startMcpHttp([...agentArgs(bridge, 'clash'), '--http', port]);
     await expect(clash).rejects.toThrow(new RegExp(`port ${port} on 127.0.0.1 is in use`));
+  });
+});
+
+describe('HTTP sessions that a client left behind', () => {
+  let bridge: BridgeProcess;
+  let serving: HttpServing;
+  beforeAll(async () => {
+    bridge = await startBridge();
+    const config: McpServerConfig = {
+      bridgeUrl: bridge.url,
+      agentId: 'claude-idle',
+      key: deriveAgentKey(bridge.secret, 'claude-idle'),
+      keyFile: '(in memory)',
+      role: 'agent',
+      timeoutMs: 5000,
+      httpPort: 0,
+      warnings: [],
+    };
+    serving = await serveHttp(config, 0, { idleMs: 1000 });
+  });
+  afterAll(async () => {
+    await serving?.close();
+    await bridge?.stop();
+  });
+
+  it('are ended after the idle time, while a connected client (its event stream open) keeps its own', async () => {
+    const transport = new StreamableHTTPClientTransport(new URL(serving.url));
+    const client = new Client({ name: 'stays', version: '0' });
+    await client.connect(transport);
+    await client.callTool({ name: 'status', arguments: {} });
+
+    // A client that initializes and goes away without DELETE.
+    const res = await raw(serving.url, { headers: { host: new URL(serving.url).host }, body: INIT });
+    const left = String(res.headers['mcp-session-id']);
+    expect(serving.sessions()).toBe(2);
+    await eventually(() => serving.sessions() === 1, 5000);
+    const after = await raw(serving.url, {
+      headers: { 'mcp-session-id': left },
+      body: { jsonrpc: '2.0', id: 2, method: 'ping' },
+    });
+    expect(after.status).toBe(404);
+    // The connected one is still served.
+    expect((await client.callTool({ name: 'status', arguments: {} })).isError).toBeFalsy();
+    await client.close();
   });
 });
