@@ -52,8 +52,12 @@ type Outcome = 'pass' | 'fail';
 /** Scenario -> outcome from the table in docs/mcp-conformance.md: rows like "| `ping` | pass | ... |". */
 function documentedOutcomes(markdown: string): Map<string, Outcome> {
   const rows = new Map<string, Outcome>();
-  for (const m of markdown.matchAll(/^\| `([a-z0-9-]+)` \| (pass|fail)\b/gm))
+  // Cells may be padded: Prettier aligns the table's columns.
+  for (const m of markdown.matchAll(/^\|\s*`([a-z0-9-]+)`\s*\|\s*(pass|fail)\s*\|/gm)) {
     rows.set(m[1]!, m[2] as Outcome);
+  }
+  // A table the pattern no longer reads would otherwise look like "every scenario is undocumented".
+  if (rows.size === 0) throw new Error('docs/mcp-conformance.md has no scenario table rows');
   return rows;
 }
 
