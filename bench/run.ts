@@ -5,12 +5,14 @@
 import { containerSuite } from './container.js';
 import { coreSuite } from './core.js';
 import { extensionSuite } from './extension.js';
+import { mcpSuite } from './mcp.js';
 import { shadowSuite } from './shadow.js';
 import { printTable, writeResults, type BenchResult } from './lib/report.js';
 
 const SUITES: Record<string, () => Promise<BenchResult[]>> = {
   core: coreSuite,
   container: containerSuite,
+  mcp: mcpSuite,
   shadow: shadowSuite,
   extension: extensionSuite,
 };

@@ -8,6 +8,8 @@ export type McpRole = (typeof MCP_ROLES)[number];
 
 export const DEFAULT_BRIDGE_URL = 'http://127.0.0.1:8765';
 export const DEFAULT_TIMEOUT_MS = 15_000;
+/** The one path the HTTP transport answers on. */
+export const HTTP_PATH = '/mcp';
 const MIN_TIMEOUT_MS = 100;
 const MAX_TIMEOUT_MS = 600_000;
 
@@ -19,6 +21,8 @@ export interface McpServerConfig {
   keyFile: string;
   role: McpRole;
   timeoutMs: number;
+  /** Serve MCP over Streamable HTTP on 127.0.0.1 at this port (0: any free port) instead of stdio. */
+  httpPort: number | undefined;
   /** Things worth telling the user that do not stop the server (e.g. a key file others can read). */
   warnings: string[];
 }
@@ -30,7 +34,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export const HELP = `lighthouse-mcp: the Lighthouse MCP server for one agent, over stdio.
+export const HELP = `lighthouse-mcp: the Lighthouse MCP server for one agent, over stdio or HTTP.
 
 Usage: lighthouse-mcp --agent ID --key-file PATH [options]
 
@@ -43,14 +47,19 @@ Options (each also read from the environment variable shown; the option wins):
                      capabilities it registers (LIGHTHOUSE_ROLE; default agent)
   --timeout-ms N     give up on a bridge call after N milliseconds, ${MIN_TIMEOUT_MS}-${MAX_TIMEOUT_MS}
                      (LIGHTHOUSE_TIMEOUT_MS; default ${DEFAULT_TIMEOUT_MS})
+  --http PORT        serve MCP over Streamable HTTP at http://127.0.0.1:PORT${HTTP_PATH} instead of
+                     stdio; 0 picks a free port (LIGHTHOUSE_MCP_HTTP_PORT; default: stdio).
+                     Listens on the loopback address only and refuses requests whose Host
+                     or Origin is not a loopback name (DNS rebinding). Each client gets its
+                     own MCP session; all act as the same agent.
   --help, -h         print this and exit
 
 The key is only ever read from a file: a key given as an argument would be visible to
-every user in \`ps\` and would stay in shell history. Logs go to stderr; stdout is the
-MCP transport.
+every user in \`ps\` and would stay in shell history. Logs go to stderr; over stdio,
+stdout is the MCP transport. Over HTTP, the first log line gives the URL to connect to.
 `;
 
-const VALUED = ['bridge', 'agent', 'key-file', 'role', 'timeout-ms'] as const;
+const VALUED = ['bridge', 'agent', 'key-file', 'role', 'timeout-ms', 'http'] as const;
 type Valued = (typeof VALUED)[number];
 
 const ENV_NAMES: Record<Valued, string> = {
@@ -59,6 +68,7 @@ const ENV_NAMES: Record<Valued, string> = {
   'key-file': 'LIGHTHOUSE_KEY_FILE',
   role: 'LIGHTHOUSE_ROLE',
   'timeout-ms': 'LIGHTHOUSE_TIMEOUT_MS',
+  http: 'LIGHTHOUSE_MCP_HTTP_PORT',
 };
 
 /** Option names that look like a secret passed inline: --key, --secret, --agent-key, --token... */
@@ -163,6 +173,15 @@ function parseTimeout(s: Sourced | undefined): number {
   return n;
 }
 
+function parseHttpPort(s: Sourced | undefined): number | undefined {
+  if (!s) return undefined;
+  const n = Number(s.value);
+  if (!/^\d+$/.test(s.value) || n > 65_535) {
+    throw new ConfigError(`${s.source} must be a port number from 0 to 65535, not "${s.value}"`);
+  }
+  return n;
+}
+
 function readKeyFile(s: Sourced, agentId: string): { key: Buffer; file: string; warnings: string[] } {
   const file = path.resolve(s.value);
   let raw: Buffer;
@@ -206,6 +225,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   const bridgeUrl = parseBridgeUrl(lookup(flags, env, 'bridge'));
   const role = parseRole(lookup(flags, env, 'role'));
   const timeoutMs = parseTimeout(lookup(flags, env, 'timeout-ms'));
+  const httpPort = parseHttpPort(lookup(flags, env, 'http'));
   const { key, file, warnings } = readKeyFile(required(flags, env, 'key-file'), agentId);
-  return { kind: 'run', config: { bridgeUrl, agentId, key, keyFile: file, role, timeoutMs, warnings } };
+  return {
+    kind: 'run',
+    config: { bridgeUrl, agentId, key, keyFile: file, role, timeoutMs, httpPort, warnings },
+  };
 }

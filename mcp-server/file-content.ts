@@ -36,3 +36,52 @@ export function splitLines(text: string): { lines: string[]; terminated: boolean
   if (terminated) lines.pop();
   return { lines, terminated };
 }
+
+export interface LineWindow {
+  /** The lines read, each with its "\n" (the last line of the file may have none). */
+  text: string;
+  /** Lines in the whole file. */
+  total: number;
+  /** The last line read (counting from 1); start - 1 when nothing was read. */
+  last: number;
+}
+
+const NL = 0x0a;
+
+/**
+ * Lines start..end (from 1, inclusive) of UTF-8 text, whole lines up to `maxBytes` but at least one
+ * however long, so that reading on from `last + 1` always advances. Works on the bytes ("\n" never
+ * occurs inside a multi-byte character) and decodes once: a 100 KB file is read without splitting
+ * it into a string per line.
+ */
+export function lineWindow(
+  data: Buffer,
+  start: number,
+  end: number | undefined,
+  maxBytes: number,
+): LineWindow {
+  let newlines = 0;
+  for (let i = data.indexOf(NL); i !== -1; i = data.indexOf(NL, i + 1)) newlines++;
+  const terminated = data.length > 0 && data[data.length - 1] === NL;
+  const total = data.length === 0 ? 0 : newlines + (terminated ? 0 : 1);
+  const stop = Math.min(end ?? total, total);
+  // The common case, a whole file under the cap: no second pass.
+  if (start === 1 && stop === total && data.length <= maxBytes) {
+    return { text: data.toString('utf8'), total, last: total };
+  }
+  let from = 0;
+  for (let line = 1; line < start && from < data.length; line++) {
+    const nl = data.indexOf(NL, from);
+    from = nl === -1 ? data.length : nl + 1;
+  }
+  let to = from;
+  let last = start - 1;
+  for (let line = start; line <= stop; line++) {
+    const nl = data.indexOf(NL, to);
+    const next = nl === -1 ? data.length : nl + 1;
+    if (last >= start && next - from > maxBytes) break;
+    to = next;
+    last = line;
+  }
+  return { text: data.toString('utf8', from, to), total, last };
+}

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { logLine } from './log.js';
 import { createServer } from './server.js';
 import { runHook } from './hook.js';
+import { serveHttp } from './http.js';
 
 // Enough for close() to end the bridge session (its own request gives up after 3 s).
 const SHUTDOWN_GRACE_MS = 5000;
@@ -22,8 +23,10 @@ async function main(argv: string[]): Promise<void> {
   }
   const { config } = loaded;
   for (const w of config.warnings) logLine(`warning: ${w}`);
-  const { server, close } = createServer(config);
+  const who = `agent "${config.agentId}" (${config.role}) for the bridge at ${config.bridgeUrl}`;
 
+  // Set once the transport is up; a signal before that has nothing to close but the process.
+  let close: () => Promise<void> = async () => undefined;
   let stopping = false;
   const stop = (why: string) => {
     if (stopping) return;
@@ -38,16 +41,27 @@ async function main(argv: string[]): Promise<void> {
       },
     );
   };
-  // The client ends us by closing stdin (the MCP stdio convention) or by a signal.
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  if (config.httpPort !== undefined) {
+    const serving = await serveHttp(config, config.httpPort);
+    close = serving.close;
+    logLine(`serving ${who}`);
+    // A line of its own, so that whoever started us (a script, a test) can find the URL.
+    logLine(`listening on ${serving.url}`);
+    return;
+  }
+  const stdio = createServer(config);
+  close = stdio.close;
+  // The client ends us by closing stdin (the MCP stdio convention). Over HTTP stdin means nothing:
+  // a server started in the background often has it closed from the start.
   process.stdin.on('end', () => stop('stdin closed'));
   process.stdin.on('close', () => stop('stdin closed'));
   // A client that went away leaves a broken pipe on stdout; there is no one left to serve.
   process.stdout.on('error', () => stop('stdout closed'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-
-  logLine(`serving agent "${config.agentId}" (${config.role}) for the bridge at ${config.bridgeUrl}`);
-  await server.connect(new StdioServerTransport());
+  logLine(`serving ${who}`);
+  await stdio.server.connect(new StdioServerTransport());
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {

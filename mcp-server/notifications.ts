@@ -6,7 +6,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { BridgeClient, Event, StreamSubscription } from '../bridge-image/protocol/index.js';
 import { logLine } from './log.js';
-import { AGENTS_URI, RECENT_EVENTS_URI, SHADOW_PREFIX, shadowUri } from './resources.js';
+import { AGENTS_URI, listablePaths, RECENT_EVENTS_URI, SHADOW_PREFIX, shadowUri } from './resources.js';
 
 /** Events that arrive together are told in one notification per resource. */
 const COALESCE_MS = 20;
@@ -15,7 +15,25 @@ const START_RETRY_MS = 1000;
 export interface ResourceNotifier {
   /** The URIs the client subscribed to (resources/subscribe). */
   readonly subscribed: ReadonlySet<string>;
+  /**
+   * The shadow paths resources/list just gave the client (undefined: the bridge could not say).
+   * From then on the event stream is followed, and notifications/resources/list_changed is sent
+   * whenever that set changes.
+   */
+  listed(paths: readonly string[] | undefined): void;
+  /** Logs to stderr and, when connected, to the client through MCP logging. */
+  log(level: LoggingLevel, message: string): void;
   close(): void;
+}
+
+/** Whether an event may change which paths this agent's shadow lists. */
+function changesListing(event: Event, agentId: string): boolean {
+  if (!event.type.startsWith('shadow.')) return false;
+  if (event.type === 'shadow.applied' || event.type === 'shadow.discarded') {
+    // An admin applies or discards: the owner of the shadow is in the data, not the event's agentId.
+    return (event.data as { agentId?: unknown } | null)?.agentId === agentId;
+  }
+  return event.agentId === agentId;
 }
 
 /** The shadow URIs an event of the bridge changes, for this agent's view. */
@@ -31,9 +49,11 @@ function shadowUris(event: Event, agentId: string, subscribed: ReadonlySet<strin
 }
 
 /**
- * Handles resources/subscribe and resources/unsubscribe and, from the first subscription on,
- * follows the bridge's event stream (over its WebSocket) to send notifications/resources/updated
- * for the subscribed resources. Connection trouble is reported through MCP logging.
+ * Handles resources/subscribe and resources/unsubscribe and, from the first subscription or
+ * resources/list on, follows the bridge's event stream (over its WebSocket) to send
+ * notifications/resources/updated for the subscribed resources and
+ * notifications/resources/list_changed when the listed shadow files change. Connection trouble is
+ * reported through MCP logging.
  */
 export function setUpNotifications(server: McpServer, client: BridgeClient): ResourceNotifier {
   const subscribed = new Set<string>();
@@ -43,6 +63,11 @@ export function setUpNotifications(server: McpServer, client: BridgeClient): Res
   let starting = false;
   let closed = false;
   let retryTimer: NodeJS.Timeout | undefined;
+  /** What the client was last told resources/list holds; undefined until it lists. */
+  let listing: Set<string> | undefined;
+  let listTimer: NodeJS.Timeout | undefined;
+  let listChecking = false;
+  let listAgain = false;
 
   const log = (level: LoggingLevel, message: string) => {
     logLine(message);
@@ -64,10 +89,42 @@ export function setUpNotifications(server: McpServer, client: BridgeClient): Res
     if (pending.size > 0) flushTimer ??= setTimeout(flush, COALESCE_MS);
   };
 
+  // Asks the bridge for the listing after shadow events (coalesced), and tells the client only when
+  // the set of paths differs: most writes change a file that is already listed.
+  const checkListing = async () => {
+    listTimer = undefined;
+    if (listChecking) {
+      listAgain = true;
+      return;
+    }
+    listChecking = true;
+    try {
+      const now = new Set(listablePaths((await client.changes()).changes));
+      const before = listing;
+      if (closed || !before) return;
+      listing = now;
+      if (now.size !== before.size || [...now].some((p) => !before.has(p))) {
+        if (server.isConnected()) server.sendResourceListChanged();
+      }
+    } catch {
+      // The bridge is away; the stream's return (onCaughtUp) checks again.
+    } finally {
+      listChecking = false;
+      if (listAgain) {
+        listAgain = false;
+        scheduleListCheck();
+      }
+    }
+  };
+  const scheduleListCheck = () => {
+    if (listing && !closed) listTimer ??= setTimeout(() => void checkListing(), COALESCE_MS);
+  };
+
   const onEvent = (event: Event) => {
     const uris = [RECENT_EVENTS_URI, ...shadowUris(event, client.agentId, subscribed)];
     if (event.type.startsWith('agent.') || event.type.startsWith('session.')) uris.push(AGENTS_URI);
     changed(uris);
+    if (changesListing(event, client.agentId)) scheduleListCheck();
   };
 
   let dropped = false;
@@ -84,6 +141,8 @@ export function setUpNotifications(server: McpServer, client: BridgeClient): Res
         onCaughtUp: () => {
           if (dropped) log('info', 'connection to the Lighthouse bridge is back; resource updates resume');
           dropped = false;
+          // Whatever changed between the listing and the stream's start (or while it was down).
+          scheduleListCheck();
         },
         onDisconnect: ({ code, reason, willRetry }) => {
           if (closed) return;
@@ -138,10 +197,16 @@ export function setUpNotifications(server: McpServer, client: BridgeClient): Res
 
   return {
     subscribed,
+    log,
+    listed(paths) {
+      listing = new Set(paths ?? []);
+      void start();
+    },
     close() {
       closed = true;
       if (retryTimer) clearTimeout(retryTimer);
       if (flushTimer) clearTimeout(flushTimer);
+      if (listTimer) clearTimeout(listTimer);
       stream?.close();
       stream = undefined;
     },

@@ -3,6 +3,7 @@ import { ErrorCode, McpError, type ReadResourceResult } from '@modelcontextproto
 import { BridgeError, type BridgeClient } from '../bridge-image/protocol/index.js';
 import { describeFailure } from './bridge-errors.js';
 import { isBinary } from './file-content.js';
+import type { ResourceNotifier } from './notifications.js';
 
 export const AGENTS_URI = 'lighthouse://agents';
 export const RECENT_EVENTS_URI = 'lighthouse://events/recent';
@@ -15,6 +16,14 @@ export const RECENT_EVENTS = 100;
 /** The URI of one file of the agent's shadow. */
 export function shadowUri(path: string): string {
   return SHADOW_PREFIX + path.split('/').map(encodeURIComponent).join('/');
+}
+
+/** The paths a shadow's changes list as resources: those that can be read (not deleted). */
+export function listablePaths(changes: readonly { path: string; status: string }[]): string[] {
+  return changes
+    .filter((c) => c.status !== 'deleted')
+    .map((c) => c.path)
+    .sort();
 }
 
 /** The workspace path a shadow URI names; the template variable is still percent-encoded. */
@@ -48,8 +57,33 @@ function json(uri: URL, value: unknown): ReadResourceResult {
   };
 }
 
+/**
+ * The files the shadow template lists: the agent's own changed files, not the whole workspace
+ * (which can hold hundreds of thousands of files; the template reads any of them). If the bridge
+ * cannot say, the list is left empty rather than failing resources/list, and the notifier tells the
+ * client when it changes once the bridge is back.
+ */
+async function listShadow(client: BridgeClient, notifier: ResourceNotifier, signal: AbortSignal) {
+  let paths: string[] | undefined;
+  try {
+    paths = listablePaths((await client.changes({ signal })).changes);
+  } catch (err) {
+    const why = describeFailure(err, { bridgeUrl: client.baseUrl.origin, agentId: client.agentId });
+    notifier.log('warning', `resources/list leaves out your changed files: ${why}`);
+  }
+  notifier.listed(paths);
+  return {
+    resources: (paths ?? []).map((path) => ({
+      uri: shadowUri(path),
+      name: path,
+      title: path,
+      description: `${path} as your shadow has it: a file you changed.`,
+    })),
+  };
+}
+
 /** lighthouse://agents, lighthouse://events/recent and the lighthouse://shadow/{+path} template. */
-export function registerResources(server: McpServer, client: BridgeClient): void {
+export function registerResources(server: McpServer, client: BridgeClient, notifier: ResourceNotifier): void {
   server.registerResource(
     'agents',
     AGENTS_URI,
@@ -78,12 +112,13 @@ export function registerResources(server: McpServer, client: BridgeClient): void
   );
   server.registerResource(
     'shadow-file',
-    new ResourceTemplate(SHADOW_TEMPLATE, { list: undefined }),
+    new ResourceTemplate(SHADOW_TEMPLATE, { list: (extra) => listShadow(client, notifier, extra.signal) }),
     {
       title: 'A file of your shadow',
       description:
         'A file as your shadow of the workspace shows it (your own changes where you made them, the ' +
-        'workspace elsewhere), e.g. lighthouse://shadow/src/index.ts. Text as text, binary as a base64 blob.',
+        'workspace elsewhere), e.g. lighthouse://shadow/src/index.ts. Text as text, binary as a base64 blob. ' +
+        'resources/list lists the files you changed; any other workspace file can be read too.',
     },
     async (uri, variables, extra) => {
       const path = shadowPath(variables.path);

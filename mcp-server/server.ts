@@ -29,10 +29,11 @@ const INSTRUCTIONS =
 /** How long a tool call waits for a restarting bridge before it reports it unreachable. */
 export const RESTART_GRACE_MS = 8000;
 
-export function createServer(config: McpServerConfig): LighthouseMcpServer {
+/** The signed bridge client of one agent, for one MCP session. */
+export function createBridgeClient(config: McpServerConfig): BridgeClient {
   // The session is opened lazily by the first tool call, so starting the MCP server never waits on
   // the bridge and a bridge that starts later is picked up.
-  const client = new BridgeClient({
+  return new BridgeClient({
     baseUrl: config.bridgeUrl,
     agentId: config.agentId,
     key: config.key,
@@ -43,6 +44,15 @@ export function createServer(config: McpServerConfig): LighthouseMcpServer {
     // failing; non-idempotent calls carry an idempotency key, so a retry never does a thing twice.
     retryWindowMs: RESTART_GRACE_MS,
   });
+}
+
+/**
+ * One MCP session: its tools, resources and notifications, over a bridge client (and so a bridge
+ * session) of its own. Sessions must not share one: the bridge allows one event stream (WebSocket)
+ * per bridge session and revokes the session when a second one connects.
+ */
+export function createServer(config: McpServerConfig): LighthouseMcpServer {
+  const client = createBridgeClient(config);
   const server = new McpServer(
     { name: 'lighthouse', version },
     {
@@ -50,9 +60,9 @@ export function createServer(config: McpServerConfig): LighthouseMcpServer {
       capabilities: { resources: { subscribe: true, listChanged: true }, logging: {} },
     },
   );
-  registerTools(server, client);
-  registerResources(server, client);
   const notifier = setUpNotifications(server, client);
+  registerTools(server, client);
+  registerResources(server, client, notifier);
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {

@@ -2,7 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { BridgeClient } from '../../bridge-image/protocol/index.js';
 import { ReadQuery } from '../../bridge-image/protocol/index.js';
-import { isBinary, isBinaryRange, sha256, splitLines } from '../file-content.js';
+import { isBinary, isBinaryRange, lineWindow, sha256 } from '../file-content.js';
 import { pathInput } from '../tool-inputs.js';
 import { toolError, toolText, withBridge } from '../tool-results.js';
 import { readOnlyTool } from './annotations.js';
@@ -120,28 +120,14 @@ export function registerReadFile(server: McpServer, client: BridgeClient): void 
           truncated: false,
         };
         if (isBinary(data)) return binaryResult({ ...base, binary: true });
-        const { lines, terminated } = splitLines(data.toString('utf8'));
-        const total = lines.length;
         const start = args.start_line ?? 1;
+        const { text, total, last } = lineWindow(data, start, args.end_line, MAX_TEXT_BYTES);
         if (start > Math.max(total, 1)) {
           return toolError(
             `start_line ${start} is past the end of ${args.path}, which has ${total} lines. Read from a line between 1 and ${total}.`,
           );
         }
         const end = Math.min(args.end_line ?? total, total);
-        // Whole lines up to the cap; at least one line, however long, so that reading always advances.
-        const parts: string[] = [];
-        let bytes = 0;
-        let last = start - 1;
-        for (let i = start - 1; i < end; i++) {
-          const line = lines[i]! + (i < total - 1 || terminated ? '\n' : '');
-          const size = Buffer.byteLength(line);
-          if (last >= start && bytes + size > MAX_TEXT_BYTES) break;
-          parts.push(line);
-          bytes += size;
-          last = i + 1;
-        }
-        const text = parts.join('');
         const truncated = last < end;
         const out: ReadFileOutput = {
           ...base,

@@ -19,7 +19,14 @@ describe('the lighthouse-mcp command line', () => {
   it('--help explains every option and exits 0', () => {
     const r = run(['--help']);
     expect(r.status).toBe(0);
-    for (const opt of ['--bridge URL', '--agent ID', '--key-file PATH', '--role ROLE', '--timeout-ms N']) {
+    for (const opt of [
+      '--bridge URL',
+      '--agent ID',
+      '--key-file PATH',
+      '--role ROLE',
+      '--timeout-ms N',
+      '--http PORT',
+    ]) {
       expect(r.stdout).toContain(opt);
     }
     for (const env of [
@@ -27,10 +34,12 @@ describe('the lighthouse-mcp command line', () => {
       'LIGHTHOUSE_AGENT_ID',
       'LIGHTHOUSE_KEY_FILE',
       'LIGHTHOUSE_ROLE',
+      'LIGHTHOUSE_MCP_HTTP_PORT',
     ]) {
       expect(r.stdout).toContain(env);
     }
     expect(r.stdout).toContain('default http://127.0.0.1:8765');
+    expect(r.stdout).toContain('http://127.0.0.1:PORT/mcp');
   });
 
   it.each([['--key'], ['--secret'], ['--agent-key'], ['--token']])(
@@ -102,6 +111,8 @@ describe('the lighthouse-mcp command line', () => {
         ['--agent', 'claude', '--key-file', keyFile, '--timeout-ms', '5'],
         /--timeout-ms must be a whole number/,
       ],
+      [['--agent', 'claude', '--key-file', keyFile, '--http', '70000'], /--http must be a port number/],
+      [['--agent', 'claude', '--key-file', keyFile, '--http', 'x'], /--http must be a port number/],
       [['--agent', 'claude', '--key-file', keyFile, '--bogus'], /unknown option --bogus/],
       [['--agent'], /--agent needs a value/],
     ];

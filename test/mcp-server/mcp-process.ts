@@ -1,7 +1,9 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { deriveAgentKey } from '../../bridge-image/protocol/index.js';
 import { tempDir } from '../helpers/bridge-process.js';
@@ -34,9 +36,9 @@ export function agentArgs(
   ];
 }
 
-export interface McpConnection {
+export interface McpConnection<T = StdioClientTransport> {
   client: Client;
-  transport: StdioClientTransport;
+  transport: T;
   /** Everything the server wrote to stderr so far. */
   stderr(): string;
   /** Calls a tool and returns its result in the SDK's own result shape. */
@@ -84,4 +86,80 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+export interface McpHttpProcess {
+  /** e.g. http://127.0.0.1:43117/mcp, from the server's "listening on" log line. */
+  url: string;
+  proc: ChildProcess;
+  stderr(): string;
+  /** Resolves with the exit code (or signal name). */
+  exited: Promise<number | string>;
+  /** A real SDK client over Streamable HTTP: a session of its own. */
+  connect(name?: string): Promise<McpConnection<StreamableHTTPClientTransport>>;
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+/** Starts `node dist/mcp-server.js --http 0 ...` and waits for the URL it listens on. */
+export async function startMcpHttp(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<McpHttpProcess> {
+  const proc = spawn(process.execPath, [MCP_JS, '--http', '0', ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  proc.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  const exited = new Promise<number | string>((resolve) =>
+    proc.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
+  let gone: number | string | undefined;
+  void exited.then((code) => (gone = code));
+  const url = await new Promise<string>((resolve, reject) => {
+    const t0 = Date.now();
+    const poll = () => {
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(err);
+      if (m) return resolve(m[1]!);
+      if (gone !== undefined)
+        return reject(new Error(`lighthouse-mcp exited (${gone}) before listening:\n${err}`));
+      if (Date.now() - t0 > 15_000)
+        return reject(new Error(`lighthouse-mcp did not listen within 15 s:\n${err}`));
+      setTimeout(poll, 20);
+    };
+    poll();
+  });
+  const connections: McpConnection<StreamableHTTPClientTransport>[] = [];
+  return {
+    url,
+    proc,
+    stderr: () => err,
+    exited,
+    async connect(name = 'lighthouse-tests') {
+      const transport = new StreamableHTTPClientTransport(new URL(url));
+      const client = new Client({ name, version: '0.0.0' });
+      await client.connect(transport);
+      const conn: McpConnection<StreamableHTTPClientTransport> = {
+        client,
+        transport,
+        stderr: () => err,
+        call: async (tool, toolArgs = {}, signal) =>
+          CallToolResultSchema.parse(
+            await client.callTool(
+              { name: tool, arguments: toolArgs },
+              undefined,
+              signal ? { signal } : undefined,
+            ),
+          ),
+        close: () => client.close(),
+      };
+      connections.push(conn);
+      return conn;
+    },
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      await Promise.allSettled(connections.map((c) => c.close()));
+      if (gone === undefined) proc.kill(signal);
+      return exited;
+    },
+  };
 }

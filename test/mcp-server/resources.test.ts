@@ -1,6 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   LoggingMessageNotificationSchema,
+  ResourceListChangedNotificationSchema,
   ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { AgentList, EventPage, type BridgeClient } from '../../bridge-image/protocol/index.js';
@@ -149,6 +152,79 @@ describe('the MCP server resources and notifications against a real bridge', () 
     expect(updated).not.toContain('lighthouse://events/recent');
     expect(logged).toEqual([]);
   });
+});
+
+describe('resources/list and notifications/resources/list_changed', () => {
+  let bridge: BridgeProcess;
+  let mcp: McpConnection;
+  let listChanged = 0;
+  const AGENT2 = 'claude-list';
+  const shadowListed = async () =>
+    (await mcp.client.listResources()).resources
+      .map((r) => r.uri)
+      .filter((u) => u.startsWith('lighthouse://shadow/'));
+  /** Waits long enough for a notification that should not come (the server coalesces for 20 ms). */
+  const quiet = () => new Promise((r) => setTimeout(r, 400));
+
+  beforeAll(async () => {
+    bridge = await startBridge();
+    mcp = await connectMcp(agentArgs(bridge, AGENT2));
+    mcp.client.setNotificationHandler(ResourceListChangedNotificationSchema, () => void listChanged++);
+  });
+  afterAll(async () => {
+    await mcp?.close();
+    await bridge?.stop();
+  });
+
+  it('lists the files this agent changed, told again whenever that set changes', async () => {
+    expect(await shadowListed()).toEqual([]);
+    await mcp.call('write_file', { path: 'src/new file.ts', content: 'a\n' });
+    await eventually(() => listChanged === 1);
+    expect(await shadowListed()).toEqual(['lighthouse://shadow/src/new%20file.ts']);
+    const { resources } = await mcp.client.listResources();
+    expect(resources.find((r) => r.uri.endsWith('new%20file.ts'))).toMatchObject({ name: 'src/new file.ts' });
+
+    // Changing a listed file again changes no listing: no notification.
+    await mcp.call('write_file', { path: 'src/new file.ts', content: 'b\n' });
+    await quiet();
+    expect(listChanged).toBe(1);
+
+    // Nor do other agents' changes, which are in their shadows, not this one.
+    await bridge.agent('someone-else').writeFile('theirs.txt', 'x');
+    await quiet();
+    expect(listChanged).toBe(1);
+
+    await mcp.call('move_file', { from: 'src/new file.ts', to: 'src/moved.ts' });
+    await eventually(() => listChanged === 2);
+    expect(await shadowListed()).toEqual(['lighthouse://shadow/src/moved.ts']);
+
+    await mcp.call('write_file', { path: 'b.txt', content: 'b' });
+    await eventually(() => listChanged === 3);
+    await mcp.call('delete_file', { path: 'b.txt' });
+    await eventually(() => listChanged === 4);
+    expect(await shadowListed()).toEqual(['lighthouse://shadow/src/moved.ts']);
+
+    // The developer applies the agent's changes: its shadow lists nothing any more.
+    await bridge.admin().applyShadow({ agentId: AGENT2, paths: ['src/moved.ts'] });
+    await eventually(() => listChanged === 5);
+    expect(await shadowListed()).toEqual([]);
+  });
+
+  it('a file deleted in the shadow is not listed (it cannot be read), and the list survives no bridge', async () => {
+    fs.writeFileSync(path.join(bridge.workspace, 'base.txt'), 'in the workspace\n');
+    await mcp.call('delete_file', { path: 'base.txt' });
+    await quiet();
+    expect(listChanged).toBe(5);
+    expect(await shadowListed()).toEqual([]);
+    const changes = await bridge.agent(AGENT2).changes();
+    expect(changes.changes.map((c) => [c.path, c.status])).toEqual([['base.txt', 'deleted']]);
+
+    await bridge.stop();
+    // Bridge gone: the fixed resources are still listed, and the reason goes to the log.
+    const { resources } = await mcp.client.listResources();
+    expect(resources.map((r) => r.uri)).toEqual(['lighthouse://agents', 'lighthouse://events/recent']);
+    expect(mcp.stderr()).toMatch(/resources\/list leaves out your changed files: .*unreachable/);
+  }, 30_000);
 });
 
 describe('resource updates across a bridge restart', () => {
