@@ -10,6 +10,10 @@ CACHE="${LIGHTHOUSE_E2E_CACHE:-${LIGHTHOUSE_CI_CACHE:-/var/cache/lighthouse-ci}/
 log() { echo "e2e-setup: $*" >&2; }
 
 mkdir -p "$CACHE"
+# Several test files may ask at once (the extension's and the MCP conformance tests): one installs,
+# the others wait for it.
+exec 9>"$CACHE/.setup.lock"
+flock 9
 
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
