@@ -15,6 +15,8 @@ export class EventLogTree implements vscode.TreeDataProvider<EventNode> {
   readonly model: EventLogModel;
   private shown: number;
   private readonly seqWaiters = new Map<number, (() => void)[]>();
+  /** The newest seq the view has drawn so far. */
+  private newestShown = 0;
   view: vscode.TreeView<EventNode> | undefined;
 
   constructor(
@@ -64,6 +66,8 @@ export class EventLogTree implements vscode.TreeDataProvider<EventNode> {
 
   /** Resolves once the view has drawn the event with this seq (for tests and the benchmark). */
   whenShown(seq: number): Promise<void> {
+    // The push may beat the append's own answer: then it is on screen already.
+    if (seq <= this.newestShown) return Promise.resolve();
     return new Promise((resolve) => {
       const list = this.seqWaiters.get(seq) ?? [];
       list.push(resolve);
@@ -76,6 +80,7 @@ export class EventLogTree implements vscode.TreeDataProvider<EventNode> {
     this.describe();
     const page = this.model.page(0, this.shown);
     const nodes: EventNode[] = page.map((event) => ({ kind: 'event', event }));
+    this.newestShown = Math.max(this.newestShown, page[0]?.seq ?? 0);
     const remaining = this.model.matchCount - page.length;
     if (remaining > 0) nodes.push({ kind: 'more', remaining });
     if (this.seqWaiters.size) {

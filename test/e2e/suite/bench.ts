@@ -40,7 +40,12 @@ export async function measureExtension(): Promise<ExtensionNumbers> {
       events: [{ type: 'custom.bench_tick', data: { i } }],
     });
     const t1 = performance.now();
-    await api.trees.events.whenShown(r.events[0]!.seq);
+    await Promise.race([
+      api.trees.events.whenShown(r.events[0]!.seq),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`event #${r.events[0]!.seq} not shown after 10 s`)), 10_000),
+      ),
+    ]);
     const t2 = performance.now();
     if (i >= 5) {
       appendMs.push(t1 - t0);
