@@ -9,6 +9,7 @@ import {
 import {
   ensureContainer,
   findContainer,
+  publishedPort,
   volumeName,
   waitReady,
   type RunningBridge,
@@ -178,7 +179,7 @@ export class BridgeController implements vscode.Disposable {
         return false;
       }
       const existing = await findContainer(engine.docker, ws.id);
-      const port = existing?.Ports.find((p) => p.PrivatePort === 8765 && p.PublicPort)?.PublicPort;
+      const port = existing && publishedPort(existing);
       if (!existing || existing.State !== 'running' || !port) return false;
       this.setState('starting');
       try {
@@ -266,40 +267,38 @@ export class BridgeController implements vscode.Disposable {
     if (c) await c.close();
   }
 
-  stop(): Promise<void> {
+  /** Disconnects, then does `fn` to this workspace's container (if any), stopping → stopped. */
+  private teardown(
+    fn: (docker: Docker, existing: Docker.ContainerInfo | undefined, workspaceId: string) => Promise<void>,
+  ): Promise<void> {
     return this.exclusive(async () => {
       const engine = await this.docker();
       const ws = this.workspace();
       this.setState('stopping');
       try {
         await this.disconnect();
-        const existing = await findContainer(engine.docker, ws.id);
-        if (existing && existing.State === 'running')
-          await engine.docker.getContainer(existing.Id).stop({ t: 15 });
+        await fn(engine.docker, await findContainer(engine.docker, ws.id), ws.id);
       } finally {
         this.setState('stopped');
       }
     });
   }
 
+  stop(): Promise<void> {
+    return this.teardown(async (docker, existing) => {
+      if (existing && existing.State === 'running') await docker.getContainer(existing.Id).stop({ t: 15 });
+    });
+  }
+
   /** Removes the container; the data volume stays unless `withData`. */
   remove(withData: boolean): Promise<void> {
-    return this.exclusive(async () => {
-      const engine = await this.docker();
-      const ws = this.workspace();
-      this.setState('stopping');
-      try {
-        await this.disconnect();
-        const existing = await findContainer(engine.docker, ws.id);
-        if (existing) await engine.docker.getContainer(existing.Id).remove({ force: true });
-        if (withData) {
-          await engine.docker
-            .getVolume(volumeName(ws.id))
-            .remove()
-            .catch(() => undefined);
-        }
-      } finally {
-        this.setState('stopped');
+    return this.teardown(async (docker, existing, workspaceId) => {
+      if (existing) await docker.getContainer(existing.Id).remove({ force: true });
+      if (withData) {
+        await docker
+          .getVolume(volumeName(workspaceId))
+          .remove()
+          .catch(() => undefined);
       }
     });
   }

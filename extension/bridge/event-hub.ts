@@ -3,17 +3,13 @@ import type { Event } from '../../bridge-image/protocol/index.js';
 
 /** Fans the bridge's live events out to the views: each listens for the types it shows. */
 export class EventHub implements vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<Event>();
   private readonly batchEmitter = new vscode.EventEmitter<readonly Event[]>();
   private pending: Event[] = [];
   private scheduled = false;
-  /** Every event, as it arrives. */
-  readonly onEvent = this.emitter.event;
   /** Events in batches (one per tick): for views that redraw, so a burst costs one redraw. */
   readonly onEvents = this.batchEmitter.event;
 
   push(e: Event): void {
-    this.emitter.fire(e);
     this.pending.push(e);
     if (!this.scheduled) {
       this.scheduled = true;
@@ -27,7 +23,6 @@ export class EventHub implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.emitter.dispose();
     this.batchEmitter.dispose();
   }
 }

@@ -1,12 +1,8 @@
 import * as vscode from 'vscode';
+import type { LighthouseTrees } from '../api.js';
 import type { BridgeController } from '../bridge/controller.js';
 import { EngineNotFoundError, ENGINE_HELP } from '../engine/discover.js';
 import type { Secrets } from '../secrets.js';
-import type { AgentsTree } from '../tree/agents-tree.js';
-import type { BridgeTree } from '../tree/bridge-tree.js';
-import type { EventLogTree } from '../tree/event-log-tree.js';
-import type { ReviewsTree } from '../tree/reviews-tree.js';
-import type { ShadowTree } from '../tree/shadow-tree.js';
 
 /** What every command may use. */
 export interface CommandContext {
@@ -14,13 +10,7 @@ export interface CommandContext {
   bridge: BridgeController;
   secrets: Secrets;
   output: vscode.OutputChannel;
-  trees: {
-    bridge: BridgeTree;
-    shadow: ShadowTree;
-    events: EventLogTree;
-    agents: AgentsTree;
-    reviews: ReviewsTree;
-  };
+  trees: LighthouseTrees;
 }
 
 /**

@@ -52,7 +52,8 @@ export async function findContainer(
   return list[0];
 }
 
-function publishedPort(info: Docker.ContainerInfo): number | undefined {
+/** The host port the bridge's port is published on, if it is. */
+export function publishedPort(info: Docker.ContainerInfo): number | undefined {
   return info.Ports.find((p) => p.PrivatePort === CONTAINER_PORT && p.PublicPort)?.PublicPort;
 }
 
