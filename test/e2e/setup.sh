@@ -47,7 +47,10 @@ if [ ! -x "$cs/bin/code-server" ]; then
   fi
   log "installing code-server $CODE_SERVER_VERSION (compiles native modules: about 2-3 minutes)"
   rm -rf "$cs.partial"
-  PATH="$node24/bin:$PATH" npm_config_nodedir="$node24" \
+  # Under `npm test` the outer npm's variables leak in: code-server's postinstall reads the Node
+  # version from npm_config_user_agent, which would still name the outer npm's Node 20.
+  env -u npm_config_user_agent -u npm_node_execpath -u NODE \
+    PATH="$node24/bin:$PATH" npm_config_nodedir="$node24" \
     npm install -g --prefix "$cs.partial" "code-server@$CODE_SERVER_VERSION" \
     --allow-scripts=code-server,argon2 --no-audit --no-fund >&2
   rm -rf "$cs"
