@@ -42,6 +42,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Mount the FUSE view here; without it the bridge runs with --no-fuse. */
   fuseMount?: string;
+  /** Run the bridge as this user (and group), as the container does; its files are handed over to it. */
+  uid?: number;
 }
 
 /** Starts the built bridge in its own process on port 0 and waits for it to listen. */
@@ -55,6 +57,10 @@ export async function startBridge(opts: StartOptions = {}): Promise<BridgeProces
   fs.writeFileSync(secretFile, secret.toString('hex'), { mode: 0o600 });
   const logFile = path.join(dir, 'bridge.log');
   const logFd = fs.openSync(logFile, 'a');
+  if (opts.uid !== undefined) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    for (const p of [dir, dataDir, secretFile, logFile]) fs.chownSync(p, opts.uid, opts.uid);
+  }
   const proc = spawn(
     process.execPath,
     [
@@ -72,7 +78,11 @@ export async function startBridge(opts: StartOptions = {}): Promise<BridgeProces
     ],
     // The log goes to a file, not a pipe: a test blocked in a synchronous call on the FUSE mount
     // could not drain a pipe, and a bridge blocked writing its log could not answer the mount.
-    { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'ignore', logFd] },
+    {
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'ignore', logFd],
+      ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
+    },
   );
   fs.closeSync(logFd);
   const err = () => fs.readFileSync(logFile, 'utf8');

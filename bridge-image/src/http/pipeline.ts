@@ -45,6 +45,21 @@ export class Pipeline {
       `${this.idPrefix}-${++this.nextId}`;
     res.setHeader(Headers.requestId, reqId);
     this.run(req, res, reqId, (label) => (routeLabel = label)).catch((e: unknown) => {
+      const denied = permissionDenied(e);
+      if (denied) {
+        this.svc.log.warn('workspace not readable', { reqId, path: denied });
+        sendError(
+          res,
+          new HttpError(
+            403,
+            ErrorCode.forbidden,
+            `the bridge may not read ${denied}: permission denied for its user (uid ${process.getuid?.() ?? '?'}); ` +
+              'make the project readable by that user (for example chmod -R o+rX on the project) and retry',
+            { reqId, path: denied },
+          ),
+        );
+        return;
+      }
       this.svc.log.error('request failed', { reqId, err: e });
       sendError(res, new HttpError(500, ErrorCode.internal, 'internal error; see the bridge log', { reqId }));
     });
@@ -235,4 +250,11 @@ export class Pipeline {
       });
     });
   }
+}
+
+/** The path of a file-system permission error (the workspace is not readable by the bridge's user). */
+function permissionDenied(e: unknown): string | undefined {
+  const err = e as NodeJS.ErrnoException | undefined;
+  if (err && (err.code === 'EACCES' || err.code === 'EPERM') && typeof err.path === 'string') return err.path;
+  return undefined;
 }

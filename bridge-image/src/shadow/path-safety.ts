@@ -58,7 +58,9 @@ export function resolveInWorkspace(root: string, rel: string): string | undefine
   const abs = rel === '' ? root : path.join(root, rel);
   let real: string;
   try {
-    real = fs.realpathSync(abs);
+    // The native realpath(3): one system call, where the JavaScript version lstat()s every component
+    // (listing 10,000 changes resolves 10,000 paths).
+    real = fs.realpathSync.native(abs);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {

@@ -227,13 +227,19 @@ export class ShadowFiles {
   /** What the agent's shadow changes, with conflicts and the other shadows touching the same paths. */
   changes(agent: string): ShadowChange[] {
     const out: ShadowChange[] = [];
-    for (const [path, e] of [...this.overlay(agent)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const entries = [...this.overlay(agent)]
+      .filter(([, e]) => e.kind === 'file' || e.kind === 'deleted')
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const currents = this.base.hashMany(entries.map(([path]) => path));
+    const others = [...this.overlays].filter(([a]) => a !== agent).sort(([a], [b]) => (a < b ? -1 : 1));
+    for (const [path, e] of entries) {
       if (e.kind !== 'file' && e.kind !== 'deleted') continue;
-      const current = this.base.hash(path);
-      const alsoChangedBy = [...this.overlays]
-        .filter(([a, o]) => a !== agent && (o.get(path)?.kind === 'file' || o.get(path)?.kind === 'deleted'))
-        .map(([a]) => a)
-        .sort();
+      const current = currents.get(path) ?? null;
+      const alsoChangedBy: string[] = [];
+      for (const [a, o] of others) {
+        const k = o.get(path)?.kind;
+        if (k === 'file' || k === 'deleted') alsoChangedBy.push(a);
+      }
       out.push({
         path,
         status:
