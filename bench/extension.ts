@@ -2,6 +2,7 @@
  * Suite `extension`: the extension in a real VS Code (code-server + headless Chromium) with a real
  * bridge container. The measuring half runs inside the extension host (test/e2e/suite/bench.ts).
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +20,26 @@ import { atMost, info, type BenchResult } from './lib/report.js';
 
 const p95 = (xs: number[]) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))]!;
+
+/**
+ * Compiling happens before the bundle's first line runs, so the in-editor marks miss it: measured
+ * here by requiring the bundle in a fresh Node with a stand-in for the vscode module (median of 5).
+ */
+function loadInPlainNode(): number {
+  const script = `
+    const Module = require('node:module');
+    const load = Module._load;
+    Module._load = function (req, ...rest) {
+      return req === 'vscode' ? {} : load.call(this, req, ...rest);
+    };
+    const t0 = performance.now();
+    require(${JSON.stringify(path.join(ROOT, 'dist', 'extension.js'))});
+    process.stdout.write(String(performance.now() - t0));`;
+  const runs = Array.from({ length: 5 }, () =>
+    Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })),
+  );
+  return median(runs);
+}
 
 export async function extensionSuite(): Promise<BenchResult[]> {
   const found = e2eTools();
@@ -53,8 +74,10 @@ export async function extensionSuite(): Promise<BenchResult[]> {
   }
   const n = JSON.parse(fs.readFileSync(out, 'utf8')) as ExtensionNumbers;
   return [
-    atMost('activation (bundle load + activate)', n.activationMs, 'ms', 100),
+    atMost('activation (bundle evaluation + activate())', n.activationMs, 'ms', 100),
     info('activation: evaluating the bundle (part of the above)', n.moduleMs, 'ms'),
+    info('activation: compiling + evaluating the bundle in plain Node', loadInPlainNode(), 'ms'),
+    info("VS Code preparing the extension's context (not counted)", n.contextWaitMs, 'ms'),
     atMost('appended event shown in the Event Log, p95', p95(n.eventShownMs), 'ms', 200, p95(n.appendMs)),
     info('appended event shown in the Event Log, median', median(n.eventShownMs), 'ms', median(n.appendMs)),
     atMost(

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type * as vscode from 'vscode';
-import { AgentId, deriveAgentKey, MASTER_SECRET_BYTES } from '../bridge-image/protocol/index.js';
+import { deriveAgentKey, MASTER_SECRET_BYTES } from '../bridge-image/protocol/signing.js';
+import { loadProtocol } from './util/protocol.js';
 
 /**
  * The master secret lives in VS Code's SecretStorage, one per workspace; it reaches the container
@@ -29,7 +30,7 @@ export class Secrets {
 
   /** Writes (or rewrites) an agent's key file, mode 0600, and returns its path. */
   async agentKeyFile(workspaceId: string, agentId: string): Promise<string> {
-    const parsed = AgentId.safeParse(agentId);
+    const parsed = (await loadProtocol()).AgentId.safeParse(agentId);
     if (!parsed.success) throw new Error(`agent id "${agentId}": ${parsed.error.issues[0]?.message}`);
     const key = deriveAgentKey(await this.master(workspaceId), agentId);
     const dir = path.join(this.keysDir, workspaceId.slice(0, 12));

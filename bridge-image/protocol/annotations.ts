@@ -1,5 +1,7 @@
 import { z } from 'zod';
+
 import { WorkspacePath } from './shadow.js';
+export { AnnotationEventTypes } from './event-types.js';
 
 export const LineRange = z
   .object({ start: z.number().int().min(1, 'lines.start: lines count from 1'), end: z.number().int().min(1) })
@@ -31,5 +33,3 @@ export const AnnotationQuery = z.object({
   path: WorkspacePath.optional(),
   includeResolved: z.enum(['true', 'false']).optional(),
 });
-
-export const AnnotationEventTypes = { added: 'annotation.added', resolved: 'annotation.resolved' } as const;

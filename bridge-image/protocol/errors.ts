@@ -1,4 +1,5 @@
 import { z } from 'zod';
+export { BridgeError, ErrorCode } from './bridge-error.js';
 
 /** Every error the bridge returns has this body, whatever the status. */
 export const ErrorBody = z.object({
@@ -9,39 +10,3 @@ export const ErrorBody = z.object({
   }),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
-
-export const ErrorCode = {
-  invalidJson: 'invalid_json',
-  invalidUtf8: 'invalid_utf8',
-  invalidRequest: 'invalid_request',
-  bodyTooLarge: 'body_too_large',
-  notFound: 'not_found',
-  methodNotAllowed: 'method_not_allowed',
-  unauthenticated: 'unauthenticated',
-  badSignature: 'bad_signature',
-  staleTimestamp: 'stale_timestamp',
-  replay: 'replay',
-  sessionUnknown: 'session_unknown',
-  sessionExpired: 'session_expired',
-  sessionRevoked: 'session_revoked',
-  forbidden: 'forbidden',
-  versionConflict: 'version_conflict',
-  rateLimited: 'rate_limited',
-  unavailable: 'unavailable',
-  notEmpty: 'store_not_empty',
-  internal: 'internal',
-} as const;
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
-/** An error answer from the bridge (or the transport), with what an agent can act on. */
-export class BridgeError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-    this.name = 'BridgeError';
-  }
-}

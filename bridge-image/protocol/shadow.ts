@@ -1,5 +1,7 @@
 import { z } from 'zod';
+
 import { AgentId } from './events.js';
+export { LeaseEventTypes, ShadowEventTypes } from './event-types.js';
 
 /** A path inside the workspace, relative, with "/" separators; the bridge checks it again. */
 export const WorkspacePath = z
@@ -107,16 +109,6 @@ export const WriteQuery = z.object({
 /** Answer of a shadow change that has nothing else to report: the event that recorded it. */
 export const SeqResult = z.object({ seq: z.number().int() }).passthrough();
 
-export const ShadowEventTypes = {
-  written: 'shadow.written',
-  deleted: 'shadow.deleted',
-  moved: 'shadow.moved',
-  dirCreated: 'shadow.dir_created',
-  dirRemoved: 'shadow.dir_removed',
-  applied: 'shadow.applied',
-  discarded: 'shadow.discarded',
-} as const;
-
 export const LeaseMode = z.enum(['exclusive', 'shared']);
 
 /** How long a lease lives unless renewed: 1 s to a day, 5 minutes by default. */
@@ -157,13 +149,6 @@ export const LeaseHeldDetails = z.object({
   glob: z.string(),
   expiresAt: z.string(),
 });
-
-export const LeaseEventTypes = {
-  acquired: 'lease.acquired',
-  renewed: 'lease.renewed',
-  released: 'lease.released',
-  expired: 'lease.expired',
-} as const;
 
 export const ShadowDiff = z.object({
   agentId: z.string(),

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { AnnotationEventTypes, type Annotation } from '../../bridge-image/protocol/index.js';
+import { AnnotationEventTypes } from '../../bridge-image/protocol/event-types.js';
+import type { Annotation } from '../../bridge-image/protocol/index.js';
 import type { BridgeController } from '../bridge/controller.js';
 import { debounce } from '../util/debounce.js';
 import { workspaceFolder } from '../workspace-id.js';

@@ -1,11 +1,7 @@
 import type Docker from 'dockerode';
 import * as vscode from 'vscode';
-import {
-  BridgeClient,
-  deriveAdminKey,
-  type Status,
-  type StreamSubscription,
-} from '../../bridge-image/protocol/index.js';
+import type { BridgeClient, Status, StreamSubscription } from '../../bridge-image/protocol/index.js';
+import { deriveAdminKey } from '../../bridge-image/protocol/signing.js';
 import {
   ensureContainer,
   findContainer,
@@ -20,6 +16,7 @@ import type { Secrets } from '../secrets.js';
 import { readSettings } from '../settings.js';
 import { workspaceFolder, workspaceIdOf } from '../workspace-id.js';
 import { EventHub } from './event-hub.js';
+import { loadProtocol } from '../util/protocol.js';
 
 export type BridgeState = 'stopped' | 'starting' | 'ready' | 'unhealthy' | 'stopping';
 
@@ -207,6 +204,7 @@ export class BridgeController implements vscode.Disposable {
 
   private async connect(engine: FoundEngine, running: RunningBridge, master: Buffer): Promise<BridgeInfo> {
     const url = `http://127.0.0.1:${running.port}`;
+    const { BridgeClient } = await loadProtocol();
     const client = new BridgeClient({
       baseUrl: url,
       agentId: DEVELOPER_ID,

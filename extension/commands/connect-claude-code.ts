@@ -1,6 +1,6 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { AgentId } from '../../bridge-image/protocol/index.js';
+import { loadProtocol } from '../util/protocol.js';
 import { stableMcpScript } from '../mcp/launch.js';
 import {
   claudeMcpAddCommand,
@@ -47,6 +47,7 @@ export function registerConnectClaudeCode(ctx: CommandContext): vscode.Disposabl
       }
       const info = ctx.bridge.info;
       if (!info) throw new Error('the bridge did not start');
+      const { AgentId } = await loadProtocol();
       const agentId =
         opts.agentId ??
         (await vscode.window.showInputBox({

@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
-import { BridgeError, ShadowEventTypes } from '../../bridge-image/protocol/index.js';
+import { ShadowEventTypes } from '../../bridge-image/protocol/event-types.js';
 import type { BridgeController } from '../bridge/controller.js';
 import { workspaceFolder } from '../workspace-id.js';
 import { parseLocation, SCHEME } from './lighthouse-uri.js';
+import { loadProtocol } from '../util/protocol.js';
 
 const SHADOW_EVENTS = new Set<string>(Object.values(ShadowEventTypes));
 
@@ -139,7 +140,8 @@ export class LighthouseFileSystem implements vscode.FileSystemProvider {
     try {
       return await fn();
     } catch (e) {
-      if (e instanceof BridgeError) {
+      // The client's errors come from the protocol module, loaded with the client.
+      if (e instanceof (await loadProtocol()).BridgeError) {
         if (e.status === 404) throw vscode.FileSystemError.FileNotFound(uri);
         if (e.status === 403) throw vscode.FileSystemError.NoPermissions(`${uri.toString()}: ${e.message}`);
       }

@@ -1,19 +1,19 @@
 import * as vscode from 'vscode';
 import type { AgentInfo } from '../../bridge-image/protocol/index.js';
 import type { BridgeController } from '../bridge/controller.js';
-import { debounce } from '../util/debounce.js';
+import { treeRefresher } from '../util/tree-refresh.js';
 
 /** Agents: who is registered or connected, their role, capabilities and when they were last seen. */
 export class AgentsTree implements vscode.TreeDataProvider<AgentInfo> {
   private readonly changed = new vscode.EventEmitter<AgentInfo | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly refreshSoon = debounce(() => this.changed.fire(undefined), 150);
+  private readonly refreshSoon = treeRefresher(() => this.changed.fire(undefined));
 
   constructor(private readonly bridge: BridgeController) {
     bridge.events.onEvents((batch) => {
       if (batch.some((e) => e.type.startsWith('agent.') || e.type.startsWith('session.'))) this.refreshSoon();
     });
-    bridge.onDidChangeState(() => this.changed.fire(undefined));
+    bridge.onDidChangeState(() => this.refreshSoon());
   }
 
   async getChildren(node?: AgentInfo): Promise<AgentInfo[]> {

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { Status } from '../../bridge-image/protocol/index.js';
 import type { BridgeController } from '../bridge/controller.js';
-import { debounce } from '../util/debounce.js';
+import { treeRefresher } from '../util/tree-refresh.js';
 
 interface Row {
   label: string;
@@ -14,10 +14,10 @@ export class BridgeTree implements vscode.TreeDataProvider<Row> {
   private readonly changed = new vscode.EventEmitter<Row | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   // Numbers move with every event; redraw at most once a second.
-  private readonly refreshSoon = debounce(() => this.changed.fire(undefined), 1000);
+  private readonly refreshSoon = treeRefresher(() => this.changed.fire(undefined), 1000);
 
   constructor(private readonly bridge: BridgeController) {
-    bridge.onDidChangeState(() => this.changed.fire(undefined));
+    bridge.onDidChangeState(() => this.refreshSoon());
     bridge.events.onEvents(() => this.refreshSoon());
   }
 

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { Event } from '../../bridge-image/protocol/index.js';
 import type { BridgeController } from '../bridge/controller.js';
 import { EventLogModel, type EventFilter } from '../model/event-log.js';
+import { treeRefresher } from '../util/tree-refresh.js';
 
 export type EventNode = { kind: 'event'; event: Event } | { kind: 'more'; remaining: number };
 
@@ -18,6 +19,7 @@ export class EventLogTree implements vscode.TreeDataProvider<EventNode> {
   /** The newest seq the view has drawn so far. */
   private newestShown = 0;
   view: vscode.TreeView<EventNode> | undefined;
+  private readonly refresh = treeRefresher(() => this.changed.fire(undefined));
 
   constructor(
     bridge: BridgeController,
@@ -28,12 +30,12 @@ export class EventLogTree implements vscode.TreeDataProvider<EventNode> {
     this.shown = pageSize;
     bridge.events.onEvents((batch) => {
       this.model.add(batch);
-      this.changed.fire(undefined);
+      this.refresh();
     });
     bridge.onDidChangeState((s) => {
       if (s === 'stopped') {
         this.model.clear();
-        this.changed.fire(undefined);
+        this.refresh();
       }
       this.describe();
     });
@@ -47,12 +49,12 @@ export class EventLogTree implements vscode.TreeDataProvider<EventNode> {
       'lighthouse.eventFilterActive',
       f.types.length > 0 || f.agent !== undefined,
     );
-    this.changed.fire(undefined);
+    this.refresh();
   }
 
   showMore(): void {
     this.shown += this.pageSize;
-    this.changed.fire(undefined);
+    this.refresh();
   }
 
   private describe(): void {

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { Elicitation, Event, Review } from '../../bridge-image/protocol/index.js';
 import { DEVELOPER_ID, type BridgeController } from '../bridge/controller.js';
-import { debounce } from '../util/debounce.js';
+import { treeRefresher } from '../util/tree-refresh.js';
 
 export type ReviewNode =
   { kind: 'review'; review: Review } | { kind: 'elicitation'; elicitation: Elicitation };
@@ -27,7 +27,7 @@ export class ReviewsTree implements vscode.TreeDataProvider<ReviewNode> {
   private readonly arrivedEmitter = new vscode.EventEmitter<ReviewNode>();
   /** Fired for each review or question that starts waiting for the developer. */
   readonly onDidArrive = this.arrivedEmitter.event;
-  private readonly refreshSoon = debounce(() => this.changed.fire(undefined), 100);
+  private readonly refreshSoon = treeRefresher(() => this.changed.fire(undefined));
   pendingCount = 0;
 
   constructor(private readonly bridge: BridgeController) {
@@ -40,7 +40,7 @@ export class ReviewsTree implements vscode.TreeDataProvider<ReviewNode> {
       }
       if (relevant) this.refreshSoon();
     });
-    bridge.onDidChangeState(() => this.changed.fire(undefined));
+    bridge.onDidChangeState(() => this.refreshSoon());
   }
 
   refresh(): void {

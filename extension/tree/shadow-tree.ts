@@ -1,14 +1,10 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
-import {
-  LeaseEventTypes,
-  ShadowEventTypes,
-  type Lease,
-  type ShadowChange,
-} from '../../bridge-image/protocol/index.js';
+import { LeaseEventTypes, ShadowEventTypes } from '../../bridge-image/protocol/event-types.js';
+import type { Lease, ShadowChange } from '../../bridge-image/protocol/index.js';
 import type { BridgeController } from '../bridge/controller.js';
 import { SCHEME, shadowPath } from '../fs/lighthouse-uri.js';
-import { debounce } from '../util/debounce.js';
+import { treeRefresher } from '../util/tree-refresh.js';
 
 export type ShadowNode =
   | { kind: 'agent'; agentId: string; count: number }
@@ -38,8 +34,10 @@ export class ShadowTree implements vscode.TreeDataProvider<ShadowNode>, vscode.F
   readonly onDidChangeFileDecorations = this.decorationsChanged.event;
   /** The last changes fetched per agent, for decorations and the apply commands. */
   private readonly changes = new Map<string, ShadowChange[]>();
+  /** The same, by path, for decorations (asked for one file at a time). */
+  private readonly changesByPath = new Map<string, Map<string, ShadowChange>>();
   private leases: Lease[] = [];
-  private readonly refreshSoon = debounce(() => this.refresh(), 100);
+  private readonly refreshSoon = treeRefresher(() => this.refresh());
 
   constructor(private readonly bridge: BridgeController) {
     bridge.events.onEvents((batch) => {
@@ -50,6 +48,11 @@ export class ShadowTree implements vscode.TreeDataProvider<ShadowNode>, vscode.F
 
   refresh(): void {
     this.changed.fire(undefined);
+  }
+
+  private remember(agentId: string, changes: ShadowChange[]): void {
+    this.changes.set(agentId, changes);
+    this.changesByPath.set(agentId, new Map(changes.map((c) => [c.path, c])));
   }
 
   changesOf(agentId: string): ShadowChange[] {
@@ -67,7 +70,7 @@ export class ShadowTree implements vscode.TreeDataProvider<ShadowNode>, vscode.F
       const out: ShadowNode[] = [];
       lists.forEach((l, i) => {
         const id = ids[i]!;
-        this.changes.set(id, l.changes);
+        this.remember(id, l.changes);
         const held = this.leases.filter((x) => x.agentId === id).length;
         if (l.changes.length || held) out.push({ kind: 'agent', agentId: id, count: l.changes.length });
       });
@@ -77,7 +80,7 @@ export class ShadowTree implements vscode.TreeDataProvider<ShadowNode>, vscode.F
     if (node.kind !== 'agent') return [];
     // Expanding an agent fetches its changes afresh: the list may have moved since the root was drawn.
     const { changes } = await client.changes({ agent: node.agentId });
-    this.changes.set(node.agentId, changes);
+    this.remember(node.agentId, changes);
     const files: ShadowNode[] = changes
       .slice()
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
@@ -136,7 +139,7 @@ export class ShadowTree implements vscode.TreeDataProvider<ShadowNode>, vscode.F
     if (uri.scheme !== SCHEME) return undefined;
     const m = /^\/shadows\/([^/]+)\/(.+)$/.exec(uri.path);
     if (!m) return undefined;
-    const c = this.changes.get(m[1]!)?.find((x) => x.path === m[2]);
+    const c = this.changesByPath.get(m[1]!)?.get(m[2]!);
     if (!c) return undefined;
     if (c.conflict)
       return new vscode.FileDecoration('!', 'conflict', new vscode.ThemeColor('list.errorForeground'));

@@ -12,6 +12,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 export const ROOT = path.resolve(__dirname, '..', '..');
 
 export interface E2eTools {
+  /** The cache folder setup.sh installs into. */
+  cache: string;
   node24: string;
   codeServer: string;
   chromium: string;
@@ -39,6 +41,7 @@ export function e2eTools(): { tools: E2eTools } | { unavailable: string } {
     return { unavailable: `setup.sh left no Node 24, code-server or Chromium in ${cache}` };
   return {
     tools: {
+      cache,
       node24: path.join(cache, node24, 'bin'),
       codeServer: path.join(cache, cs, 'bin', 'code-server'),
       chromium: chromiumPath,

@@ -19,6 +19,7 @@ import {
   workbenchUrl,
   type E2eTools,
 } from './code-server.js';
+import { desktopVsCode, runInDesktop } from './desktop.js';
 import { startAgent, textOf } from './suite/mcp-agent.js';
 import { Workbench } from './workbench.js';
 
@@ -93,20 +94,28 @@ describe.skipIf(!!skip)('the extension in a real VS Code', () => {
     'passes the mocha suite inside the extension host (start, shadow write, apply, review, stop)',
     async () => {
       const ws = makeWorkspace('lh-e2e-host-');
+      const settings = { 'lighthouse.baseImage': baseImage(), 'lighthouse.port': await freePort() };
+      const suite = path.join(ROOT, 'dist', 'test', 'e2e-suite.js');
+      // @vscode/test-electron and VS Code desktop where they can run; code-server where they cannot.
+      const desktop = await desktopVsCode(tools.cache);
+      if ('executable' in desktop) {
+        try {
+          await runInDesktop({ vscode: desktop, workspace: ws, testsPath: suite, settings });
+        } finally {
+          removeBridgeOf(ws);
+        }
+        return;
+      }
+      console.warn(`the suite runs in code-server: ${desktop.unavailable}`);
+      expect(desktop.unavailable).toMatch(/download|display|LIGHTHOUSE_E2E_RUNNER/);
       const cs = await startCodeServer({
         tools,
         workspace: ws,
-        settings: { 'lighthouse.baseImage': baseImage(), 'lighthouse.port': await freePort() },
+        settings,
       });
       const page = await browser.newPage();
       try {
-        const r = await runExtensionTests(
-          page,
-          cs,
-          ws,
-          path.join(ROOT, 'dist', 'test', 'e2e-suite.js'),
-          15 * 60_000,
-        );
+        const r = await runExtensionTests(page, cs, ws, suite, 15 * 60_000);
         const out = r.output.join('\n');
         if (r.code !== 0) console.log(`${out}\n--- code-server ---\n${cs.log()}`);
         expect(out).toMatch(/passing/);

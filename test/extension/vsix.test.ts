@@ -18,7 +18,14 @@ describe('the packaged .vsix', () => {
     );
     execFileSync('unzip', ['-q', vsix, '-d', dir]);
     const ext = path.join(dir, 'extension');
-    for (const f of ['package.json', 'dist/extension.js', 'dist/mcp-server.js', 'media/lighthouse.svg']) {
+    for (const f of [
+      'package.json',
+      'dist/extension.js',
+      'dist/lazy-dockerode.js',
+      'dist/lazy-protocol.js',
+      'dist/mcp-server.js',
+      'media/lighthouse.svg',
+    ]) {
       expect(fs.existsSync(path.join(ext, f)), f).toBe(true);
     }
     // The installed extension builds the same image as the repository: same files, same digest.
