@@ -6,7 +6,7 @@ import { BridgeController } from './bridge/controller.js';
 import { registerApplyChanges } from './commands/apply-changes.js';
 import { registerBridgeLifecycle } from './commands/bridge-lifecycle.js';
 import { registerConnectClaudeCode } from './commands/connect-claude-code.js';
-import { reportError, type CommandContext } from './commands/context.js';
+import type { CommandContext } from './commands/context.js';
 import { registerEventLogCommands } from './commands/event-log.js';
 import { registerOpenChange } from './commands/open-change.js';
 import { registerReviewCommands } from './commands/reviews.js';
@@ -94,9 +94,8 @@ export function activate(context: vscode.ExtensionContext): LighthouseApi {
   setImmediate(() => {
     void bridge.attachIfRunning().then(async (attached) => {
       if (!attached && readSettings().autoStart) {
-        await vscode.commands
-          .executeCommand('lighthouse.start')
-          .then(undefined, (e: unknown) => reportError(ctx, e));
+        // The command reports its own failure.
+        await vscode.commands.executeCommand('lighthouse.start');
       }
     });
   });

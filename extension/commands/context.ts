@@ -15,7 +15,9 @@ export interface CommandContext {
 
 /**
  * Registers a command whose failures become a readable message (never a stack trace in a
- * notification); the details go to the Lighthouse output channel.
+ * notification); the details go to the Lighthouse output channel. The failure is not thrown on:
+ * VS Code would report it a second time, in a modal dialog, for a command run from the palette.
+ * Callers learn the outcome from the command's result or the bridge's state.
  */
 export function command(
   ctx: CommandContext,
@@ -27,8 +29,7 @@ export function command(
       return await (run as (...a: unknown[]) => unknown)(...args);
     } catch (e) {
       reportError(ctx, e);
-      // Callers (tests, other commands) still learn that it failed.
-      throw e;
+      return undefined;
     }
   });
 }

@@ -73,6 +73,8 @@ export async function startCodeServer(opts: {
   workspace: string;
   settings: Record<string, unknown>;
   env?: Record<string, string>;
+  /** A command that code-server runs under (its arguments follow), e.g. to change what it can see. */
+  wrap?: string[];
 }): Promise<CodeServer> {
   const port = await freePort();
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'lh-code-server-'));
@@ -92,9 +94,11 @@ export async function startCodeServer(opts: {
     }),
   );
   let log = '';
+  const [command, ...prefix] = [...(opts.wrap ?? []), opts.tools.codeServer];
   const child: ChildProcess = spawn(
-    opts.tools.codeServer,
+    command!,
     [
+      ...prefix,
       '--bind-addr',
       `127.0.0.1:${port}`,
       '--auth',

@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -217,5 +218,71 @@ describe.skipIf(!!skip)('the extension in a real VS Code', () => {
       }
     },
     10 * 60_000,
+  );
+
+  it(
+    'a stopped engine gives the documented message, not a stack trace, and says what was tried',
+    async () => {
+      // A socket nobody listens on (an engine that is stopped), given in the setting; and the default
+      // Docker socket hidden from code-server by a private mount, so nothing else answers either.
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lh-e2e-noengine-'));
+      const dead = path.join(dir, 'docker.sock');
+      const server = net.createServer().listen(dead);
+      await new Promise((r) => server.once('listening', r));
+      // Closing the server removes its socket file: this keeps a file with no listener behind.
+      fs.linkSync(dead, `${dead}.stale`);
+      await new Promise((r) => server.close(r));
+      fs.renameSync(`${dead}.stale`, dead);
+      const ws = makeWorkspace('lh-e2e-noengine-');
+      const hide = fs.existsSync('/var/run/docker.sock')
+        ? [
+            'unshare',
+            '-m',
+            '--propagation',
+            'private',
+            'sh',
+            '-c',
+            'mount --bind /dev/null /var/run/docker.sock && exec "$0" "$@"',
+          ]
+        : [];
+      const cs = await startCodeServer({
+        tools,
+        workspace: ws,
+        settings: { 'lighthouse.dockerHost': `unix://${dead}` },
+        env: { DOCKER_HOST: '' },
+        wrap: hide,
+      });
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      const wb = new Workbench(page);
+      try {
+        await page.goto(workbenchUrl(cs, ws));
+        await wb.ready();
+        await wb.command('Lighthouse: Start Bridge');
+        const toast = await wb.notification('no container engine answered');
+        await page.screenshot({ path: path.join(ARTIFACTS, 'no-engine.png') });
+        const text = await toast.innerText();
+        expect(text).toContain('lighthouse.dockerHost');
+        expect(text).toContain('Start Docker');
+        expect(text).not.toMatch(/\n\s+at |Error:|\.js:\d+/);
+        await toast.locator('.monaco-button', { hasText: 'Show What Was Tried' }).click();
+        // The editor draws spaces as no-break spaces.
+        const output = async () =>
+          (await page.locator('.panel .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
+        await expect.poll(output, { timeout: 30_000 }).toContain('the engine is stopped');
+        const tried = await output();
+        expect(tried).toContain(dead);
+        expect(tried).toContain('default Docker socket');
+        await wb.statusItem('Lighthouse: stopped').waitFor({ timeout: 10_000 });
+      } catch (e) {
+        await page.screenshot({ path: path.join(ARTIFACTS, 'no-engine-failure.png') }).catch(() => undefined);
+        console.log(cs.log().slice(-3000));
+        throw e;
+      } finally {
+        await page.close();
+        await cs.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    5 * 60_000,
   );
 });

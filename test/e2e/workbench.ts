@@ -37,6 +37,19 @@ export class Workbench {
     await this.page.keyboard.press('Enter');
   }
 
+  /** A notification with this text, as a toast or, once that has gone, in the notification centre. */
+  async notification(text: string, timeout = 60_000): Promise<Locator> {
+    const item = this.page.locator('.notification-list-item', { hasText: text }).first();
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      if (await item.isVisible()) return item;
+      if (Date.now() > deadline) throw new Error(`no notification saying "${text}" within ${timeout} ms`);
+      // A toast that is not on screen (the window had no focus, or it timed out) is still in the centre.
+      await this.command('Notifications: Show Notifications');
+      await this.page.waitForTimeout(1000);
+    }
+  }
+
   statusItem(text: string): Locator {
     return this.page.locator('.statusbar-item', { hasText: text });
   }
