@@ -1,12 +1,24 @@
 /**
- * The FUSE daemon: its own process, so that nothing serving the mount ever reads it. It translates
- * kernel calls into requests to the bridge over IPC, and buffers writes per open file: the bridge
- * records one shadow.written event when the file is flushed or closed, not one per write(2).
+ * The FUSE daemon: its own process, so that nothing serving the mount ever reads it. Lookups, stat,
+ * readdir and reads of current/, shadows/ and history/ are answered here, from the daemon's own
+ * read-only connection to the event store and the workspace directory; changes (and context/,
+ * streams/) go to the bridge over IPC. Writes are buffered per open file: the bridge records one
+ * shadow.written event when the file is flushed or closed, not one per write(2).
+ *
+ * The kernel may cache names, attributes and pages (LIGHTHOUSE_FUSE_CACHE_SECONDS); the daemon
+ * follows the event log and the workspace and drops what went stale (see invalidation.ts).
  * Bundled as bridge-image/dist/fuse-daemon.js.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, readFileSync, readSync, write } from 'node:fs';
 import Fuse from 'fuse-native';
-import type { Attr, Errno, FromDaemon, HostReply, HostRequest, ToDaemon } from './fuse-protocol.js';
+import { PathRejected } from '../shadow/path-safety.js';
+import { ShadowError } from '../shadow/shadow-errors.js';
+import { WorkspaceBase } from '../shadow/workspace-base.js';
+import { BaseWatcher } from './base-watcher.js';
+import type { Attr, Errno, FromDaemon, HostReply, HostRequest, MountRequest, ToDaemon } from './fuse-protocol.js';
+import { ChangeTracker, findFuseFd, messages, pathsToProbe, Targets } from './invalidation.js';
+import { FsError, LocalFs, type ReadSource } from './local-fs.js';
+import { StoreReader } from './store-reader.js';
 
 const send = (m: FromDaemon) => process.send!(m);
 let nextId = 0;
@@ -44,6 +56,8 @@ interface Handle {
   buf: Buffer | undefined;
   /** What a read-only handle reads (files up to SNAPSHOT_MAX; larger ones are read in ranges). */
   snapshot?: Buffer | undefined;
+  /** Where a read-only handle served by the daemon itself reads from. */
+  source?: ReadSource | undefined;
   dirty: boolean;
 }
 const SNAPSHOT_MAX = 8 * 1024 * 1024;
@@ -56,7 +70,21 @@ function dirtySize(path: string): number | undefined {
   return undefined;
 }
 
+let localFs: LocalFs | undefined;
+let reader: StoreReader | undefined;
+let base: WorkspaceBase | undefined;
+
 async function load(path: string): Promise<Buffer> {
+  const l = local((f) => f.openRead(path));
+  if (l && !('errno' in l)) {
+    const src = l.v;
+    if (src.kind === 'blob') return Buffer.from(localFs!.readBlob(src.hash, 0, src.size));
+    try {
+      return readFileSync(src.fd);
+    } finally {
+      closeSync(src.fd);
+    }
+  }
   const r = await ask({ op: 'getattr', path });
   if (!r.ok) return Buffer.alloc(0);
   const size = r.attr!.size;
@@ -66,10 +94,20 @@ async function load(path: string): Promise<Buffer> {
 
 async function flushHandle(h: Handle): Promise<number> {
   if (!h.buf || !h.dirty) return 0;
-  const r = await ask({ op: 'writeFile', path: h.path, data: h.buf });
+  const r = await change({ op: 'writeFile', path: h.path, data: h.buf });
   if (!r.ok) return code(r.errno);
   h.dirty = false;
   return 0;
+}
+
+/** A change made through the mount: once the bridge recorded it, this daemon's view must show it. */
+async function change(req: HostRequest): Promise<HostReply> {
+  const r = await ask(req);
+  if (r.ok) {
+    catchUp();
+    void invalidatePending();
+  }
+  return r;
 }
 
 function resize(h: Handle, size: number): void {
@@ -82,20 +120,48 @@ function resize(h: Handle, size: number): void {
 const O_ACCMODE = 3;
 const O_TRUNC = 0o1000;
 
+/** Runs a local answer: a value, an errno, or undefined when the bridge must answer instead. */
+function local<T>(fn: (l: LocalFs) => T | undefined): { v: T } | { errno: number } | undefined {
+  if (!localFs) return undefined;
+  try {
+    const v = fn(localFs);
+    return v === undefined ? undefined : { v };
+  } catch (e) {
+    if (e instanceof FsError) return { errno: code(e.errno) };
+    if (e instanceof ShadowError) return { errno: code(e.code) };
+    // Refused paths are the bridge's to record as security events; it answers them.
+    if (e instanceof PathRejected) return undefined;
+    const c = (e as NodeJS.ErrnoException).code;
+    if (c === 'ENOENT' || c === 'ENOTDIR' || c === 'EACCES' || c === 'EISDIR') return { errno: code(c) };
+    process.stderr.write(`fuse: local answer failed: ${(e as Error).stack ?? String(e)}\n`);
+    return undefined;
+  }
+}
+
 const ops: Fuse.OPERATIONS = {
   getattr: (path, cb) => {
-    void ask({ op: 'getattr', path }).then((r) => {
-      if (!r.ok) return cb(code(r.errno));
+    const answer = (attr: Attr) => {
       const size = dirtySize(path);
-      cb(0, stat(size === undefined ? r.attr! : { ...r.attr!, size }));
-    });
+      cb(0, stat(size === undefined ? attr : { ...attr, size }));
+    };
+    const l = local((f) => f.getattr(path));
+    if (l) return 'errno' in l ? cb(l.errno) : answer(l.v);
+    void ask({ op: 'getattr', path }).then((r) => (r.ok ? answer(r.attr!) : cb(code(r.errno))));
   },
   readdir: (path, cb) => {
+    const l = local((f) => f.readdir(path));
+    if (l) return 'errno' in l ? cb(l.errno) : cb(0, l.v.names, l.v.attrs.map(stat));
     void ask({ op: 'readdir', path }).then((r) => (r.ok ? cb(0, r.names!) : cb(code(r.errno))));
   },
   open: (path, flags, cb) => {
     const fd = nextFd++;
     if ((flags & O_ACCMODE) === 0) {
+      const l = local((f) => f.openRead(path));
+      if (l) {
+        if ('errno' in l) return cb(l.errno);
+        handles.set(fd, { path, buf: undefined, source: l.v, dirty: false });
+        return cb(0, fd);
+      }
       // A reader sees one version of the file from open to close, even while an agent rewrites it.
       void ask({ op: 'getattr', path }).then(async (r) => {
         if (!r.ok) return cb(code(r.errno));
@@ -134,6 +200,18 @@ const ops: Fuse.OPERATIONS = {
       part.copy(buffer);
       return cb(part.length);
     }
+    const src = h?.source;
+    if (src) {
+      try {
+        if (src.kind === 'fd') return cb(readSync(src.fd, buffer, 0, length, position));
+        const part = localFs!.readBlob(src.hash, position, length);
+        part.copy(buffer);
+        return cb(part.length);
+      } catch (e) {
+        process.stderr.write(`fuse: read failed: ${(e as Error).message}\n`);
+        return cb(Fuse.EIO);
+      }
+    }
     void ask({ op: 'read', path, offset: position, length }).then((r) => {
       if (!r.ok) return cb(code(r.errno));
       const d = Buffer.from(r.data!);
@@ -167,7 +245,7 @@ const ops: Fuse.OPERATIONS = {
       const cur = await load(path);
       const next = Buffer.alloc(size);
       cur.copy(next, 0, 0, Math.min(size, cur.length));
-      const w = await ask({ op: 'writeFile', path, data: next });
+      const w = await change({ op: 'writeFile', path, data: next });
       cb(w.ok ? 0 : code(w.errno));
     });
   },
@@ -191,13 +269,14 @@ const ops: Fuse.OPERATIONS = {
     const h = handles.get(fd);
     handles.delete(fd);
     if (!h) return cb(0);
+    if (h.source?.kind === 'fd') closeSync(h.source.fd);
     void flushHandle(h).then(cb);
   },
-  unlink: (path, cb) => void ask({ op: 'unlink', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
-  mkdir: (path, _mode, cb) => void ask({ op: 'mkdir', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
-  rmdir: (path, cb) => void ask({ op: 'rmdir', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
+  unlink: (path, cb) => void change({ op: 'unlink', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
+  mkdir: (path, _mode, cb) => void change({ op: 'mkdir', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
+  rmdir: (path, cb) => void change({ op: 'rmdir', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
   rename: (src, dest, cb) =>
-    void ask({ op: 'rename', from: src, to: dest }).then((r) => cb(r.ok ? 0 : code(r.errno))),
+    void change({ op: 'rename', from: src, to: dest }).then((r) => cb(r.ok ? 0 : code(r.errno))),
   // Times and modes are the shadow's own; accept the calls `cp -p`, `touch` and editors make.
   utimens: (_path, _atime, _mtime, cb) => cb(0),
   chmod: (path, _mode, cb) => void ask({ op: 'getattr', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
@@ -241,29 +320,118 @@ function allowOther(): boolean {
 }
 
 let fuse: Fuse | undefined;
+let fuseFd: number | undefined;
+let tracker: ChangeTracker | undefined;
+let watcher: BaseWatcher | undefined;
+let chain: Promise<void> = Promise.resolve();
+const probes = new Map<number, (inos: (number | null)[]) => void>();
+
+/** Applies the events appended since the last look, noting what the kernel must forget. */
+function catchUp(): void {
+  if (reader && tracker) reader.catchUp(tracker.before, tracker.after);
+}
+
+function probe(paths: string[]): Promise<(number | null)[]> {
+  return new Promise((resolve) => {
+    const id = ++nextId;
+    probes.set(id, resolve);
+    send({ kind: 'probe', id, paths });
+  });
+}
+
+/** Drops what the kernel caches of everything noted so far; one invalidation at a time, in order. */
+function invalidatePending(): Promise<void> {
+  const run = async () => {
+    catchUp();
+    if (!tracker || tracker.targets.empty || fuseFd === undefined) return;
+    const t = new Targets();
+    for (const e of tracker.targets.entries) t.entries.add(e);
+    for (const i of tracker.targets.inodes) t.inodes.add(i);
+    tracker.targets.entries.clear();
+    tracker.targets.inodes.clear();
+    const paths = pathsToProbe(t);
+    const inos = await probe(paths);
+    const byPath = new Map(paths.map((p, i) => [p, inos[i] ?? null]));
+    // Written from the thread pool, never from this thread: the kernel may hold a directory lock
+    // while it waits for an answer that only this thread can give.
+    await Promise.all(
+      messages(t, byPath).map(
+        (m) => new Promise<void>((resolve) => write(fuseFd!, m, () => resolve())),
+      ),
+    );
+  };
+  chain = chain.then(run, run);
+  return chain;
+}
+
+function mount(m: MountRequest): void {
+  const cache = m.cacheSeconds > 0;
+  try {
+    reader = new StoreReader(m.dbFile);
+    base = new WorkspaceBase(m.workspace);
+    localFs = new LocalFs(reader, base, Date.now());
+    tracker = new ChangeTracker(reader, base, new Targets());
+    reader.catchUp();
+  } catch (e) {
+    // Without its own view of the store the daemon still works, asking the bridge for everything.
+    process.stderr.write(`fuse: serving through the bridge only: ${(e as Error).message}\n`);
+    reader = undefined;
+    localFs = undefined;
+    tracker = undefined;
+  }
+  fuse = new Fuse(m.mountPoint, ops, {
+    force: true,
+    mkdir: true,
+    fsname: 'lighthouse',
+    subtype: 'lighthouse',
+    // The kernel keeps names and attributes this long; whatever changes behind its back is dropped
+    // at once with notify messages. Pages of unchanged files stay cached across opens (auto_cache).
+    attrTimeout: String(m.cacheSeconds),
+    entryTimeout: String(m.cacheSeconds),
+    autoCache: cache && localFs !== undefined,
+    maxRead: 1024 * 1024,
+    // Other users (a root `docker exec`, the developer) may read the view when the system allows it.
+    allowOther: allowOther(),
+  });
+  fuse.mount((err) => {
+    if (err) {
+      send({ kind: 'mount-failed', message: err.message });
+      return;
+    }
+    fuseFd = findFuseFd();
+    if (fuseFd === undefined) process.stderr.write('fuse: /dev/fuse descriptor not found; no invalidation\n');
+    if (cache && base && tracker) {
+      const t = tracker;
+      watcher = new BaseWatcher(base.root, m.watchLimit, (rels) => {
+        const agents = new Set([...reader!.agents, ...reader!.overlays.keys()]);
+        for (const rel of rels) t.baseChanged(rel, agents);
+        void invalidatePending();
+      });
+      if (watcher.partial)
+        process.stderr.write(
+          `fuse: watching ${watcher.watched} workspace directories (limit ${m.watchLimit}); ` +
+            'edits in the others show after LIGHTHOUSE_FUSE_CACHE_SECONDS\n',
+        );
+    }
+    send({ kind: 'mounted' });
+  });
+}
 
 process.on('message', (m: ToDaemon) => {
   if (m.kind === 'reply') {
     const r = pending.get(m.id);
     pending.delete(m.id);
     r?.(m.reply);
+  } else if (m.kind === 'probed') {
+    const r = probes.get(m.id);
+    probes.delete(m.id);
+    r?.(m.inos);
+  } else if (m.kind === 'sync') {
+    void invalidatePending().then(() => send({ kind: 'synced', id: m.id }));
   } else if (m.kind === 'mount') {
-    fuse = new Fuse(m.mountPoint, ops, {
-      force: true,
-      mkdir: true,
-      fsname: 'lighthouse',
-      subtype: 'lighthouse',
-      // Agents change shadows over HTTP at any time: the kernel must not answer from stale sizes.
-      attrTimeout: '0',
-      entryTimeout: '0',
-      // Other users (a root `docker exec`, the developer) may read the view when the system allows it.
-      allowOther: allowOther(),
-    });
-    fuse.mount((err) => {
-      if (err) send({ kind: 'mount-failed', message: err.message });
-      else send({ kind: 'mounted' });
-    });
+    mount(m);
   } else if (m.kind === 'unmount') {
+    watcher?.close();
     const done = () => {
       send({ kind: 'unmounted' });
       process.exit(0);

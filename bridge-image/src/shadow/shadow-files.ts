@@ -24,6 +24,11 @@ export { ShadowError };
 const FILE_MODE = 0o644;
 const parentOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
 
+/** `wait: false`: answer without waiting for the FUSE mount to show the change (changes made through it). */
+export interface ChangeOptions {
+  wait?: boolean;
+}
+
 /**
  * Every agent's shadow: the workspace seen through that agent's overlay. Overlays live in memory,
  * rebuilt from shadow.* events at start; every change is an event first, applied after it is durable.
@@ -31,6 +36,7 @@ const parentOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')
 export class ShadowFiles {
   private readonly overlays = new Map<string, Overlay>();
   private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly changedHooks: (() => Promise<void>)[] = [];
 
   constructor(
     private readonly store: EventStore,
@@ -61,6 +67,17 @@ export class ShadowFiles {
 
   agents(): string[] {
     return [...this.overlays.keys()].filter((a) => this.overlays.get(a)!.size > 0);
+  }
+
+  /** Called after every change, outside the agent's lock; the change is answered when they resolve. */
+  onChanged(fn: () => Promise<void>): void {
+    this.changedHooks.push(fn);
+  }
+
+  private async settled<T>(p: Promise<T>, opts: ChangeOptions | undefined): Promise<T> {
+    const r = await p;
+    if (opts?.wait !== false) await Promise.all(this.changedHooks.map((f) => f()));
+    return r;
   }
 
   /** Runs mutations of one agent's shadow one at a time: each check sees the previous change. */
@@ -139,7 +156,17 @@ export class ShadowFiles {
     return this.base.hash(rel);
   }
 
-  write(agent: string, rel: string, data: Buffer, ifMatch?: string): Promise<ShadowWriteResult> {
+  write(
+    agent: string,
+    rel: string,
+    data: Buffer,
+    ifMatch?: string,
+    opts?: ChangeOptions,
+  ): Promise<ShadowWriteResult> {
+    return this.settled(this.writeNow(agent, rel, data, ifMatch), opts);
+  }
+
+  private writeNow(agent: string, rel: string, data: Buffer, ifMatch?: string): Promise<ShadowWriteResult> {
     return this.exclusive(agent, async () => {
       this.checkWritable(agent, rel);
       const seen = ifMatch === undefined ? undefined : ifMatch === 'absent' ? null : ifMatch;
@@ -160,7 +187,11 @@ export class ShadowFiles {
     });
   }
 
-  delete(agent: string, rel: string): Promise<number> {
+  delete(agent: string, rel: string, opts?: ChangeOptions): Promise<number> {
+    return this.settled(this.deleteNow(agent, rel), opts);
+  }
+
+  private deleteNow(agent: string, rel: string): Promise<number> {
     return this.exclusive(agent, async () => {
       const n = this.node(agent, rel);
       if (!n) throw new ShadowError(404, 'ENOENT', `no such file: ${rel}`);
@@ -173,7 +204,11 @@ export class ShadowFiles {
     });
   }
 
-  move(agent: string, from: string, to: string): Promise<number> {
+  move(agent: string, from: string, to: string, opts?: ChangeOptions): Promise<number> {
+    return this.settled(this.moveNow(agent, from, to), opts);
+  }
+
+  private moveNow(agent: string, from: string, to: string): Promise<number> {
     return this.exclusive(agent, async () => {
       if (from === to) throw new ShadowError(400, 'EINVAL', 'from and to are the same path');
       const n = this.node(agent, from);
@@ -198,7 +233,11 @@ export class ShadowFiles {
     });
   }
 
-  mkdir(agent: string, rel: string): Promise<number> {
+  mkdir(agent: string, rel: string, opts?: ChangeOptions): Promise<number> {
+    return this.settled(this.mkdirNow(agent, rel), opts);
+  }
+
+  private mkdirNow(agent: string, rel: string): Promise<number> {
     return this.exclusive(agent, async () => {
       if (this.node(agent, rel)) throw new ShadowError(409, 'EEXIST', `${rel} already exists`);
       this.mayWrite(agent, rel);
@@ -211,7 +250,11 @@ export class ShadowFiles {
     });
   }
 
-  rmdir(agent: string, rel: string): Promise<number> {
+  rmdir(agent: string, rel: string, opts?: ChangeOptions): Promise<number> {
+    return this.settled(this.rmdirNow(agent, rel), opts);
+  }
+
+  private rmdirNow(agent: string, rel: string): Promise<number> {
     return this.exclusive(agent, async () => {
       const n = this.node(agent, rel);
       if (!n) throw new ShadowError(404, 'ENOENT', `no such directory: ${rel}`);
@@ -278,6 +321,10 @@ export class ShadowFiles {
 
   /** Applied (the extension wrote them into the workspace) or discarded: the overlay forgets them. */
   settle(agent: string, paths: string[], how: 'applied' | 'discarded', by: string): Promise<number> {
+    return this.settled(this.settleNow(agent, paths, how, by), undefined);
+  }
+
+  private settleNow(agent: string, paths: string[], how: 'applied' | 'discarded', by: string): Promise<number> {
     return this.exclusive(agent, async () => {
       const o = this.overlay(agent);
       const missing = paths.filter((p) => !o.has(p) && ![...o.keys()].some((k) => k.startsWith(p + '/')));
