@@ -45,8 +45,10 @@ export class BaseWatcher {
       return false;
     }
     try {
-      const w = fs.watch(path.join(this.root, rel), { persistent: false }, (_event, name) => {
+      const w = fs.watch(path.join(this.root, rel), { persistent: false }, (event, name) => {
         const child = name ? (rel ? `${rel}/${name}` : String(name)) : rel;
+        // Reading a file updates its atime, which inotify reports too; only a recent ctime is a change.
+        if (event === 'change' && !this.recentlyChanged(child)) return;
         this.queue(child);
         if (name) {
           try {
@@ -65,6 +67,14 @@ export class BaseWatcher {
     } catch {
       this.partial = true;
       return false;
+    }
+  }
+
+  private recentlyChanged(rel: string): boolean {
+    try {
+      return fs.statSync(path.join(this.root, rel)).ctimeMs > Date.now() - 2000;
+    } catch {
+      return true;
     }
   }
 

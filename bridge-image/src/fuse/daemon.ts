@@ -9,7 +9,7 @@
  * follows the event log and the workspace and drops what went stale (see invalidation.ts).
  * Bundled as bridge-image/dist/fuse-daemon.js.
  */
-import { closeSync, readFileSync, readSync, write } from 'node:fs';
+import { closeSync, fstatSync, readFileSync, readSync, write } from 'node:fs';
 import Fuse from 'fuse-native';
 import { PathRejected } from '../shadow/path-safety.js';
 import { ShadowError } from '../shadow/shadow-errors.js';
@@ -50,40 +50,72 @@ function stat(a: Attr) {
   };
 }
 
-interface Handle {
-  path: string;
-  /** Content being written; undefined for read-only handles. */
-  buf: Buffer | undefined;
-  /** What a read-only handle reads (files up to SNAPSHOT_MAX; larger ones are read in ranges). */
-  snapshot?: Buffer | undefined;
-  /** Where a read-only handle served by the daemon itself reads from. */
-  source?: ReadSource | undefined;
+/**
+ * No open() or release() reaches this process: the kernel opens files without asking (so reading a
+ * cached file costs no round trip), and reads and writes name the file by path. Writes are gathered
+ * per path from the first write(2) until the next flush (close), then recorded as one event. Opening
+ * a read-only part for writing therefore succeeds, and the first write fails with EROFS.
+ */
+interface Pending {
+  buf: Buffer;
   dirty: boolean;
 }
-const SNAPSHOT_MAX = 8 * 1024 * 1024;
-const handles = new Map<number, Handle>();
-let nextFd = 10;
+const writing = new Map<string, Pending>();
+const starting = new Map<string, Promise<Pending | number>>();
 
-/** An open, changed file's size wins over the bridge's until it is flushed. */
+/** An open, changed file's size wins over the store's until it is flushed. */
 function dirtySize(path: string): number | undefined {
-  for (const h of handles.values()) if (h.path === path && h.buf && h.dirty) return h.buf.length;
-  return undefined;
+  const w = writing.get(path);
+  return w?.dirty ? w.buf.length : undefined;
 }
 
 let localFs: LocalFs | undefined;
 let reader: StoreReader | undefined;
 let base: WorkspaceBase | undefined;
 
-async function load(path: string): Promise<Buffer> {
+/**
+ * Where reads of a path go, remembered until anything changes (`generation`); workspace files keep
+ * their descriptor meanwhile.
+ */
+let generation = 0;
+const sources = new Map<string, { source: ReadSource; generation: number }>();
+function forgetSources(): void {
+  for (const { source } of sources.values()) if (source.kind === 'fd') closeSync(source.fd);
+  sources.clear();
+}
+function sourceOf(path: string): ReturnType<typeof local<ReadSource>> {
+  const hit = sources.get(path);
+  if (hit && hit.generation === generation) return { v: hit.source };
+  if (hit) {
+    sources.delete(path);
+    if (hit.source.kind === 'fd') closeSync(hit.source.fd);
+  }
   const l = local((f) => f.openRead(path));
+  if (l && !('errno' in l)) {
+    if (sources.size >= 64) {
+      const [oldest, o] = sources.entries().next().value!;
+      sources.delete(oldest);
+      if (o.source.kind === 'fd') closeSync(o.source.fd);
+    }
+    sources.set(path, { source: l.v, generation });
+  }
+  return l;
+}
+
+async function load(path: string): Promise<Buffer> {
+  const l = sourceOf(path);
   if (l && !('errno' in l)) {
     const src = l.v;
     if (src.kind === 'blob') return Buffer.from(localFs!.readBlob(src.hash, 0, src.size));
-    try {
-      return readFileSync(src.fd);
-    } finally {
-      closeSync(src.fd);
+    const size = fstatSync(src.fd).size;
+    const buf = Buffer.alloc(size);
+    let n = 0;
+    while (n < size) {
+      const got = readSync(src.fd, buf, n, size - n, n);
+      if (got === 0) break;
+      n += got;
     }
+    return buf.subarray(0, n);
   }
   const r = await ask({ op: 'getattr', path });
   if (!r.ok) return Buffer.alloc(0);
@@ -92,12 +124,31 @@ async function load(path: string): Promise<Buffer> {
   return d.ok ? Buffer.from(d.data!) : Buffer.alloc(0);
 }
 
-async function flushHandle(h: Handle): Promise<number> {
-  if (!h.buf || !h.dirty) return 0;
-  const r = await change({ op: 'writeFile', path: h.path, data: h.buf });
-  if (!r.ok) return code(r.errno);
-  h.dirty = false;
-  return 0;
+/** The write buffer of `path`, started at its first write: checked writable, loaded with its content. */
+function startWriting(path: string, truncated: boolean): Promise<Pending | number> {
+  const w = writing.get(path);
+  if (w) return Promise.resolve(w);
+  let p = starting.get(path);
+  if (!p) {
+    p = (async () => {
+      const r = await ask({ op: 'checkWritable', path });
+      if (!r.ok) return code(r.errno);
+      const next: Pending = { buf: truncated ? Buffer.alloc(0) : await load(path), dirty: truncated };
+      writing.set(path, next);
+      return next;
+    })().finally(() => starting.delete(path));
+    starting.set(path, p);
+  }
+  return p;
+}
+
+async function flushPath(path: string): Promise<number> {
+  const w = writing.get(path);
+  if (!w) return 0;
+  writing.delete(path);
+  if (!w.dirty) return 0;
+  const r = await change({ op: 'writeFile', path, data: w.buf });
+  return r.ok ? 0 : code(r.errno);
 }
 
 /** A change made through the mount: once the bridge recorded it, this daemon's view must show it. */
@@ -110,15 +161,12 @@ async function change(req: HostRequest): Promise<HostReply> {
   return r;
 }
 
-function resize(h: Handle, size: number): void {
+function resize(w: Pending, size: number): void {
   const next = Buffer.alloc(size);
-  h.buf!.copy(next, 0, 0, Math.min(size, h.buf!.length));
-  h.buf = next;
-  h.dirty = true;
+  w.buf.copy(next, 0, 0, Math.min(size, w.buf.length));
+  w.buf = next;
+  w.dirty = true;
 }
-
-const O_ACCMODE = 3;
-const O_TRUNC = 0o1000;
 
 /** Runs a local answer: a value, an errno, or undefined when the bridge must answer instead. */
 function local<T>(fn: (l: LocalFs) => T | undefined): { v: T } | { errno: number } | undefined {
@@ -138,6 +186,34 @@ function local<T>(fn: (l: LocalFs) => T | undefined): { v: T } | { errno: number
   }
 }
 
+/**
+ * truncate(2) names no open file, so nothing would record a buffered change: it is recorded at once.
+ * ftruncate(2) and open(O_TRUNC) come from an open file, whose close records the change.
+ */
+function truncatePath(path: string, size: number, open: boolean, cb: Fuse.Cb): void {
+  const w = writing.get(path);
+  if (w) {
+    resize(w, size);
+    return cb(0);
+  }
+  if (open) {
+    void startWriting(path, size === 0).then((r) => {
+      if (typeof r === 'number') return cb(r);
+      if (r.buf.length !== size || size === 0) resize(r, size);
+      cb(0);
+    });
+    return;
+  }
+  void ask({ op: 'checkWritable', path }).then(async (r) => {
+    if (!r.ok) return cb(code(r.errno));
+    const cur = await load(path);
+    const next = Buffer.alloc(size);
+    cur.copy(next, 0, 0, Math.min(size, cur.length));
+    const c = await change({ op: 'writeFile', path, data: next });
+    cb(c.ok ? 0 : code(c.errno));
+  });
+}
+
 const ops: Fuse.OPERATIONS = {
   getattr: (path, cb) => {
     const answer = (attr: Attr) => {
@@ -153,56 +229,28 @@ const ops: Fuse.OPERATIONS = {
     if (l) return 'errno' in l ? cb(l.errno) : cb(0, l.v.names, l.v.attrs.map(stat));
     void ask({ op: 'readdir', path }).then((r) => (r.ok ? cb(0, r.names!) : cb(code(r.errno))));
   },
-  open: (path, flags, cb) => {
-    const fd = nextFd++;
-    if ((flags & O_ACCMODE) === 0) {
-      const l = local((f) => f.openRead(path));
-      if (l) {
-        if ('errno' in l) return cb(l.errno);
-        handles.set(fd, { path, buf: undefined, source: l.v, dirty: false });
-        return cb(0, fd);
-      }
-      // A reader sees one version of the file from open to close, even while an agent rewrites it.
-      void ask({ op: 'getattr', path }).then(async (r) => {
-        if (!r.ok) return cb(code(r.errno));
-        // The event log only grows, and `tail -f` keeps reading one handle: it is read live.
-        const live = path.startsWith('/streams/') || r.attr!.type !== 'file' || r.attr!.size > SNAPSHOT_MAX;
-        const snapshot = live ? undefined : await load(path);
-        handles.set(fd, { path, buf: undefined, snapshot, dirty: false });
-        cb(0, fd);
-      });
-      return;
-    }
-    void ask({ op: 'checkWritable', path }).then(async (r) => {
-      if (!r.ok) return cb(code(r.errno));
-      const buf = flags & O_TRUNC ? Buffer.alloc(0) : await load(path);
-      handles.set(fd, { path, buf, snapshot: undefined, dirty: (flags & O_TRUNC) !== 0 });
-      cb(0, fd);
-    });
-  },
   create: (path, _mode, cb) => {
     void ask({ op: 'checkWritable', path }).then(async (r) => {
       if (!r.ok) return cb(code(r.errno));
-      const h: Handle = { path, buf: Buffer.alloc(0), snapshot: undefined, dirty: true };
       // The file must exist for the kernel's next lookup, before any write or close.
-      const e = await flushHandle(h);
-      if (e) return cb(e);
-      const fd = nextFd++;
-      handles.set(fd, h);
-      cb(0, fd);
+      const c = await change({ op: 'writeFile', path, data: Buffer.alloc(0) });
+      if (!c.ok) return cb(code(c.errno));
+      writing.set(path, { buf: Buffer.alloc(0), dirty: false });
+      cb(0, 0);
     });
   },
-  read: (path, fd, buffer, length, position, cb) => {
-    const h = handles.get(fd);
-    const local = h?.buf ?? h?.snapshot;
-    if (local) {
-      const part = local.subarray(position, position + length);
+  read: (path, _fd, buffer, length, position, cb) => {
+    const w = writing.get(path);
+    if (w) {
+      const part = w.buf.subarray(position, position + length);
       part.copy(buffer);
       return cb(part.length);
     }
-    const src = h?.source;
-    if (src) {
+    const l = sourceOf(path);
+    if (l) {
+      if ('errno' in l) return cb(l.errno);
       try {
+        const src = l.v;
         if (src.kind === 'fd') return cb(readSync(src.fd, buffer, 0, length, position));
         const part = localFs!.readBlob(src.hash, position, length);
         part.copy(buffer);
@@ -219,58 +267,44 @@ const ops: Fuse.OPERATIONS = {
       cb(d.length);
     });
   },
-  write: (_path, fd, buffer, length, position, cb) => {
-    const h = handles.get(fd);
-    if (!h?.buf) return cb(Fuse.EBADF);
-    const end = position + length;
-    if (end > h.buf.length) {
-      const grown = Buffer.alloc(end);
-      h.buf.copy(grown);
-      h.buf = grown;
-    }
-    buffer.copy(h.buf, position, 0, length);
-    h.dirty = true;
-    cb(length);
-  },
-  truncate: (path, size, cb) => {
-    // open(O_TRUNC) arrives as open without O_TRUNC, then truncate: cut the open buffers, or the
-    // next flush would write the old content back.
-    const open = [...handles.values()].filter((h) => h.path === path && h.buf);
-    if (open.length > 0) {
-      for (const h of open) resize(h, size);
-      return cb(0);
-    }
-    void ask({ op: 'checkWritable', path }).then(async (r) => {
-      if (!r.ok) return cb(code(r.errno));
-      const cur = await load(path);
-      const next = Buffer.alloc(size);
-      cur.copy(next, 0, 0, Math.min(size, cur.length));
-      const w = await change({ op: 'writeFile', path, data: next });
-      cb(w.ok ? 0 : code(w.errno));
+  write: (path, _fd, buffer, length, position, cb) => {
+    const put = (w: Pending) => {
+      const end = position + length;
+      if (end > w.buf.length) {
+        const grown = Buffer.alloc(end);
+        w.buf.copy(grown);
+        w.buf = grown;
+      }
+      buffer.copy(w.buf, position, 0, length);
+      w.dirty = true;
+      cb(length);
+    };
+    const w = writing.get(path);
+    if (w) return put(w);
+    // The buffer must not be kept past this call: copy what is written before waiting.
+    const data = Buffer.from(buffer.subarray(0, length));
+    void startWriting(path, false).then((r) => {
+      if (typeof r === 'number') return cb(r);
+      const end = position + length;
+      if (end > r.buf.length) {
+        const grown = Buffer.alloc(end);
+        r.buf.copy(grown);
+        r.buf = grown;
+      }
+      data.copy(r.buf, position);
+      r.dirty = true;
+      cb(length);
     });
   },
-  ftruncate: (_path, fd, size, cb) => {
-    const h = handles.get(fd);
-    if (!h?.buf) return cb(Fuse.EBADF);
-    resize(h, size);
-    cb(0);
+  truncate: (path, size, cb) => truncatePath(path, size, false, cb),
+  ftruncate: (path, _fd, size, cb) => truncatePath(path, size, true, cb),
+  flush: (path, _fd, cb) => {
+    if (!writing.has(path)) return cb(0);
+    void flushPath(path).then(cb);
   },
-  flush: (_path, fd, cb) => {
-    const h = handles.get(fd);
-    if (!h) return cb(0);
-    void flushHandle(h).then(cb);
-  },
-  fsync: (_path, fd, _datasync, cb) => {
-    const h = handles.get(fd);
-    if (!h) return cb(0);
-    void flushHandle(h).then(cb);
-  },
-  release: (_path, fd, cb) => {
-    const h = handles.get(fd);
-    handles.delete(fd);
-    if (!h) return cb(0);
-    if (h.source?.kind === 'fd') closeSync(h.source.fd);
-    void flushHandle(h).then(cb);
+  fsync: (path, _fd, _datasync, cb) => {
+    if (!writing.has(path)) return cb(0);
+    void flushPath(path).then(cb);
   },
   unlink: (path, cb) => void change({ op: 'unlink', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
   mkdir: (path, _mode, cb) => void change({ op: 'mkdir', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
@@ -328,7 +362,7 @@ const probes = new Map<number, (inos: (number | null)[]) => void>();
 
 /** Applies the events appended since the last look, noting what the kernel must forget. */
 function catchUp(): void {
-  if (reader && tracker) reader.catchUp(tracker.before, tracker.after);
+  if (reader && tracker && reader.catchUp(tracker.before, tracker.after) > 0) generation++;
 }
 
 function probe(paths: string[]): Promise<(number | null)[]> {
@@ -405,6 +439,8 @@ function mount(m: MountRequest): void {
       watcher = new BaseWatcher(base.root, m.watchLimit, (rels) => {
         const agents = new Set([...reader!.agents, ...reader!.overlays.keys()]);
         for (const rel of rels) t.baseChanged(rel, agents);
+        generation++;
+        forgetSources();
         void invalidatePending();
       });
       if (watcher.partial)
