@@ -373,26 +373,51 @@ function probe(paths: string[]): Promise<(number | null)[]> {
   });
 }
 
-/** Drops what the kernel caches of everything noted so far; one invalidation at a time, in order. */
+function writeAll(msgs: Buffer[]): Promise<void> {
+  // Written from the thread pool, never from this thread: the kernel may hold a directory lock or a
+  // page lock while it waits for an answer that only this thread can give.
+  return Promise.all(
+    msgs.map((m) => new Promise<void>((resolve) => write(fuseFd!, m, () => resolve()))),
+  ).then(() => undefined);
+}
+
+/**
+ * Applies the new events and drops what the kernel caches of what they change; one at a time, in
+ * order. The inode numbers are learnt first, while the old state is still served; then the kernel
+ * drops the old attributes and pages, the events are applied and the kernel drops again whatever
+ * it fetched meanwhile. The new state and the kernel's caches thus meet within one turn of the
+ * event loop: a reader does not see new content cut to an old size.
+ */
 function invalidatePending(): Promise<void> {
   const run = async () => {
-    catchUp();
-    if (!tracker || tracker.targets.empty || fuseFd === undefined) return;
-    const t = new Targets();
-    for (const e of tracker.targets.entries) t.entries.add(e);
-    for (const i of tracker.targets.inodes) t.inodes.add(i);
-    tracker.targets.entries.clear();
-    tracker.targets.inodes.clear();
-    const paths = pathsToProbe(t);
-    const inos = await probe(paths);
-    const byPath = new Map(paths.map((p, i) => [p, inos[i] ?? null]));
-    // Written from the thread pool, never from this thread: the kernel may hold a directory lock
-    // while it waits for an answer that only this thread can give.
-    await Promise.all(
-      messages(t, byPath).map(
-        (m) => new Promise<void>((resolve) => write(fuseFd!, m, () => resolve())),
-      ),
-    );
+    if (!reader || !tracker) return;
+    for (;;) {
+      const events = reader.peek();
+      if (events.length === 0 && tracker.targets.empty) return;
+      if (fuseFd === undefined) {
+        if (reader.applyEvents(events, tracker.before, tracker.after) > 0) generation++;
+        tracker.take();
+      } else {
+        const candidates = tracker.candidates(events);
+        const paths = pathsToProbe(candidates);
+        const inos = await probe(paths);
+        const byPath = new Map(paths.map((p, i) => [p, inos[i] ?? null]));
+        await writeAll(messages(candidates, byPath, 'inodes'));
+        if (reader.applyEvents(events, tracker.before, tracker.after) > 0) generation++;
+        const now = tracker.take();
+        await writeAll(messages(now, byPath));
+        // Noted meanwhile (a change through the mount) and not probed yet: the next round.
+        let more = false;
+        for (const p of now.inodes)
+          if (!byPath.has(p)) more = tracker.targets.inodes.add(p) !== undefined;
+        for (const e of now.entries) {
+          const parent = e.slice(0, e.lastIndexOf('/')) || '/';
+          if (parent !== '/' && !byPath.has(parent)) more = tracker.targets.entries.add(e) !== undefined;
+        }
+        if (more) continue;
+      }
+      if (events.length < 2000) return;
+    }
   };
   chain = chain.then(run, run);
   return chain;
@@ -403,7 +428,7 @@ function mount(m: MountRequest): void {
   try {
     reader = new StoreReader(m.dbFile);
     base = new WorkspaceBase(m.workspace);
-    localFs = new LocalFs(reader, base, Date.now());
+    localFs = new LocalFs(reader, base, Date.now(), () => catchUp());
     tracker = new ChangeTracker(reader, base, new Targets());
     reader.catchUp();
   } catch (e) {

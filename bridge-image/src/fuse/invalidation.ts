@@ -125,6 +125,35 @@ export class ChangeTracker {
     for (const [q, k] of now) if (this.kinds.get(q) !== k) this.targets.changed(join(top, q));
   };
 
+  /**
+   * Every mount path these events may touch (each changed path and its ancestors), so that their
+   * inode numbers can be learnt before the change is applied.
+   */
+  candidates(events: LoggedEvent[]): Targets {
+    const t = new Targets();
+    for (const p of this.targets.entries) t.entries.add(p);
+    for (const p of this.targets.inodes) t.inodes.add(p);
+    if (events.length > 0) t.inodes.add('/streams/events.jsonl');
+    for (const e of events) {
+      if (e.type.startsWith('annotation.')) t.entries.add('/context');
+      const touched = this.touched(e);
+      if (!touched) continue;
+      const top = `/shadows/${touched.agent}`;
+      for (const p of touched.paths) for (let q = p; q !== ''; q = parentOf(q)) t.changed(join(top, q));
+    }
+    return t;
+  }
+
+  /** Takes the targets noted so far. */
+  take(): Targets {
+    const t = new Targets();
+    for (const p of this.targets.entries) t.entries.add(p);
+    for (const p of this.targets.inodes) t.inodes.add(p);
+    this.targets.entries.clear();
+    this.targets.inodes.clear();
+    return t;
+  }
+
   /** The workspace changed at `rel`: current/ and every shadow that shows the workspace there. */
   baseChanged(rel: string, agents: Iterable<string>): void {
     this.targets.changed(join('/current', rel));
@@ -145,12 +174,17 @@ export function pathsToProbe(t: Targets): string[] {
 }
 
 /** The notify messages for `t`, given the probed inode numbers (null: not there, nothing cached). */
-export function messages(t: Targets, inos: Map<string, number | null>): Buffer[] {
+export function messages(
+  t: Targets,
+  inos: Map<string, number | null>,
+  only: 'inodes' | 'all' = 'all',
+): Buffer[] {
   const out: Buffer[] = [];
   for (const p of t.inodes) {
     const ino = inos.get(p);
     if (ino) out.push(invalInodeMessage(ino));
   }
+  if (only === 'inodes') return out;
   for (const e of t.entries) {
     const cut = e.lastIndexOf('/');
     const parent = e.slice(0, cut) || '/';

@@ -35,6 +35,8 @@ export class LocalFs {
     private readonly reader: StoreReader,
     private readonly base: WorkspaceBase,
     private readonly startedAt: number,
+    /** Reads the events appended since (noting what the kernel must forget). */
+    private readonly catchUp: () => void = () => reader.catchUp(),
   ) {}
 
   /** Whether the reader knows this agent's shadow; undefined: not known here (the bridge may). */
@@ -67,7 +69,7 @@ export class LocalFs {
       };
     }
     if (loc.area === 'history' && loc.seq !== null && loc.agent !== null) {
-      if (loc.seq > this.reader.lastSeq) this.reader.catchUp();
+      if (loc.seq > this.reader.lastSeq) this.catchUp();
       if (loc.seq > this.reader.lastSeq) throw new FsError('ENOENT', `no event ${loc.seq} yet`);
       const agent = this.agent(loc.agent);
       if (agent === undefined) return undefined;

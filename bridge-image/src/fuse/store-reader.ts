@@ -5,6 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { reduce, type Overlay } from '../shadow/overlay.js';
+import { isManifest, readRange, type BlobRow } from '../store/blob-chunks.js';
 import type { BlobSource } from '../shadow/shadow-view.js';
 
 export interface LoggedEvent {
@@ -34,7 +35,7 @@ const toLogged = (r: Row): LoggedEvent => ({
   data: JSON.parse(r.data) as unknown,
 });
 
-/** Blobs held in memory at most (whole blobs, the most recently read first). */
+/** Bytes of blobs and chunks held in memory at most, the least recently read dropped first. */
 const BLOB_CACHE_BYTES = 64 * 1024 * 1024;
 
 export class StoreReader implements BlobSource {
@@ -43,10 +44,8 @@ export class StoreReader implements BlobSource {
     after: Database.Statement<[number, number]>;
     stream: Database.Statement<[string, number]>;
     blob: Database.Statement<[string]>;
-    blobSize: Database.Statement<[string]>;
-    chunk: Database.Statement<[string, number]>;
+    blobShape: Database.Statement<[string]>;
   };
-  private readonly hasChunks: boolean;
   private last = 0;
   readonly overlays = new Map<string, Overlay>();
   /** Agents with an agent.registered or session event: their shadows exist even when empty. */
@@ -57,9 +56,6 @@ export class StoreReader implements BlobSource {
   constructor(file: string) {
     this.db = new Database(file, { readonly: true, fileMustExist: true });
     this.db.pragma('busy_timeout = 5000');
-    this.hasChunks =
-      this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'blob_chunks'").get() !==
-      undefined;
     this.stmts = {
       after: this.db.prepare(
         'SELECT seq, stream, type, agent_id, ts, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
@@ -68,10 +64,8 @@ export class StoreReader implements BlobSource {
         'SELECT seq, stream, type, agent_id, ts, data FROM events WHERE stream = ? AND seq <= ? ORDER BY seq',
       ),
       blob: this.db.prepare('SELECT data FROM blobs WHERE hash = ?').pluck(),
-      blobSize: this.db.prepare('SELECT size FROM blobs WHERE hash = ?').pluck(),
-      chunk: this.hasChunks
-        ? this.db.prepare('SELECT data FROM blob_chunks WHERE hash = ? AND idx = ?').pluck()
-        : this.db.prepare('SELECT NULL WHERE ? IS NULL AND ? IS NULL').pluck(),
+      // length() of a blob is read from the record header, without loading the blob.
+      blobShape: this.db.prepare('SELECT size, length(data) AS len FROM blobs WHERE hash = ?'),
     };
   }
 
@@ -85,20 +79,36 @@ export class StoreReader implements BlobSource {
     return o;
   }
 
+  /** The next events after the last applied one (at most `limit`), without applying them. */
+  peek(limit = 2000): LoggedEvent[] {
+    return (this.stmts.after.all(this.last, limit) as Row[]).map(toLogged);
+  }
+
+  /** Applies peeked events (those not applied meanwhile); `before` and `after` see each one. */
+  applyEvents(
+    events: LoggedEvent[],
+    before?: (e: LoggedEvent) => void,
+    after?: (e: LoggedEvent) => void,
+  ): number {
+    let n = 0;
+    for (const e of events) {
+      if (e.seq !== this.last + 1) continue;
+      before?.(e);
+      this.apply(e);
+      after?.(e);
+      this.last = e.seq;
+      n++;
+    }
+    return n;
+  }
+
   /** Reads the events appended since the last call and applies them; `before` sees each one first. */
   catchUp(before?: (e: LoggedEvent) => void, after?: (e: LoggedEvent) => void): number {
     let n = 0;
     for (;;) {
-      const rows = this.stmts.after.all(this.last, 2000) as Row[];
-      for (const r of rows) {
-        const e = toLogged(r);
-        before?.(e);
-        this.apply(e);
-        after?.(e);
-        this.last = e.seq;
-        n++;
-      }
-      if (rows.length < 2000) return n;
+      const events = this.peek();
+      n += this.applyEvents(events, before, after);
+      if (events.length < 2000) return n;
     }
   }
 
@@ -116,17 +126,16 @@ export class StoreReader implements BlobSource {
     return past;
   }
 
-  getBlob(hash: string): Buffer | undefined {
+  /** A plain blob or a chunk, through the cache. */
+  private cachedBlob(hash: string): Buffer | undefined {
     const hit = this.blobs.get(hash);
     if (hit) {
       this.blobs.delete(hash);
       this.blobs.set(hash, hit);
       return hit;
     }
-    let data = (this.stmts.blob.get(hash) as Buffer | undefined) ?? undefined;
-    if (data && data.length === 0 && this.hasChunks) data = this.assemble(hash);
-    if (!data) return undefined;
-    if (data.length <= BLOB_CACHE_BYTES / 4) {
+    const data = (this.stmts.blob.get(hash) as Buffer | undefined) ?? undefined;
+    if (data && data.length <= BLOB_CACHE_BYTES / 8) {
       this.blobs.set(hash, data);
       this.blobBytes += data.length;
       for (const [k, v] of this.blobs) {
@@ -138,33 +147,29 @@ export class StoreReader implements BlobSource {
     return data;
   }
 
-  private assemble(hash: string): Buffer | undefined {
-    const size = this.stmts.blobSize.get(hash) as number | undefined;
-    if (size === undefined) return undefined;
-    if (size === 0) return Buffer.alloc(0);
-    return this.readBlobRange(hash, 0, size);
+  private row(hash: string): BlobRow | undefined {
+    const r = this.stmts.blobShape.get(hash) as { size: number; len: number } | undefined;
+    if (!r) return undefined;
+    // Plain rows are read through the cache; a manifest (shorter than its size) as it is.
+    if (r.len === r.size) {
+      const data = this.cachedBlob(hash);
+      return data && { size: r.size, data };
+    }
+    const data = (this.stmts.blob.get(hash) as Buffer | undefined) ?? undefined;
+    return data && { size: r.size, data };
+  }
+
+  getBlob(hash: string): Buffer | undefined {
+    const r = this.row(hash);
+    if (!r) return undefined;
+    return isManifest(r) ? this.readBlobRange(hash, 0, r.size) : r.data;
   }
 
   /** A byte range of a blob; a chunked blob is read chunk by chunk, never whole. */
   readBlobRange(hash: string, offset: number, length: number): Buffer | undefined {
-    const cached = this.blobs.get(hash);
-    if (cached) return cached.subarray(offset, offset + length);
-    const size = this.stmts.blobSize.get(hash) as number | undefined;
-    if (size === undefined) return undefined;
-    const end = Math.min(size, offset + length);
-    if (offset >= end) return Buffer.alloc(0);
-    const first = this.hasChunks ? (this.stmts.chunk.get(hash, 0) as Buffer | undefined) : undefined;
-    if (!first) return this.getBlob(hash)?.subarray(offset, end);
-    const chunkSize = first.length;
-    const parts: Buffer[] = [];
-    for (let i = Math.floor(offset / chunkSize); i * chunkSize < end; i++) {
-      const c = i === 0 ? first : (this.stmts.chunk.get(hash, i) as Buffer | undefined);
-      if (!c) return undefined;
-      const from = Math.max(0, offset - i * chunkSize);
-      const to = Math.min(c.length, end - i * chunkSize);
-      parts.push(c.subarray(from, to));
-    }
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    const r = this.row(hash);
+    if (!r) return undefined;
+    return readRange(r, offset, length, (h) => this.cachedBlob(h));
   }
 
   close(): void {

@@ -38,6 +38,16 @@ describe.skipIf(!fuseAvailable)('the FUSE mount over its life', () => {
     process.kill(daemons[0]!, 'SIGKILL');
     b.proc.kill('SIGKILL');
     await b.exited;
+    // Dying takes a moment: until the daemon's /dev/fuse descriptor is closed, a call would wait for it.
+    const gone = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    };
+    for (let i = 0; i < 100 && !gone(daemons[0]!); i++) await new Promise((r) => setTimeout(r, 50));
     expect(mounted(mnt)).toBe(true);
     expect(() => fs.readdirSync(mnt)).toThrow(/ENOTCONN/);
     const again = await startBridge({ fuseMount: mnt, dataDir: path.join(top, 'data'), secret: b.secret });
