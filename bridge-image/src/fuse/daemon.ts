@@ -15,7 +15,15 @@ import { PathRejected } from '../shadow/path-safety.js';
 import { ShadowError } from '../shadow/shadow-errors.js';
 import { WorkspaceBase } from '../shadow/workspace-base.js';
 import { BaseWatcher } from './base-watcher.js';
-import type { Attr, Errno, FromDaemon, HostReply, HostRequest, MountRequest, ToDaemon } from './fuse-protocol.js';
+import type {
+  Attr,
+  Errno,
+  FromDaemon,
+  HostReply,
+  HostRequest,
+  MountRequest,
+  ToDaemon,
+} from './fuse-protocol.js';
 import { ChangeTracker, findFuseFd, messages, pathsToProbe, Targets } from './invalidation.js';
 import { FsError, LocalFs, type ReadSource } from './local-fs.js';
 import { StoreReader } from './store-reader.js';
@@ -408,8 +416,7 @@ function invalidatePending(): Promise<void> {
         await writeAll(messages(now, byPath));
         // Noted meanwhile (a change through the mount) and not probed yet: the next round.
         let more = false;
-        for (const p of now.inodes)
-          if (!byPath.has(p)) more = tracker.targets.inodes.add(p) !== undefined;
+        for (const p of now.inodes) if (!byPath.has(p)) more = tracker.targets.inodes.add(p) !== undefined;
         for (const e of now.entries) {
           const parent = e.slice(0, e.lastIndexOf('/')) || '/';
           if (parent !== '/' && !byPath.has(parent)) more = tracker.targets.entries.add(e) !== undefined;

@@ -324,7 +324,12 @@ export class ShadowFiles {
     return this.settled(this.settleNow(agent, paths, how, by), undefined);
   }
 
-  private settleNow(agent: string, paths: string[], how: 'applied' | 'discarded', by: string): Promise<number> {
+  private settleNow(
+    agent: string,
+    paths: string[],
+    how: 'applied' | 'discarded',
+    by: string,
+  ): Promise<number> {
     return this.exclusive(agent, async () => {
       const o = this.overlay(agent);
       const missing = paths.filter((p) => !o.has(p) && ![...o.keys()].some((k) => k.startsWith(p + '/')));

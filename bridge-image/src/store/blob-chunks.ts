@@ -16,7 +16,9 @@ export interface BlobRow {
 export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 /** The chunks of `data` and its manifest; undefined when it is small enough for one row. */
-export function split(data: Buffer): { chunks: { hash: string; data: Buffer }[]; manifest: Buffer } | undefined {
+export function split(
+  data: Buffer,
+): { chunks: { hash: string; data: Buffer }[]; manifest: Buffer } | undefined {
   if (data.length <= BLOB_CHUNK) return undefined;
   const chunks: { hash: string; data: Buffer }[] = [];
   const manifest = Buffer.alloc(Math.ceil(data.length / BLOB_CHUNK) * 32);

@@ -263,7 +263,9 @@ export class EventStore {
     const parts = split(data);
     if (parts) {
       // The chunks are queued first, so the manifest never commits before them.
-      const chunks = parts.chunks.map((c) => this.enqueue({ op: 'blob', hash: c.hash, data: c.data }, undefined));
+      const chunks = parts.chunks.map((c) =>
+        this.enqueue({ op: 'blob', hash: c.hash, data: c.data }, undefined),
+      );
       const manifest = this.enqueue({ op: 'blob', hash, data: parts.manifest, size: data.length }, undefined);
       return Promise.all([...chunks, manifest]).then(() => manifest) as Promise<{
         hash: string;
@@ -466,7 +468,12 @@ export class EventStore {
   readBlobRange(hash: string, offset: number, length: number): Buffer | undefined {
     const row = this.stmts.blobRow.get(hash) as BlobRow | undefined;
     if (!row) return undefined;
-    return readRange(row, offset, length, (h) => (this.stmts.blobGet.get(h) as Buffer | undefined) ?? undefined);
+    return readRange(
+      row,
+      offset,
+      length,
+      (h) => (this.stmts.blobGet.get(h) as Buffer | undefined) ?? undefined,
+    );
   }
 
   hasBlob(hash: string): boolean {

@@ -29,7 +29,10 @@ describe('blobs in 1 MiB chunks', () => {
     };
     // The row under the content's hash is a manifest of 4 chunk hashes; each chunk is a blob.
     expect(row).toEqual({ size: data.length, len: 4 * 32 });
-    const chunk0 = db.prepare('SELECT data FROM blobs WHERE hash = ?').pluck().get(sha256(data.subarray(0, BLOB_CHUNK)));
+    const chunk0 = db
+      .prepare('SELECT data FROM blobs WHERE hash = ?')
+      .pluck()
+      .get(sha256(data.subarray(0, BLOB_CHUNK)));
     expect(Buffer.compare(chunk0 as Buffer, data.subarray(0, BLOB_CHUNK))).toBe(0);
     db.close();
 
@@ -47,7 +50,11 @@ describe('blobs in 1 MiB chunks', () => {
     // The FUSE daemon's read-only connection reads the same, while the bridge's stays open.
     const reader = new StoreReader(file);
     expect(reader.getBlob(put.hash)!.equals(data)).toBe(true);
-    expect(reader.readBlobRange(put.hash, BLOB_CHUNK + 1, 50)!.equals(data.subarray(BLOB_CHUNK + 1, BLOB_CHUNK + 51))).toBe(true);
+    expect(
+      reader
+        .readBlobRange(put.hash, BLOB_CHUNK + 1, 50)!
+        .equals(data.subarray(BLOB_CHUNK + 1, BLOB_CHUNK + 51)),
+    ).toBe(true);
     reader.close();
 
     // A small blob stays one plain row.
