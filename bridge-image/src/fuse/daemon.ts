@@ -67,14 +67,15 @@ function stat(a: Attr) {
 interface Pending {
   buf: Buffer;
   dirty: boolean;
+  /** Counts writes, so that a flush knows whether more came while it was being recorded. */
+  edits: number;
 }
 const writing = new Map<string, Pending>();
 const starting = new Map<string, Promise<Pending | number>>();
 
-/** An open, changed file's size wins over the store's until it is flushed. */
+/** A file being written: its size is the buffer's until the change is recorded and read back. */
 function dirtySize(path: string): number | undefined {
-  const w = writing.get(path);
-  return w?.dirty ? w.buf.length : undefined;
+  return writing.get(path)?.buf.length;
 }
 
 let localFs: LocalFs | undefined;
@@ -141,7 +142,11 @@ function startWriting(path: string, truncated: boolean): Promise<Pending | numbe
     p = (async () => {
       const r = await ask({ op: 'checkWritable', path });
       if (!r.ok) return code(r.errno);
-      const next: Pending = { buf: truncated ? Buffer.alloc(0) : await load(path), dirty: truncated };
+      const next: Pending = {
+        buf: truncated ? Buffer.alloc(0) : await load(path),
+        dirty: truncated,
+        edits: 0,
+      };
       writing.set(path, next);
       return next;
     })().finally(() => starting.delete(path));
@@ -153,9 +158,15 @@ function startWriting(path: string, truncated: boolean): Promise<Pending | numbe
 async function flushPath(path: string): Promise<number> {
   const w = writing.get(path);
   if (!w) return 0;
-  writing.delete(path);
-  if (!w.dirty) return 0;
+  if (!w.dirty) {
+    writing.delete(path);
+    return 0;
+  }
+  // The buffer stays the truth for this path until the change is recorded and this daemon's view
+  // shows it: a stat meanwhile must not see the old size (and the kernel cache it).
+  const mark = w.edits;
   const r = await change({ op: 'writeFile', path, data: w.buf });
+  if (writing.get(path) === w && w.edits === mark) writing.delete(path);
   return r.ok ? 0 : code(r.errno);
 }
 
@@ -174,6 +185,7 @@ function resize(w: Pending, size: number): void {
   w.buf.copy(next, 0, 0, Math.min(size, w.buf.length));
   w.buf = next;
   w.dirty = true;
+  w.edits++;
 }
 
 /** Runs a local answer: a value, an errno, or undefined when the bridge must answer instead. */
@@ -243,7 +255,7 @@ const ops: Fuse.OPERATIONS = {
       // The file must exist for the kernel's next lookup, before any write or close.
       const c = await change({ op: 'writeFile', path, data: Buffer.alloc(0) });
       if (!c.ok) return cb(code(c.errno));
-      writing.set(path, { buf: Buffer.alloc(0), dirty: false });
+      writing.set(path, { buf: Buffer.alloc(0), dirty: false, edits: 0 });
       cb(0, 0);
     });
   },
@@ -285,6 +297,7 @@ const ops: Fuse.OPERATIONS = {
       }
       buffer.copy(w.buf, position, 0, length);
       w.dirty = true;
+      w.edits++;
       cb(length);
     };
     const w = writing.get(path);
@@ -301,6 +314,7 @@ const ops: Fuse.OPERATIONS = {
       }
       data.copy(r.buf, position);
       r.dirty = true;
+      r.edits++;
       cb(length);
     });
   },

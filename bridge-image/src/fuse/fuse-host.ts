@@ -248,7 +248,6 @@ export class FuseHost {
   private errno(e: unknown, req: HostRequest): { errno: Errno; message: string } {
     if (e instanceof FsError) return { errno: e.errno, message: e.message };
     if (e instanceof ShadowError) {
-      if (e.code === 'EISDIR' && req.op === 'rename') return { errno: 'EXDEV', message: e.message };
       return { errno: e.code, message: e.message };
     }
     if (e instanceof LeaseHeld) return { errno: 'EACCES', message: e.message };
@@ -350,8 +349,10 @@ export class FuseHost {
         const a = this.writable(req.from);
         const b = this.writable(req.to);
         if (a.agent !== b.agent) throw new FsError('EXDEV', 'rename across shadows');
+        const source = this.d.shadows.node(a.agent, a.rel);
         const target = this.d.shadows.node(b.agent, b.rel);
-        if (target?.type === 'dir') throw new FsError('EISDIR', `${b.rel} is a directory`);
+        if (source?.type !== 'dir' && target?.type === 'dir')
+          throw new FsError('EISDIR', `${b.rel} is a directory`);
         await this.d.shadows.move(a.agent, a.rel, b.rel, FROM_MOUNT);
         return {};
       }
