@@ -87,6 +87,12 @@ let base: WorkspaceBase | undefined;
  * their descriptor meanwhile.
  */
 let generation = 0;
+/**
+ * Attributes answered before, until anything changes (or the kernel's own cache time passes: the
+ * workspace beyond the inotify limit). The kernel asks again after every read (for the atime).
+ */
+const attrMemo = new Map<string, { attr: Attr | number; generation: number; until: number }>();
+let memoMs = 0;
 const sources = new Map<string, { source: ReadSource; generation: number }>();
 function forgetSources(): void {
   for (const { source } of sources.values()) if (source.kind === 'fd') closeSync(source.fd);
@@ -240,8 +246,15 @@ const ops: Fuse.OPERATIONS = {
       const size = dirtySize(path);
       cb(0, stat(size === undefined ? attr : { ...attr, size }));
     };
+    const hit = attrMemo.get(path);
+    if (hit && hit.generation === generation && hit.until > Date.now())
+      return typeof hit.attr === 'number' ? cb(hit.attr) : answer(hit.attr);
     const l = local((f) => f.getattr(path));
-    if (l) return 'errno' in l ? cb(l.errno) : answer(l.v);
+    if (l) {
+      if (attrMemo.size >= 100_000) attrMemo.clear();
+      attrMemo.set(path, { attr: 'errno' in l ? l.errno : l.v, generation, until: Date.now() + memoMs });
+      return 'errno' in l ? cb(l.errno) : answer(l.v);
+    }
     void ask({ op: 'getattr', path }).then((r) => (r.ok ? answer(r.attr!) : cb(code(r.errno))));
   },
   readdir: (path, cb) => {
@@ -445,6 +458,7 @@ function invalidatePending(): Promise<void> {
 }
 
 function mount(m: MountRequest): void {
+  memoMs = m.cacheSeconds * 1000;
   const cache = m.cacheSeconds > 0;
   try {
     reader = new StoreReader(m.dbFile);

@@ -58,7 +58,7 @@ export function resolveInWorkspace(root: string, rel: string): string | undefine
   const abs = rel === '' ? root : path.join(root, rel);
   let real: string;
   try {
-    real = fs.realpathSync(abs);
+    real = fs.realpathSync.native(abs);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
