@@ -19,6 +19,8 @@ export class BaseWatcher {
     private readonly limit: number,
     /** Workspace-relative paths that changed, a few milliseconds after the change. */
     private readonly onChange: (rels: string[]) => void,
+    /** Directories not to watch (the mount point, the event store's directory). */
+    private readonly skip: (rel: string) => boolean = () => false,
   ) {
     const queue = [''];
     while (queue.length > 0) {
@@ -30,7 +32,10 @@ export class BaseWatcher {
       } catch {
         continue;
       }
-      for (const d of names) if (d.isDirectory()) queue.push(rel ? `${rel}/${d.name}` : d.name);
+      for (const d of names) {
+        const child = rel ? `${rel}/${d.name}` : d.name;
+        if (d.isDirectory() && !this.skip(child)) queue.push(child);
+      }
     }
   }
 
@@ -39,7 +44,7 @@ export class BaseWatcher {
   }
 
   private watch(rel: string): boolean {
-    if (this.watchers.has(rel)) return true;
+    if (this.watchers.has(rel) || this.skip(rel)) return true;
     if (this.watchers.size >= this.limit) {
       this.partial = true;
       return false;
@@ -48,7 +53,7 @@ export class BaseWatcher {
       const w = fs.watch(path.join(this.root, rel), { persistent: false }, (event, name) => {
         const child = name ? (rel ? `${rel}/${name}` : String(name)) : rel;
         // Reading a file updates its atime, which inotify reports too; only a recent ctime is a change.
-        if (event === 'change' && !this.recentlyChanged(child)) return;
+        if (this.skip(child) || (event === 'change' && !this.recentlyChanged(child))) return;
         this.queue(child);
         if (name) {
           try {

@@ -9,9 +9,10 @@
  * follows the event log and the workspace and drops what went stale (see invalidation.ts).
  * Bundled as bridge-image/dist/fuse-daemon.js.
  */
-import { closeSync, fstatSync, readFileSync, readSync, write } from 'node:fs';
+import { closeSync, fstatSync, readFileSync, readSync, realpathSync, write } from 'node:fs';
+import path from 'node:path';
 import Fuse from 'fuse-native';
-import { PathRejected } from '../shadow/path-safety.js';
+import { PathRejected, within } from '../shadow/path-safety.js';
 import { ShadowError } from '../shadow/shadow-errors.js';
 import { WorkspaceBase } from '../shadow/workspace-base.js';
 import { BaseWatcher } from './base-watcher.js';
@@ -392,6 +393,7 @@ let fuse: Fuse | undefined;
 let fuseFd: number | undefined;
 let tracker: ChangeTracker | undefined;
 let watcher: BaseWatcher | undefined;
+let dataDir = '';
 let chain: Promise<void> = Promise.resolve();
 const probes = new Map<number, (inos: (number | null)[]) => void>();
 
@@ -462,7 +464,11 @@ function mount(m: MountRequest): void {
   const cache = m.cacheSeconds > 0;
   try {
     reader = new StoreReader(m.dbFile);
-    base = new WorkspaceBase(m.workspace);
+    // The mount point may lie in the workspace (native mode: .lighthouse/mnt); the daemon must never
+    // look into it. Its parent's real path is safe to ask for.
+    const mp = path.join(realpathSync(path.dirname(path.resolve(m.mountPoint))), path.basename(m.mountPoint));
+    dataDir = path.dirname(realpathSync(m.dbFile));
+    base = new WorkspaceBase(m.workspace, [mp]);
     localFs = new LocalFs(reader, base, Date.now(), () => catchUp());
     tracker = new ChangeTracker(reader, base, new Targets());
     reader.catchUp();
@@ -476,7 +482,10 @@ function mount(m: MountRequest): void {
   fuse = new Fuse(m.mountPoint, ops, {
     force: true,
     mkdir: true,
-    fsname: 'lighthouse',
+    // fuse-native passes only the options it knows; hard_remove rides along with fsname. Without it,
+    // libfuse renames a file that is unlinked while its release is still on the way to
+    // .fuse_hidden*, which would become a change in the shadow.
+    fsname: 'lighthouse,hard_remove',
     subtype: 'lighthouse',
     // The kernel keeps names and attributes this long; whatever changes behind its back is dropped
     // at once with notify messages. Pages of unchanged files stay cached across opens (auto_cache).
@@ -496,13 +505,20 @@ function mount(m: MountRequest): void {
     if (fuseFd === undefined) process.stderr.write('fuse: /dev/fuse descriptor not found; no invalidation\n');
     if (cache && base && tracker) {
       const t = tracker;
-      watcher = new BaseWatcher(base.root, m.watchLimit, (rels) => {
-        const agents = new Set([...reader!.agents, ...reader!.overlays.keys()]);
-        for (const rel of rels) t.baseChanged(rel, agents);
-        generation++;
-        forgetSources();
-        void invalidatePending();
-      });
+      const b = base;
+      const skipped = (rel: string) => b.isHidden(rel) || within(dataDir, path.join(b.root, rel));
+      watcher = new BaseWatcher(
+        base.root,
+        m.watchLimit,
+        (rels) => {
+          const agents = new Set([...reader!.agents, ...reader!.overlays.keys()]);
+          for (const rel of rels) t.baseChanged(rel, agents);
+          generation++;
+          forgetSources();
+          void invalidatePending();
+        },
+        skipped,
+      );
       if (watcher.partial)
         process.stderr.write(
           `fuse: watching ${watcher.watched} workspace directories (limit ${m.watchLimit}); ` +

@@ -180,7 +180,7 @@ export class LocalFs {
   }
 
   private openBase(rel: string): ReadSource {
-    const abs = rel === '' ? undefined : resolveInWorkspace(this.base.root, rel);
+    const abs = rel === '' || this.base.isHidden(rel) ? undefined : resolveInWorkspace(this.base.root, rel);
     if (rel === '') throw new FsError('EISDIR', 'the workspace root is a directory');
     if (!abs) throw new FsError('ENOENT', `no ${rel} in the workspace`);
     const fd = fs.openSync(abs, 'r');
