@@ -1,12 +1,33 @@
 /**
- * The FUSE daemon: its own process, so that nothing serving the mount ever reads it. It translates
- * kernel calls into requests to the bridge over IPC, and buffers writes per open file: the bridge
- * records one shadow.written event when the file is flushed or closed, not one per write(2).
+ * The FUSE daemon: its own process, so that nothing serving the mount ever reads it. Lookups, stat,
+ * readdir and reads of current/, shadows/ and history/ are answered here, from the daemon's own
+ * read-only connection to the event store and the workspace directory; changes (and context/,
+ * streams/) go to the bridge over IPC. Writes are buffered per open file: the bridge records one
+ * shadow.written event when the file is flushed or closed, not one per write(2).
+ *
+ * The kernel may cache names, attributes and pages (LIGHTHOUSE_FUSE_CACHE_SECONDS); the daemon
+ * follows the event log and the workspace and drops what went stale (see invalidation.ts).
  * Bundled as bridge-image/dist/fuse-daemon.js.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, readFileSync, readSync, realpathSync, write } from 'node:fs';
+import path from 'node:path';
 import Fuse from 'fuse-native';
-import type { Attr, Errno, FromDaemon, HostReply, HostRequest, ToDaemon } from './fuse-protocol.js';
+import { PathRejected, within } from '../shadow/path-safety.js';
+import { ShadowError } from '../shadow/shadow-errors.js';
+import { WorkspaceBase } from '../shadow/workspace-base.js';
+import { BaseWatcher } from './base-watcher.js';
+import type {
+  Attr,
+  Errno,
+  FromDaemon,
+  HostReply,
+  HostRequest,
+  MountRequest,
+  ToDaemon,
+} from './fuse-protocol.js';
+import { ChangeTracker, findFuseFd, messages, pathsToProbe, Targets } from './invalidation.js';
+import { FsError, LocalFs, type ReadSource } from './local-fs.js';
+import { StoreReader } from './store-reader.js';
 
 const send = (m: FromDaemon) => process.send!(m);
 let nextId = 0;
@@ -38,25 +59,80 @@ function stat(a: Attr) {
   };
 }
 
-interface Handle {
-  path: string;
-  /** Content being written; undefined for read-only handles. */
-  buf: Buffer | undefined;
-  /** What a read-only handle reads (files up to SNAPSHOT_MAX; larger ones are read in ranges). */
-  snapshot?: Buffer | undefined;
+/**
+ * No open() or release() reaches this process: the kernel opens files without asking (so reading a
+ * cached file costs no round trip), and reads and writes name the file by path. Writes are gathered
+ * per path from the first write(2) until the next flush (close), then recorded as one event. Opening
+ * a read-only part for writing therefore succeeds, and the first write fails with EROFS.
+ */
+interface Pending {
+  buf: Buffer;
   dirty: boolean;
+  /** Counts writes, so that a flush knows whether more came while it was being recorded. */
+  edits: number;
 }
-const SNAPSHOT_MAX = 8 * 1024 * 1024;
-const handles = new Map<number, Handle>();
-let nextFd = 10;
+const writing = new Map<string, Pending>();
+const starting = new Map<string, Promise<Pending | number>>();
 
-/** An open, changed file's size wins over the bridge's until it is flushed. */
+/** A file being written: its size is the buffer's until the change is recorded and read back. */
 function dirtySize(path: string): number | undefined {
-  for (const h of handles.values()) if (h.path === path && h.buf && h.dirty) return h.buf.length;
-  return undefined;
+  return writing.get(path)?.buf.length;
+}
+
+let localFs: LocalFs | undefined;
+let reader: StoreReader | undefined;
+let base: WorkspaceBase | undefined;
+
+/**
+ * Where reads of a path go, remembered until anything changes (`generation`); workspace files keep
+ * their descriptor meanwhile.
+ */
+let generation = 0;
+/**
+ * Attributes answered before, until anything changes (or the kernel's own cache time passes: the
+ * workspace beyond the inotify limit). The kernel asks again after every read (for the atime).
+ */
+const attrMemo = new Map<string, { attr: Attr | number; generation: number; until: number }>();
+let memoMs = 0;
+const sources = new Map<string, { source: ReadSource; generation: number }>();
+function forgetSources(): void {
+  for (const { source } of sources.values()) if (source.kind === 'fd') closeSync(source.fd);
+  sources.clear();
+}
+function sourceOf(path: string): ReturnType<typeof local<ReadSource>> {
+  const hit = sources.get(path);
+  if (hit && hit.generation === generation) return { v: hit.source };
+  if (hit) {
+    sources.delete(path);
+    if (hit.source.kind === 'fd') closeSync(hit.source.fd);
+  }
+  const l = local((f) => f.openRead(path));
+  if (l && !('errno' in l)) {
+    if (sources.size >= 64) {
+      const [oldest, o] = sources.entries().next().value!;
+      sources.delete(oldest);
+      if (o.source.kind === 'fd') closeSync(o.source.fd);
+    }
+    sources.set(path, { source: l.v, generation });
+  }
+  return l;
 }
 
 async function load(path: string): Promise<Buffer> {
+  const l = sourceOf(path);
+  if (l && !('errno' in l)) {
+    const src = l.v;
+    if (src.kind === 'blob') return Buffer.from(localFs!.readBlob(src.hash, 0, src.size));
+    const size = fstatSync(src.fd).size;
+    const buf = Buffer.alloc(size);
+    let n = 0;
+    while (n < size) {
+      const got = readSync(src.fd, buf, n, size - n, n);
+      if (got === 0) break;
+      n += got;
+    }
+    return buf.subarray(0, n);
+  }
   const r = await ask({ op: 'getattr', path });
   if (!r.ok) return Buffer.alloc(0);
   const size = r.attr!.size;
@@ -64,75 +140,159 @@ async function load(path: string): Promise<Buffer> {
   return d.ok ? Buffer.from(d.data!) : Buffer.alloc(0);
 }
 
-async function flushHandle(h: Handle): Promise<number> {
-  if (!h.buf || !h.dirty) return 0;
-  const r = await ask({ op: 'writeFile', path: h.path, data: h.buf });
-  if (!r.ok) return code(r.errno);
-  h.dirty = false;
-  return 0;
+/** The write buffer of `path`, started at its first write: checked writable, loaded with its content. */
+function startWriting(path: string, truncated: boolean): Promise<Pending | number> {
+  const w = writing.get(path);
+  if (w) return Promise.resolve(w);
+  let p = starting.get(path);
+  if (!p) {
+    p = (async () => {
+      const r = await ask({ op: 'checkWritable', path });
+      if (!r.ok) return code(r.errno);
+      const next: Pending = {
+        buf: truncated ? Buffer.alloc(0) : await load(path),
+        dirty: truncated,
+        edits: 0,
+      };
+      writing.set(path, next);
+      return next;
+    })().finally(() => starting.delete(path));
+    starting.set(path, p);
+  }
+  return p;
 }
 
-function resize(h: Handle, size: number): void {
+async function flushPath(path: string): Promise<number> {
+  const w = writing.get(path);
+  if (!w) return 0;
+  if (!w.dirty) {
+    writing.delete(path);
+    return 0;
+  }
+  // The buffer stays the truth for this path until the change is recorded and this daemon's view
+  // shows it: a stat meanwhile must not see the old size (and the kernel cache it).
+  const mark = w.edits;
+  const r = await change({ op: 'writeFile', path, data: w.buf });
+  if (writing.get(path) === w && w.edits === mark) writing.delete(path);
+  return r.ok ? 0 : code(r.errno);
+}
+
+/** A change made through the mount: once the bridge recorded it, this daemon's view must show it. */
+async function change(req: HostRequest): Promise<HostReply> {
+  const r = await ask(req);
+  if (r.ok) {
+    catchUp();
+    void invalidatePending();
+  }
+  return r;
+}
+
+function resize(w: Pending, size: number): void {
   const next = Buffer.alloc(size);
-  h.buf!.copy(next, 0, 0, Math.min(size, h.buf!.length));
-  h.buf = next;
-  h.dirty = true;
+  w.buf.copy(next, 0, 0, Math.min(size, w.buf.length));
+  w.buf = next;
+  w.dirty = true;
+  w.edits++;
 }
 
-const O_ACCMODE = 3;
-const O_TRUNC = 0o1000;
+/** Runs a local answer: a value, an errno, or undefined when the bridge must answer instead. */
+function local<T>(fn: (l: LocalFs) => T | undefined): { v: T } | { errno: number } | undefined {
+  if (!localFs) return undefined;
+  try {
+    const v = fn(localFs);
+    return v === undefined ? undefined : { v };
+  } catch (e) {
+    if (e instanceof FsError) return { errno: code(e.errno) };
+    if (e instanceof ShadowError) return { errno: code(e.code) };
+    // Refused paths are the bridge's to record as security events; it answers them.
+    if (e instanceof PathRejected) return undefined;
+    const c = (e as NodeJS.ErrnoException).code;
+    if (c === 'ENOENT' || c === 'ENOTDIR' || c === 'EACCES' || c === 'EISDIR') return { errno: code(c) };
+    process.stderr.write(`fuse: local answer failed: ${(e as Error).stack ?? String(e)}\n`);
+    return undefined;
+  }
+}
+
+/**
+ * truncate(2) names no open file, so nothing would record a buffered change: it is recorded at once.
+ * ftruncate(2) and open(O_TRUNC) come from an open file, whose close records the change.
+ */
+function truncatePath(path: string, size: number, open: boolean, cb: Fuse.Cb): void {
+  const w = writing.get(path);
+  if (w) {
+    resize(w, size);
+    return cb(0);
+  }
+  if (open) {
+    void startWriting(path, size === 0).then((r) => {
+      if (typeof r === 'number') return cb(r);
+      if (r.buf.length !== size || size === 0) resize(r, size);
+      cb(0);
+    });
+    return;
+  }
+  void ask({ op: 'checkWritable', path }).then(async (r) => {
+    if (!r.ok) return cb(code(r.errno));
+    const cur = await load(path);
+    const next = Buffer.alloc(size);
+    cur.copy(next, 0, 0, Math.min(size, cur.length));
+    const c = await change({ op: 'writeFile', path, data: next });
+    cb(c.ok ? 0 : code(c.errno));
+  });
+}
 
 const ops: Fuse.OPERATIONS = {
   getattr: (path, cb) => {
-    void ask({ op: 'getattr', path }).then((r) => {
-      if (!r.ok) return cb(code(r.errno));
+    const answer = (attr: Attr) => {
       const size = dirtySize(path);
-      cb(0, stat(size === undefined ? r.attr! : { ...r.attr!, size }));
-    });
+      cb(0, stat(size === undefined ? attr : { ...attr, size }));
+    };
+    const hit = attrMemo.get(path);
+    if (hit && hit.generation === generation && hit.until > Date.now())
+      return typeof hit.attr === 'number' ? cb(hit.attr) : answer(hit.attr);
+    const l = local((f) => f.getattr(path));
+    if (l) {
+      if (attrMemo.size >= 100_000) attrMemo.clear();
+      attrMemo.set(path, { attr: 'errno' in l ? l.errno : l.v, generation, until: Date.now() + memoMs });
+      return 'errno' in l ? cb(l.errno) : answer(l.v);
+    }
+    void ask({ op: 'getattr', path }).then((r) => (r.ok ? answer(r.attr!) : cb(code(r.errno))));
   },
   readdir: (path, cb) => {
+    const l = local((f) => f.readdir(path));
+    if (l) return 'errno' in l ? cb(l.errno) : cb(0, l.v.names, l.v.attrs.map(stat));
     void ask({ op: 'readdir', path }).then((r) => (r.ok ? cb(0, r.names!) : cb(code(r.errno))));
-  },
-  open: (path, flags, cb) => {
-    const fd = nextFd++;
-    if ((flags & O_ACCMODE) === 0) {
-      // A reader sees one version of the file from open to close, even while an agent rewrites it.
-      void ask({ op: 'getattr', path }).then(async (r) => {
-        if (!r.ok) return cb(code(r.errno));
-        // The event log only grows, and `tail -f` keeps reading one handle: it is read live.
-        const live = path.startsWith('/streams/') || r.attr!.type !== 'file' || r.attr!.size > SNAPSHOT_MAX;
-        const snapshot = live ? undefined : await load(path);
-        handles.set(fd, { path, buf: undefined, snapshot, dirty: false });
-        cb(0, fd);
-      });
-      return;
-    }
-    void ask({ op: 'checkWritable', path }).then(async (r) => {
-      if (!r.ok) return cb(code(r.errno));
-      const buf = flags & O_TRUNC ? Buffer.alloc(0) : await load(path);
-      handles.set(fd, { path, buf, snapshot: undefined, dirty: (flags & O_TRUNC) !== 0 });
-      cb(0, fd);
-    });
   },
   create: (path, _mode, cb) => {
     void ask({ op: 'checkWritable', path }).then(async (r) => {
       if (!r.ok) return cb(code(r.errno));
-      const h: Handle = { path, buf: Buffer.alloc(0), snapshot: undefined, dirty: true };
       // The file must exist for the kernel's next lookup, before any write or close.
-      const e = await flushHandle(h);
-      if (e) return cb(e);
-      const fd = nextFd++;
-      handles.set(fd, h);
-      cb(0, fd);
+      const c = await change({ op: 'writeFile', path, data: Buffer.alloc(0) });
+      if (!c.ok) return cb(code(c.errno));
+      writing.set(path, { buf: Buffer.alloc(0), dirty: false, edits: 0 });
+      cb(0, 0);
     });
   },
-  read: (path, fd, buffer, length, position, cb) => {
-    const h = handles.get(fd);
-    const local = h?.buf ?? h?.snapshot;
-    if (local) {
-      const part = local.subarray(position, position + length);
+  read: (path, _fd, buffer, length, position, cb) => {
+    const w = writing.get(path);
+    if (w) {
+      const part = w.buf.subarray(position, position + length);
       part.copy(buffer);
       return cb(part.length);
+    }
+    const l = sourceOf(path);
+    if (l) {
+      if ('errno' in l) return cb(l.errno);
+      try {
+        const src = l.v;
+        if (src.kind === 'fd') return cb(readSync(src.fd, buffer, 0, length, position));
+        const part = localFs!.readBlob(src.hash, position, length);
+        part.copy(buffer);
+        return cb(part.length);
+      } catch (e) {
+        process.stderr.write(`fuse: read failed: ${(e as Error).message}\n`);
+        return cb(Fuse.EIO);
+      }
     }
     void ask({ op: 'read', path, offset: position, length }).then((r) => {
       if (!r.ok) return cb(code(r.errno));
@@ -141,63 +301,52 @@ const ops: Fuse.OPERATIONS = {
       cb(d.length);
     });
   },
-  write: (_path, fd, buffer, length, position, cb) => {
-    const h = handles.get(fd);
-    if (!h?.buf) return cb(Fuse.EBADF);
-    const end = position + length;
-    if (end > h.buf.length) {
-      const grown = Buffer.alloc(end);
-      h.buf.copy(grown);
-      h.buf = grown;
-    }
-    buffer.copy(h.buf, position, 0, length);
-    h.dirty = true;
-    cb(length);
-  },
-  truncate: (path, size, cb) => {
-    // open(O_TRUNC) arrives as open without O_TRUNC, then truncate: cut the open buffers, or the
-    // next flush would write the old content back.
-    const open = [...handles.values()].filter((h) => h.path === path && h.buf);
-    if (open.length > 0) {
-      for (const h of open) resize(h, size);
-      return cb(0);
-    }
-    void ask({ op: 'checkWritable', path }).then(async (r) => {
-      if (!r.ok) return cb(code(r.errno));
-      const cur = await load(path);
-      const next = Buffer.alloc(size);
-      cur.copy(next, 0, 0, Math.min(size, cur.length));
-      const w = await ask({ op: 'writeFile', path, data: next });
-      cb(w.ok ? 0 : code(w.errno));
+  write: (path, _fd, buffer, length, position, cb) => {
+    const put = (w: Pending) => {
+      const end = position + length;
+      if (end > w.buf.length) {
+        const grown = Buffer.alloc(end);
+        w.buf.copy(grown);
+        w.buf = grown;
+      }
+      buffer.copy(w.buf, position, 0, length);
+      w.dirty = true;
+      w.edits++;
+      cb(length);
+    };
+    const w = writing.get(path);
+    if (w) return put(w);
+    // The buffer must not be kept past this call: copy what is written before waiting.
+    const data = Buffer.from(buffer.subarray(0, length));
+    void startWriting(path, false).then((r) => {
+      if (typeof r === 'number') return cb(r);
+      const end = position + length;
+      if (end > r.buf.length) {
+        const grown = Buffer.alloc(end);
+        r.buf.copy(grown);
+        r.buf = grown;
+      }
+      data.copy(r.buf, position);
+      r.dirty = true;
+      r.edits++;
+      cb(length);
     });
   },
-  ftruncate: (_path, fd, size, cb) => {
-    const h = handles.get(fd);
-    if (!h?.buf) return cb(Fuse.EBADF);
-    resize(h, size);
-    cb(0);
+  truncate: (path, size, cb) => truncatePath(path, size, false, cb),
+  ftruncate: (path, _fd, size, cb) => truncatePath(path, size, true, cb),
+  flush: (path, _fd, cb) => {
+    if (!writing.has(path)) return cb(0);
+    void flushPath(path).then(cb);
   },
-  flush: (_path, fd, cb) => {
-    const h = handles.get(fd);
-    if (!h) return cb(0);
-    void flushHandle(h).then(cb);
+  fsync: (path, _fd, _datasync, cb) => {
+    if (!writing.has(path)) return cb(0);
+    void flushPath(path).then(cb);
   },
-  fsync: (_path, fd, _datasync, cb) => {
-    const h = handles.get(fd);
-    if (!h) return cb(0);
-    void flushHandle(h).then(cb);
-  },
-  release: (_path, fd, cb) => {
-    const h = handles.get(fd);
-    handles.delete(fd);
-    if (!h) return cb(0);
-    void flushHandle(h).then(cb);
-  },
-  unlink: (path, cb) => void ask({ op: 'unlink', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
-  mkdir: (path, _mode, cb) => void ask({ op: 'mkdir', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
-  rmdir: (path, cb) => void ask({ op: 'rmdir', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
+  unlink: (path, cb) => void change({ op: 'unlink', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
+  mkdir: (path, _mode, cb) => void change({ op: 'mkdir', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
+  rmdir: (path, cb) => void change({ op: 'rmdir', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
   rename: (src, dest, cb) =>
-    void ask({ op: 'rename', from: src, to: dest }).then((r) => cb(r.ok ? 0 : code(r.errno))),
+    void change({ op: 'rename', from: src, to: dest }).then((r) => cb(r.ok ? 0 : code(r.errno))),
   // Times and modes are the shadow's own; accept the calls `cp -p`, `touch` and editors make.
   utimens: (_path, _atime, _mtime, cb) => cb(0),
   chmod: (path, _mode, cb) => void ask({ op: 'getattr', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
@@ -241,29 +390,160 @@ function allowOther(): boolean {
 }
 
 let fuse: Fuse | undefined;
+let fuseFd: number | undefined;
+let tracker: ChangeTracker | undefined;
+let watcher: BaseWatcher | undefined;
+let dataDir = '';
+let chain: Promise<void> = Promise.resolve();
+const probes = new Map<number, (inos: (number | null)[]) => void>();
+
+/** Applies the events appended since the last look, noting what the kernel must forget. */
+function catchUp(): void {
+  if (reader && tracker && reader.catchUp(tracker.before, tracker.after) > 0) generation++;
+}
+
+function probe(paths: string[]): Promise<(number | null)[]> {
+  return new Promise((resolve) => {
+    const id = ++nextId;
+    probes.set(id, resolve);
+    send({ kind: 'probe', id, paths });
+  });
+}
+
+function writeAll(msgs: Buffer[]): Promise<void> {
+  // Written from the thread pool, never from this thread: the kernel may hold a directory lock or a
+  // page lock while it waits for an answer that only this thread can give.
+  return Promise.all(
+    msgs.map((m) => new Promise<void>((resolve) => write(fuseFd!, m, () => resolve()))),
+  ).then(() => undefined);
+}
+
+/**
+ * Applies the new events and drops what the kernel caches of what they change; one at a time, in
+ * order. The inode numbers are learnt first, while the old state is still served; then the kernel
+ * drops the old attributes and pages, the events are applied and the kernel drops again whatever
+ * it fetched meanwhile. The new state and the kernel's caches thus meet within one turn of the
+ * event loop: a reader does not see new content cut to an old size.
+ */
+function invalidatePending(): Promise<void> {
+  const run = async () => {
+    if (!reader || !tracker) return;
+    for (;;) {
+      const events = reader.peek();
+      if (events.length === 0 && tracker.targets.empty) return;
+      if (fuseFd === undefined) {
+        if (reader.applyEvents(events, tracker.before, tracker.after) > 0) generation++;
+        tracker.take();
+      } else {
+        const candidates = tracker.candidates(events);
+        const paths = pathsToProbe(candidates);
+        const inos = await probe(paths);
+        const byPath = new Map(paths.map((p, i) => [p, inos[i] ?? null]));
+        await writeAll(messages(candidates, byPath, 'inodes'));
+        if (reader.applyEvents(events, tracker.before, tracker.after) > 0) generation++;
+        const now = tracker.take();
+        await writeAll(messages(now, byPath));
+        // Noted meanwhile (a change through the mount) and not probed yet: the next round.
+        let more = false;
+        for (const p of now.inodes) if (!byPath.has(p)) more = tracker.targets.inodes.add(p) !== undefined;
+        for (const e of now.entries) {
+          const parent = e.slice(0, e.lastIndexOf('/')) || '/';
+          if (parent !== '/' && !byPath.has(parent)) more = tracker.targets.entries.add(e) !== undefined;
+        }
+        if (more) continue;
+      }
+      if (events.length < 2000) return;
+    }
+  };
+  chain = chain.then(run, run);
+  return chain;
+}
+
+function mount(m: MountRequest): void {
+  memoMs = m.cacheSeconds * 1000;
+  const cache = m.cacheSeconds > 0;
+  try {
+    reader = new StoreReader(m.dbFile);
+    // The mount point may lie in the workspace (native mode: .lighthouse/mnt); the daemon must never
+    // look into it. Its parent's real path is safe to ask for.
+    const mp = path.join(realpathSync(path.dirname(path.resolve(m.mountPoint))), path.basename(m.mountPoint));
+    dataDir = path.dirname(realpathSync(m.dbFile));
+    base = new WorkspaceBase(m.workspace, [mp]);
+    localFs = new LocalFs(reader, base, Date.now(), () => catchUp());
+    tracker = new ChangeTracker(reader, base, new Targets());
+    reader.catchUp();
+  } catch (e) {
+    // Without its own view of the store the daemon still works, asking the bridge for everything.
+    process.stderr.write(`fuse: serving through the bridge only: ${(e as Error).message}\n`);
+    reader = undefined;
+    localFs = undefined;
+    tracker = undefined;
+  }
+  fuse = new Fuse(m.mountPoint, ops, {
+    force: true,
+    mkdir: true,
+    // fuse-native passes only the options it knows; hard_remove rides along with fsname. Without it,
+    // libfuse renames a file that is unlinked while its release is still on the way to
+    // .fuse_hidden*, which would become a change in the shadow.
+    fsname: 'lighthouse,hard_remove',
+    subtype: 'lighthouse',
+    // The kernel keeps names and attributes this long; whatever changes behind its back is dropped
+    // at once with notify messages. Pages of unchanged files stay cached across opens (auto_cache).
+    attrTimeout: String(m.cacheSeconds),
+    entryTimeout: String(m.cacheSeconds),
+    autoCache: cache && localFs !== undefined,
+    maxRead: 1024 * 1024,
+    // Other users (a root `docker exec`, the developer) may read the view when the system allows it.
+    allowOther: allowOther(),
+  });
+  fuse.mount((err) => {
+    if (err) {
+      send({ kind: 'mount-failed', message: err.message });
+      return;
+    }
+    fuseFd = findFuseFd();
+    if (fuseFd === undefined) process.stderr.write('fuse: /dev/fuse descriptor not found; no invalidation\n');
+    if (cache && base && tracker) {
+      const t = tracker;
+      const b = base;
+      const skipped = (rel: string) => b.isHidden(rel) || within(dataDir, path.join(b.root, rel));
+      watcher = new BaseWatcher(
+        base.root,
+        m.watchLimit,
+        (rels) => {
+          const agents = new Set([...reader!.agents, ...reader!.overlays.keys()]);
+          for (const rel of rels) t.baseChanged(rel, agents);
+          generation++;
+          forgetSources();
+          void invalidatePending();
+        },
+        skipped,
+      );
+      if (watcher.partial)
+        process.stderr.write(
+          `fuse: watching ${watcher.watched} workspace directories (limit ${m.watchLimit}); ` +
+            'edits in the others show after LIGHTHOUSE_FUSE_CACHE_SECONDS\n',
+        );
+    }
+    send({ kind: 'mounted' });
+  });
+}
 
 process.on('message', (m: ToDaemon) => {
   if (m.kind === 'reply') {
     const r = pending.get(m.id);
     pending.delete(m.id);
     r?.(m.reply);
+  } else if (m.kind === 'probed') {
+    const r = probes.get(m.id);
+    probes.delete(m.id);
+    r?.(m.inos);
+  } else if (m.kind === 'sync') {
+    void invalidatePending().then(() => send({ kind: 'synced', id: m.id }));
   } else if (m.kind === 'mount') {
-    fuse = new Fuse(m.mountPoint, ops, {
-      force: true,
-      mkdir: true,
-      fsname: 'lighthouse',
-      subtype: 'lighthouse',
-      // Agents change shadows over HTTP at any time: the kernel must not answer from stale sizes.
-      attrTimeout: '0',
-      entryTimeout: '0',
-      // Other users (a root `docker exec`, the developer) may read the view when the system allows it.
-      allowOther: allowOther(),
-    });
-    fuse.mount((err) => {
-      if (err) send({ kind: 'mount-failed', message: err.message });
-      else send({ kind: 'mounted' });
-    });
+    mount(m);
   } else if (m.kind === 'unmount') {
+    watcher?.close();
     const done = () => {
       send({ kind: 'unmounted' });
       process.exit(0);

@@ -31,6 +31,24 @@ class FsError extends Error {
   }
 }
 
+/**
+ * Changes made through the mount do not wait for the kernel's caches to be dropped: the kernel made
+ * them itself (and may hold a directory lock until they are answered).
+ */
+const FROM_MOUNT = { wait: false } as const;
+
+/** LIGHTHOUSE_FUSE_CACHE_SECONDS: how long the kernel may cache names and attributes (0: not at all). */
+export function cacheSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.LIGHTHOUSE_FUSE_CACHE_SECONDS ?? 10);
+  return Number.isFinite(n) && n >= 0 ? n : 10;
+}
+
+/** LIGHTHOUSE_FUSE_WATCH_LIMIT: most workspace directories watched with inotify (default 4096). */
+export function watchLimit(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.LIGHTHOUSE_FUSE_WATCH_LIMIT ?? 4096);
+  return Number.isInteger(n) && n >= 0 ? n : 4096;
+}
+
 /** While mounting, /ready answers 503: "ready" means the view is there when it is enabled. */
 export const STARTING = 'mounting';
 
@@ -59,9 +77,66 @@ export class FuseHost {
   private readonly jsonl: EventsJsonl;
   private readonly history = new Map<string, ShadowView>();
   private startedAt = Date.now();
+  private mountPoint = '';
+  private nextSync = 0;
+  private readonly syncs = new Map<number, () => void>();
+  /** A fire-and-forget sync is on its way; `again` when more events came meanwhile. */
+  private following: { again: boolean } | undefined;
 
   constructor(private readonly d: FuseHostDeps) {
     this.jsonl = new EventsJsonl(d.store);
+    // The daemon follows the log: after every commit it drops what the kernel caches of what changed.
+    d.store.onAppended(() => this.follow());
+    // A change made over HTTP is answered once the mount shows it (read-your-writes through the mount).
+    d.shadows.onChanged(() => this.sync());
+  }
+
+  private follow(): void {
+    if (!this.state.mounted) return;
+    if (this.following) {
+      this.following.again = true;
+      return;
+    }
+    const f = (this.following = { again: false });
+    void this.sync().then(() => {
+      this.following = undefined;
+      if (f.again) this.follow();
+    });
+  }
+
+  /**
+   * Resolves once the daemon has read every event committed so far and the kernel has forgotten what
+   * they made stale. Never waits more than 2 s (a wedged daemon must not hang HTTP writes).
+   */
+  sync(): Promise<void> {
+    const child = this.child;
+    if (!this.state.mounted || !child?.connected) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const id = ++this.nextSync;
+      const timer = setTimeout(() => {
+        this.syncs.delete(id);
+        this.d.log.warn('FUSE invalidation took more than 2 s', { id });
+        resolve();
+      }, 2000);
+      this.syncs.set(id, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.send({ kind: 'sync', id } satisfies ToDaemon);
+    });
+  }
+
+  /** Inode numbers of mount paths for the daemon, which must not look at its own mount. */
+  private async probe(id: number, paths: string[]): Promise<void> {
+    const inos = await Promise.all(
+      paths.map((p) =>
+        fs.promises.lstat(path.join(this.mountPoint, p)).then(
+          (s) => s.ino,
+          () => null,
+        ),
+      ),
+    );
+    if (this.child?.connected) this.child.send({ kind: 'probed', id, inos } satisfies ToDaemon);
   }
 
   get status(): FuseStatus {
@@ -71,6 +146,7 @@ export class FuseHost {
   /** Mounts at `mountPoint`; on any failure the bridge keeps running and the status says why. */
   async start(mountPoint: string, timeoutMs = 10_000): Promise<FuseStatus> {
     this.startedAt = Date.now();
+    this.mountPoint = path.resolve(mountPoint);
     this.state = { enabled: true, mounted: false, reason: STARTING };
     if (!fs.existsSync('/dev/fuse')) {
       this.state = {
@@ -103,7 +179,12 @@ export class FuseHost {
       );
       child.on('message', (m: FromDaemon) => {
         if (m.kind === 'request') void this.serve(m.id, m.req);
-        else if (m.kind === 'mounted') {
+        else if (m.kind === 'probe') void this.probe(m.id, m.paths);
+        else if (m.kind === 'synced') {
+          const done = this.syncs.get(m.id);
+          this.syncs.delete(m.id);
+          done?.();
+        } else if (m.kind === 'mounted') {
           clearTimeout(timer);
           resolve({ enabled: true, mounted: true, reason: null });
         } else if (m.kind === 'mount-failed') {
@@ -115,7 +196,14 @@ export class FuseHost {
         clearTimeout(timer);
         resolve({ enabled: false, mounted: false, reason: `FUSE daemon exited (${code ?? signal})` });
       });
-      child.send({ kind: 'mount', mountPoint } satisfies ToDaemon);
+      child.send({
+        kind: 'mount',
+        mountPoint,
+        dbFile: this.d.store.file,
+        workspace: this.d.base.root,
+        cacheSeconds: cacheSeconds(),
+        watchLimit: watchLimit(),
+      } satisfies ToDaemon);
     });
     this.state = outcome;
     child.on('exit', (code, signal) => {
@@ -160,7 +248,6 @@ export class FuseHost {
   private errno(e: unknown, req: HostRequest): { errno: Errno; message: string } {
     if (e instanceof FsError) return { errno: e.errno, message: e.message };
     if (e instanceof ShadowError) {
-      if (e.code === 'EISDIR' && req.op === 'rename') return { errno: 'EXDEV', message: e.message };
       return { errno: e.code, message: e.message };
     }
     if (e instanceof LeaseHeld) return { errno: 'EACCES', message: e.message };
@@ -238,31 +325,35 @@ export class FuseHost {
           w.agent,
           w.rel,
           Buffer.from(req.data.buffer, req.data.byteOffset, req.data.byteLength),
+          undefined,
+          FROM_MOUNT,
         );
         return {};
       }
       case 'unlink': {
         const w = this.writable(req.path);
-        await this.d.shadows.delete(w.agent, w.rel);
+        await this.d.shadows.delete(w.agent, w.rel, FROM_MOUNT);
         return {};
       }
       case 'mkdir': {
         const w = this.writable(req.path);
-        await this.d.shadows.mkdir(w.agent, w.rel);
+        await this.d.shadows.mkdir(w.agent, w.rel, FROM_MOUNT);
         return {};
       }
       case 'rmdir': {
         const w = this.writable(req.path);
-        await this.d.shadows.rmdir(w.agent, w.rel);
+        await this.d.shadows.rmdir(w.agent, w.rel, FROM_MOUNT);
         return {};
       }
       case 'rename': {
         const a = this.writable(req.from);
         const b = this.writable(req.to);
         if (a.agent !== b.agent) throw new FsError('EXDEV', 'rename across shadows');
+        const source = this.d.shadows.node(a.agent, a.rel);
         const target = this.d.shadows.node(b.agent, b.rel);
-        if (target?.type === 'dir') throw new FsError('EISDIR', `${b.rel} is a directory`);
-        await this.d.shadows.move(a.agent, a.rel, b.rel);
+        if (source?.type !== 'dir' && target?.type === 'dir')
+          throw new FsError('EISDIR', `${b.rel} is a directory`);
+        await this.d.shadows.move(a.agent, a.rel, b.rel, FROM_MOUNT);
         return {};
       }
     }

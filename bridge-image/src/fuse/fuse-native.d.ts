@@ -27,7 +27,7 @@ declare module 'fuse-native' {
     type Cb = (code: number) => void;
     interface OPERATIONS {
       getattr?: (path: string, cb: (code: number, stat?: Stat) => void) => void;
-      readdir?: (path: string, cb: (code: number, names?: string[]) => void) => void;
+      readdir?: (path: string, cb: (code: number, names?: string[], stats?: Stat[]) => void) => void;
       open?: (path: string, flags: number, cb: (code: number, fd?: number) => void) => void;
       create?: (path: string, mode: number, cb: (code: number, fd?: number) => void) => void;
       read?: (

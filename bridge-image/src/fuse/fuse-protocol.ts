@@ -27,8 +27,24 @@ export type HostReply =
 export type Errno =
   'ENOENT' | 'EISDIR' | 'ENOTDIR' | 'ENOTEMPTY' | 'EEXIST' | 'EINVAL' | 'EROFS' | 'EXDEV' | 'EACCES' | 'EIO';
 
+export interface MountRequest {
+  kind: 'mount';
+  mountPoint: string;
+  /** The event store, which the daemon opens read-only. */
+  dbFile: string;
+  workspace: string;
+  /** How long the kernel may keep attributes, names and pages (LIGHTHOUSE_FUSE_CACHE_SECONDS). */
+  cacheSeconds: number;
+  /** Most workspace directories watched with inotify to drop stale cache entries. */
+  watchLimit: number;
+}
+
 export type ToDaemon =
-  | { kind: 'mount'; mountPoint: string }
+  | MountRequest
+  /** Catch up with the event log and drop what the kernel caches of the changed paths; answer `synced`. */
+  | { kind: 'sync'; id: number }
+  /** The inode numbers of mount paths (null: not there), for a `probe`. */
+  | { kind: 'probed'; id: number; inos: (number | null)[] }
   | { kind: 'reply'; id: number; reply: HostReply }
   | { kind: 'unmount' };
 
@@ -36,4 +52,10 @@ export type FromDaemon =
   | { kind: 'mounted' }
   | { kind: 'mount-failed'; message: string }
   | { kind: 'request'; id: number; req: HostRequest }
-  | { kind: 'unmounted' };
+  | { kind: 'unmounted' }
+  | { kind: 'synced'; id: number }
+  /**
+   * Asks the bridge to lstat these mount paths: the inode number the kernel shows is the node id that
+   * invalidations name, and the daemon itself must never touch its own mount.
+   */
+  | { kind: 'probe'; id: number; paths: string[] };

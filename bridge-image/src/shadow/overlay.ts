@@ -28,10 +28,15 @@ export interface WrittenData {
   conflict: boolean;
   movedFrom?: string | null;
 }
+/** What the workspace holds at a path: a tombstone must hide a base file and a base directory alike. */
+export type BaseKind = 'file' | 'dir' | null;
+
 export interface DeletedData {
   path: string;
   inBase: boolean;
   baseHash: string | null;
+  /** Events written before it was recorded have only `inBase` (a base file). */
+  baseKind?: BaseKind;
 }
 export interface MovedData {
   path: string;
@@ -42,10 +47,14 @@ export interface MovedData {
   baseHash: string | null;
   fromInBase: boolean;
   fromBaseHash: string | null;
+  fromBaseKind?: BaseKind;
 }
 export interface DirData {
   path: string;
   inBase?: boolean;
+  baseKind?: BaseKind;
+  /** For a removed directory where the workspace has a file: that file's hash. */
+  baseHash?: string | null;
 }
 export interface PathsData {
   paths: string[];
@@ -53,6 +62,23 @@ export interface PathsData {
 }
 
 const under = (p: string, dir: string) => p.startsWith(dir + '/');
+
+/**
+ * A path the shadow removed: a tombstone of the workspace's kind there (a deleted file shows as a
+ * change; a removed directory does not), or nothing when the workspace has nothing there.
+ */
+function removed(
+  overlay: Overlay,
+  path: string,
+  kind: BaseKind,
+  baseHash: string | null,
+  seq: number,
+  tsMs: number,
+): void {
+  if (kind === 'file') overlay.set(path, { kind: 'deleted', seq, mtimeMs: tsMs, baseHash });
+  else if (kind === 'dir') overlay.set(path, { kind: 'rmdir', seq, mtimeMs: tsMs });
+  else overlay.delete(path);
+}
 
 /** Applies one shadow event to an overlay. The single place where events become state. */
 export function reduce(overlay: Overlay, type: string, data: unknown, seq: number, tsMs: number): void {
@@ -74,15 +100,12 @@ export function reduce(overlay: Overlay, type: string, data: unknown, seq: numbe
     }
     case 'shadow.deleted': {
       const d = data as DeletedData;
-      if (d.inBase) overlay.set(d.path, { kind: 'deleted', seq, mtimeMs: tsMs, baseHash: d.baseHash });
-      else overlay.delete(d.path);
+      removed(overlay, d.path, d.baseKind ?? (d.inBase ? 'file' : null), d.baseHash, seq, tsMs);
       return;
     }
     case 'shadow.moved': {
       const d = data as MovedData;
-      if (d.fromInBase)
-        overlay.set(d.from, { kind: 'deleted', seq, mtimeMs: tsMs, baseHash: d.fromBaseHash });
-      else overlay.delete(d.from);
+      removed(overlay, d.from, d.fromBaseKind ?? (d.fromInBase ? 'file' : null), d.fromBaseHash, seq, tsMs);
       overlay.set(d.path, {
         kind: 'file',
         hash: d.hash,
@@ -103,8 +126,7 @@ export function reduce(overlay: Overlay, type: string, data: unknown, seq: numbe
     }
     case 'shadow.dir_removed': {
       const d = data as DirData;
-      if (d.inBase) overlay.set(d.path, { kind: 'rmdir', seq, mtimeMs: tsMs });
-      else overlay.delete(d.path);
+      removed(overlay, d.path, d.baseKind ?? (d.inBase ? 'dir' : null), d.baseHash ?? null, seq, tsMs);
       return;
     }
     case 'shadow.applied':

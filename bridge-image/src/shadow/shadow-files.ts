@@ -8,6 +8,7 @@ import {
 import type { EventStore } from '../store/event-store.js';
 import {
   reduce,
+  type BaseKind,
   type DeletedData,
   type DirData,
   type MovedData,
@@ -24,6 +25,11 @@ export { ShadowError };
 const FILE_MODE = 0o644;
 const parentOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
 
+/** `wait: false`: answer without waiting for the FUSE mount to show the change (changes made through it). */
+export interface ChangeOptions {
+  wait?: boolean;
+}
+
 /**
  * Every agent's shadow: the workspace seen through that agent's overlay. Overlays live in memory,
  * rebuilt from shadow.* events at start; every change is an event first, applied after it is durable.
@@ -31,6 +37,7 @@ const parentOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')
 export class ShadowFiles {
   private readonly overlays = new Map<string, Overlay>();
   private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly changedHooks: (() => Promise<void>)[] = [];
 
   constructor(
     private readonly store: EventStore,
@@ -61,6 +68,17 @@ export class ShadowFiles {
 
   agents(): string[] {
     return [...this.overlays.keys()].filter((a) => this.overlays.get(a)!.size > 0);
+  }
+
+  /** Called after every change, outside the agent's lock; the change is answered when they resolve. */
+  onChanged(fn: () => Promise<void>): void {
+    this.changedHooks.push(fn);
+  }
+
+  private async settled<T>(p: Promise<T>, opts: ChangeOptions | undefined): Promise<T> {
+    const r = await p;
+    if (opts?.wait !== false) await Promise.all(this.changedHooks.map((f) => f()));
+    return r;
   }
 
   /** Runs mutations of one agent's shadow one at a time: each check sees the previous change. */
@@ -139,7 +157,17 @@ export class ShadowFiles {
     return this.base.hash(rel);
   }
 
-  write(agent: string, rel: string, data: Buffer, ifMatch?: string): Promise<ShadowWriteResult> {
+  write(
+    agent: string,
+    rel: string,
+    data: Buffer,
+    ifMatch?: string,
+    opts?: ChangeOptions,
+  ): Promise<ShadowWriteResult> {
+    return this.settled(this.writeNow(agent, rel, data, ifMatch), opts);
+  }
+
+  private writeNow(agent: string, rel: string, data: Buffer, ifMatch?: string): Promise<ShadowWriteResult> {
     return this.exclusive(agent, async () => {
       this.checkWritable(agent, rel);
       const seen = ifMatch === undefined ? undefined : ifMatch === 'absent' ? null : ifMatch;
@@ -160,26 +188,38 @@ export class ShadowFiles {
     });
   }
 
-  delete(agent: string, rel: string): Promise<number> {
+  delete(agent: string, rel: string, opts?: ChangeOptions): Promise<number> {
+    return this.settled(this.deleteNow(agent, rel), opts);
+  }
+
+  private deleteNow(agent: string, rel: string): Promise<number> {
     return this.exclusive(agent, async () => {
       const n = this.node(agent, rel);
       if (!n) throw new ShadowError(404, 'ENOENT', `no such file: ${rel}`);
       if (n.type === 'dir')
         throw new ShadowError(409, 'EISDIR', `${rel} is a directory; remove it with rmdir`);
       this.mayWrite(agent, rel);
-      const inBase = this.base.stat(rel)?.type === 'file';
-      const payload: DeletedData = { path: rel, inBase, baseHash: this.baseHashFor(agent, rel) };
+      const baseKind = this.baseKind(rel);
+      const payload: DeletedData = {
+        path: rel,
+        inBase: baseKind === 'file',
+        baseHash: this.baseHashFor(agent, rel),
+        baseKind,
+      };
       return this.record(agent, ShadowEventTypes.deleted, payload);
     });
   }
 
-  move(agent: string, from: string, to: string): Promise<number> {
+  move(agent: string, from: string, to: string, opts?: ChangeOptions): Promise<number> {
+    return this.settled(this.moveNow(agent, from, to), opts);
+  }
+
+  private moveNow(agent: string, from: string, to: string): Promise<number> {
     return this.exclusive(agent, async () => {
       if (from === to) throw new ShadowError(400, 'EINVAL', 'from and to are the same path');
       const n = this.node(agent, from);
       if (!n) throw new ShadowError(404, 'ENOENT', `no such file: ${from}`);
-      if (n.type === 'dir')
-        throw new ShadowError(409, 'EISDIR', `${from} is a directory; moving directories is not supported`);
+      if (n.type === 'dir') return this.moveDir(agent, from, to);
       this.mayWrite(agent, from);
       this.checkWritable(agent, to);
       let hash = n.hash;
@@ -193,12 +233,92 @@ export class ShadowFiles {
         baseHash: this.baseHashFor(agent, to),
         fromInBase: this.base.stat(from)?.type === 'file',
         fromBaseHash: this.baseHashFor(agent, from),
+        fromBaseKind: this.baseKind(from),
       };
       return this.record(agent, ShadowEventTypes.moved, payload);
     });
   }
 
-  mkdir(agent: string, rel: string): Promise<number> {
+  /**
+   * A directory moves as one append: the directories made at the new place, every file moved, the
+   * old directories removed (deepest first). rename(2) rules: not into itself, onto nothing or an
+   * empty directory only.
+   */
+  private async moveDir(agent: string, from: string, to: string): Promise<number> {
+    if (to.startsWith(from + '/'))
+      throw new ShadowError(400, 'EINVAL', `${from} cannot be moved into itself (${to})`);
+    const view = this.view(agent);
+    const events: { type: string; data: object }[] = [];
+    const target = view.node(to);
+    if (target) {
+      if (target.type !== 'dir') throw new ShadowError(409, 'ENOTDIR', `${to} is not a directory`);
+      if (view.list(to).length > 0) throw new ShadowError(409, 'ENOTEMPTY', `${to} is not empty`);
+      this.mayWrite(agent, to);
+      events.push({ type: ShadowEventTypes.dirRemoved, data: this.dirRemoval(agent, to) });
+    } else {
+      const parent = view.node(parentOf(to));
+      if (!parent) throw new ShadowError(404, 'ENOENT', `parent directory ${parentOf(to)} does not exist`);
+      if (parent.type !== 'dir') throw new ShadowError(409, 'ENOTDIR', `${parentOf(to)} is not a directory`);
+    }
+    const dirs: string[] = [];
+    const files: string[] = [];
+    const walk = (rel: string) => {
+      dirs.push(rel);
+      for (const e of view.list(rel))
+        (e.type === 'dir' ? walk : (f: string) => files.push(f))(`${rel}/${e.name}`);
+    };
+    walk(from);
+    const moved = (p: string) => to + p.slice(from.length);
+    for (const p of [...dirs, ...files]) {
+      this.mayWrite(agent, p);
+      this.mayWrite(agent, moved(p));
+    }
+    for (const d of dirs)
+      events.push({ type: ShadowEventTypes.dirCreated, data: { path: moved(d) } satisfies DirData });
+    for (const f of files) {
+      const n = view.node(f);
+      if (n?.type !== 'file') continue;
+      const hash = n.hash ?? (await this.store.putBlob(this.base.read(f)!)).hash;
+      const payload: MovedData = {
+        path: moved(f),
+        from: f,
+        hash,
+        size: n.size,
+        mode: n.mode,
+        baseHash: this.baseHashFor(agent, moved(f)),
+        fromInBase: this.base.stat(f)?.type === 'file',
+        fromBaseHash: this.baseHashFor(agent, f),
+        fromBaseKind: this.baseKind(f),
+      };
+      events.push({ type: ShadowEventTypes.moved, data: payload });
+    }
+    for (const d of [...dirs].reverse())
+      events.push({ type: ShadowEventTypes.dirRemoved, data: this.dirRemoval(agent, d) });
+    const appended = await this.store.append({ stream: `shadow:${agent}`, agentId: agent, events });
+    for (const e of appended) this.applyEvent(e.stream, e.type, e.data, e.seq, Date.parse(e.ts));
+    return appended[appended.length - 1]!.seq;
+  }
+
+  /** What the workspace has at `rel`. */
+  private baseKind(rel: string): BaseKind {
+    return this.base.stat(rel)?.type ?? null;
+  }
+
+  private dirRemoval(agent: string, rel: string): DirData {
+    const baseKind = this.baseKind(rel);
+    return {
+      path: rel,
+      inBase: baseKind === 'dir',
+      baseKind,
+      baseHash: baseKind === 'file' ? this.baseHashFor(agent, rel) : null,
+    };
+  }
+
+  mkdir(agent: string, rel: string, opts?: ChangeOptions): Promise<number> {
+    return this.settled(this.mkdirNow(agent, rel), opts);
+  }
+
+  private mkdirNow(agent: string, rel: string): Promise<number> {
     return this.exclusive(agent, async () => {
       if (this.node(agent, rel)) throw new ShadowError(409, 'EEXIST', `${rel} already exists`);
       this.mayWrite(agent, rel);
@@ -211,7 +331,11 @@ export class ShadowFiles {
     });
   }
 
-  rmdir(agent: string, rel: string): Promise<number> {
+  rmdir(agent: string, rel: string, opts?: ChangeOptions): Promise<number> {
+    return this.settled(this.rmdirNow(agent, rel), opts);
+  }
+
+  private rmdirNow(agent: string, rel: string): Promise<number> {
     return this.exclusive(agent, async () => {
       const n = this.node(agent, rel);
       if (!n) throw new ShadowError(404, 'ENOENT', `no such directory: ${rel}`);
@@ -219,7 +343,7 @@ export class ShadowFiles {
       if (this.view(agent).list(rel).length > 0)
         throw new ShadowError(409, 'ENOTEMPTY', `${rel} is not empty`);
       this.mayWrite(agent, rel);
-      const payload: DirData = { path: rel, inBase: this.base.stat(rel)?.type === 'dir' };
+      const payload = this.dirRemoval(agent, rel);
       return this.record(agent, ShadowEventTypes.dirRemoved, payload);
     });
   }
@@ -284,6 +408,15 @@ export class ShadowFiles {
 
   /** Applied (the extension wrote them into the workspace) or discarded: the overlay forgets them. */
   settle(agent: string, paths: string[], how: 'applied' | 'discarded', by: string): Promise<number> {
+    return this.settled(this.settleNow(agent, paths, how, by), undefined);
+  }
+
+  private settleNow(
+    agent: string,
+    paths: string[],
+    how: 'applied' | 'discarded',
+    by: string,
+  ): Promise<number> {
     return this.exclusive(agent, async () => {
       const o = this.overlay(agent);
       const missing = paths.filter((p) => !o.has(p) && ![...o.keys()].some((k) => k.startsWith(p + '/')));

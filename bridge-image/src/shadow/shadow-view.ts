@@ -1,11 +1,17 @@
 import type { ShadowStat } from '../../protocol/index.js';
-import type { EventStore } from '../store/event-store.js';
 import type { Overlay } from './overlay.js';
 import { ShadowError } from './shadow-errors.js';
 import type { WorkspaceBase } from './workspace-base.js';
 
 const DIR_MODE = 0o755;
 const parentOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
+
+/** Where blob contents come from: the event store, or the FUSE daemon's read-only reader. */
+export interface BlobSource {
+  getBlob(hash: string): Buffer | undefined;
+  /** A byte range of a blob without loading the rest, where the source can. */
+  readBlobRange?(hash: string, offset: number, length: number): Buffer | undefined;
+}
 
 export type Node =
   | {
@@ -23,7 +29,7 @@ export class ShadowView {
   constructor(
     private readonly overlay: Overlay,
     private readonly base: WorkspaceBase,
-    private readonly store: EventStore,
+    private readonly store: BlobSource,
   ) {}
 
   /** What is at `rel` in this shadow, or undefined. */
@@ -105,7 +111,11 @@ export class ShadowView {
     const n = this.node(rel);
     if (!n) throw new ShadowError(404, 'ENOENT', `no such file: ${rel}`);
     if (n.type === 'dir') throw new ShadowError(409, 'EISDIR', `${rel} is a directory`);
-    if (n.source === 'shadow') return this.read(rel).subarray(offset, offset + length);
+    if (n.source === 'shadow') {
+      const part = this.store.readBlobRange?.(n.hash!, offset, length);
+      if (part) return part;
+      return this.read(rel).subarray(offset, offset + length);
+    }
     const data = this.base.readRange(rel, offset, length);
     if (!data) throw new ShadowError(404, 'ENOENT', `no such file: ${rel}`);
     return data;

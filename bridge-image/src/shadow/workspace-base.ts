@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { resolveInWorkspace } from './path-safety.js';
+import path from 'node:path';
+import { resolveInWorkspace, within } from './path-safety.js';
 
 export interface BaseStat {
   type: 'file' | 'dir';
@@ -14,13 +15,31 @@ export class WorkspaceBase {
   readonly root: string;
   private readonly hashes = new Map<string, { mtimeMs: number; size: number; hash: string }>();
 
-  constructor(root: string) {
+  /**
+   * `hidden`: absolute paths inside the workspace that are not part of it (the FUSE mount point,
+   * when it lies in the workspace: the daemon must never look into its own mount).
+   */
+  constructor(
+    root: string,
+    private readonly hidden: string[] = [],
+  ) {
     fs.mkdirSync(root, { recursive: true });
     this.root = fs.realpathSync(root);
   }
 
+  /** Whether `rel` is in a hidden part, decided on the path alone, before anything is looked up. */
+  isHidden(rel: string): boolean {
+    if (this.hidden.length === 0) return false;
+    const abs = path.join(this.root, rel);
+    return this.hidden.some((h) => within(h, abs));
+  }
+
+  private resolve(rel: string): string | undefined {
+    return this.isHidden(rel) ? undefined : resolveInWorkspace(this.root, rel);
+  }
+
   stat(rel: string): BaseStat | undefined {
-    const abs = resolveInWorkspace(this.root, rel);
+    const abs = this.resolve(rel);
     if (!abs) return undefined;
     const st = fs.statSync(abs);
     if (!st.isFile() && !st.isDirectory()) return undefined;
@@ -33,7 +52,7 @@ export class WorkspaceBase {
   }
 
   read(rel: string): Buffer | undefined {
-    const abs = resolveInWorkspace(this.root, rel);
+    const abs = this.resolve(rel);
     if (!abs) return undefined;
     const st = fs.statSync(abs);
     return st.isFile() ? fs.readFileSync(abs) : undefined;
@@ -41,7 +60,7 @@ export class WorkspaceBase {
 
   /** A byte range of a workspace file, read without loading the rest (large files stream). */
   readRange(rel: string, offset: number, length: number): Buffer | undefined {
-    const abs = resolveInWorkspace(this.root, rel);
+    const abs = this.resolve(rel);
     if (!abs) return undefined;
     const fd = fs.openSync(abs, 'r');
     try {
@@ -56,7 +75,7 @@ export class WorkspaceBase {
 
   /** SHA-256 of a workspace file, cached by size and mtime; null when there is no such file. */
   hash(rel: string): string | null {
-    const abs = resolveInWorkspace(this.root, rel);
+    const abs = this.resolve(rel);
     if (!abs) return null;
     const st = fs.statSync(abs);
     if (!st.isFile()) return null;
@@ -104,7 +123,7 @@ export class WorkspaceBase {
   /** Names in a workspace directory (only regular files and directories). */
   list(rel: string): Map<string, BaseStat> {
     const out = new Map<string, BaseStat>();
-    const abs = resolveInWorkspace(this.root, rel);
+    const abs = this.resolve(rel);
     if (!abs || !fs.statSync(abs).isDirectory()) return out;
     for (const name of fs.readdirSync(abs)) {
       const child = rel ? `${rel}/${name}` : name;

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Event } from '../../protocol/index.js';
+import { isManifest, readRange, split, type BlobRow } from './blob-chunks.js';
 import { migrate, SCHEMA_VERSION, StoreOpenError } from './schema.js';
 import { uuid7 } from './uuid7.js';
 import type { FromWriter, OpResult, ToWriter, WriteOp, WriterData } from './writer-protocol.js';
@@ -146,6 +147,7 @@ export class EventStore {
       lastSeq: db.prepare('SELECT MAX(seq) FROM events').pluck(),
       blobPut: db.prepare('INSERT OR IGNORE INTO blobs (hash, size, data) VALUES (?,?,?)'),
       blobGet: db.prepare('SELECT data FROM blobs WHERE hash = ?').pluck(),
+      blobRow: db.prepare('SELECT size, data FROM blobs WHERE hash = ?'),
       blobHas: db.prepare('SELECT 1 FROM blobs WHERE hash = ?').pluck(),
       blobCount: db.prepare('SELECT COUNT(*) FROM blobs').pluck(),
       metaGet: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
@@ -255,9 +257,22 @@ export class EventStore {
     );
   }
 
-  /** Stores content once, by its SHA-256; resolves once durable. */
+  /** Stores content once, by its SHA-256; resolves once durable. Large content goes in 1 MiB chunks. */
   putBlob(data: Buffer): Promise<{ hash: string; size: number; created: boolean }> {
     const hash = createHash('sha256').update(data).digest('hex');
+    const parts = split(data);
+    if (parts) {
+      // The chunks are queued first, so the manifest never commits before them.
+      const chunks = parts.chunks.map((c) =>
+        this.enqueue({ op: 'blob', hash: c.hash, data: c.data }, undefined),
+      );
+      const manifest = this.enqueue({ op: 'blob', hash, data: parts.manifest, size: data.length }, undefined);
+      return Promise.all([...chunks, manifest]).then(() => manifest) as Promise<{
+        hash: string;
+        size: number;
+        created: boolean;
+      }>;
+    }
     return this.enqueue({ op: 'blob', hash, data }, undefined) as Promise<{
       hash: string;
       size: number;
@@ -332,7 +347,7 @@ export class EventStore {
       if (p.op.op === 'blob') {
         p.resolve({
           hash: p.op.hash,
-          size: p.op.data.byteLength,
+          size: p.op.size ?? p.op.data.byteLength,
           created: 'blobCreated' in r && r.blobCreated,
         });
         return;
@@ -444,7 +459,21 @@ export class EventStore {
   // ---- blobs: content-addressed, stored once ----
 
   getBlob(hash: string): Buffer | undefined {
-    return (this.stmts.blobGet.get(hash) as Buffer | undefined) ?? undefined;
+    const row = this.stmts.blobRow.get(hash) as BlobRow | undefined;
+    if (!row) return undefined;
+    return isManifest(row) ? this.readBlobRange(hash, 0, row.size) : row.data;
+  }
+
+  /** A byte range of a blob; a chunked one is read only in the chunks that hold the range. */
+  readBlobRange(hash: string, offset: number, length: number): Buffer | undefined {
+    const row = this.stmts.blobRow.get(hash) as BlobRow | undefined;
+    if (!row) return undefined;
+    return readRange(
+      row,
+      offset,
+      length,
+      (h) => (this.stmts.blobGet.get(h) as Buffer | undefined) ?? undefined,
+    );
   }
 
   hasBlob(hash: string): boolean {
@@ -505,7 +534,8 @@ export class EventStore {
     let after = '';
     for (;;) {
       const rows = stmt.all(after) as { hash: string; data: Buffer }[];
-      yield* rows;
+      // A chunked blob is exported whole (its chunks are blobs of their own too).
+      for (const r of rows) yield { hash: r.hash, data: this.getBlob(r.hash) ?? r.data };
       if (rows.length < 100) return;
       after = rows[rows.length - 1]!.hash;
     }

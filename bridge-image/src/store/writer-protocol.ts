@@ -13,6 +13,8 @@ export interface BlobOp {
   op: 'blob';
   hash: string;
   data: Uint8Array;
+  /** The content's size when `data` is a chunk manifest (blob-chunks.ts); else data's length. */
+  size?: number;
 }
 
 /** A reply remembered under an idempotency key, so a retried request gets it again. */

@@ -61,7 +61,7 @@ const commit = db.transaction((ts: number, ops: WriteOp[]): OpResult[] => {
     if (op.op === 'blob') {
       const r = blobPut.run(
         op.hash,
-        op.data.byteLength,
+        op.size ?? op.data.byteLength,
         Buffer.from(op.data.buffer, op.data.byteOffset, op.data.byteLength),
       );
       results.push({ blobCreated: r.changes > 0 });

@@ -38,12 +38,42 @@ describe.skipIf(!fuseAvailable)('the FUSE mount over its life', () => {
     process.kill(daemons[0]!, 'SIGKILL');
     b.proc.kill('SIGKILL');
     await b.exited;
+    // Dying takes a moment: until the daemon's /dev/fuse descriptor is closed, a call would wait for it.
+    const gone = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    };
+    for (let i = 0; i < 100 && !gone(daemons[0]!); i++) await new Promise((r) => setTimeout(r, 50));
     expect(mounted(mnt)).toBe(true);
     expect(() => fs.readdirSync(mnt)).toThrow(/ENOTCONN/);
     const again = await startBridge({ fuseMount: mnt, dataDir: path.join(top, 'data'), secret: b.secret });
     expect(fs.readdirSync(mnt).sort()).toEqual(['context', 'current', 'history', 'shadows', 'streams']);
     expect(again.stderr()).toContain('cleared a stale FUSE mount');
     await again.stop();
+  });
+
+  it('keeps its own mount point and store out of the view when they lie in the workspace (native mode)', async () => {
+    const top = tempDir();
+    fs.writeFileSync(path.join(top, 'file.txt'), 'x\n');
+    const mnt = path.join(top, '.lighthouse', 'mnt');
+    const b = await startBridge({
+      workspace: top,
+      fuseMount: mnt,
+      dataDir: path.join(top, '.lighthouse', 'data'),
+    });
+    const agent = b.agent('native');
+    await agent.registerAgent({ capabilities: [] });
+    await agent.writeFile('new.txt', 'new\n');
+    expect(fs.readdirSync(path.join(mnt, 'current', '.lighthouse')).sort()).toEqual(['data']);
+    expect(() => fs.statSync(path.join(mnt, 'current', '.lighthouse', 'mnt'))).toThrow(/ENOENT/);
+    expect(fs.readFileSync(path.join(mnt, 'shadows', 'native', 'file.txt'), 'utf8')).toBe('x\n');
+    expect(fs.readFileSync(path.join(mnt, 'shadows', 'native', 'new.txt'), 'utf8')).toBe('new\n');
+    expect(await b.stop('SIGTERM')).toBe(0);
+    expect(mounted(mnt)).toBe(false);
   });
 
   it('keeps running without FUSE when mounting fails, and says why in /ready', async () => {

@@ -159,4 +159,65 @@ describe.skipIf(!fuseAvailable)('the FUSE mount', () => {
     }
     expect(reads).toBeGreaterThan(10);
   });
+
+  it('caches, yet shows an HTTP write at once: stat, content, new and deleted names', async () => {
+    const sa = path.join(mnt, 'shadows/alice');
+    await alice.writeFile('cached.txt', 'one\n');
+    // Read twice, so that the kernel holds the name, the attributes and the pages.
+    for (let i = 0; i < 2; i++) expect(fs.readFileSync(path.join(sa, 'cached.txt'), 'utf8')).toBe('one\n');
+    expect(fs.statSync(path.join(sa, 'cached.txt')).size).toBe(4);
+    await alice.writeFile('cached.txt', 'three\n');
+    expect(fs.statSync(path.join(sa, 'cached.txt')).size).toBe(6);
+    expect(fs.readFileSync(path.join(sa, 'cached.txt'), 'utf8')).toBe('three\n');
+    await alice.deleteFile('cached.txt');
+    expect(fs.existsSync(path.join(sa, 'cached.txt'))).toBe(false);
+    expect(fs.readdirSync(sa)).not.toContain('cached.txt');
+    await alice.writeFile('cached.txt', 'back\n');
+    expect(fs.readFileSync(path.join(sa, 'cached.txt'), 'utf8')).toBe('back\n');
+    // Through the mount, then over HTTP, then through the mount again.
+    fs.writeFileSync(path.join(sa, 'cached.txt'), 'via mount\n');
+    expect((await alice.readFile('cached.txt')).toString()).toBe('via mount\n');
+    await alice.writeFile('cached.txt', 'via http\n');
+    expect(fs.readFileSync(path.join(sa, 'cached.txt'), 'utf8')).toBe('via http\n');
+  });
+
+  it('shows edits of the workspace on disk in current/ and the shadows (inotify)', async () => {
+    fs.writeFileSync(path.join(ws, 'edited.txt'), 'before\n');
+    const inCurrent = path.join(mnt, 'current/edited.txt');
+    const inShadow = path.join(mnt, 'shadows/alice/edited.txt');
+    const waitFor = async (file: string, want: string | null) => {
+      const deadline = Date.now() + 3000;
+      const read = () => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null);
+      while (read() !== want && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      return read();
+    };
+    expect(await waitFor(inCurrent, 'before\n')).toBe('before\n');
+    expect(await waitFor(inShadow, 'before\n')).toBe('before\n');
+    fs.writeFileSync(path.join(ws, 'edited.txt'), 'after, longer\n');
+    expect(await waitFor(inCurrent, 'after, longer\n')).toBe('after, longer\n');
+    expect(await waitFor(inShadow, 'after, longer\n')).toBe('after, longer\n');
+    expect(fs.statSync(inCurrent).size).toBe(14);
+    fs.rmSync(path.join(ws, 'edited.txt'));
+    expect(await waitFor(inCurrent, null)).toBe(null);
+  });
+
+  it('streams a file of several chunks: whole, and at an offset', async () => {
+    const data = Buffer.alloc(3 * 1024 * 1024 + 777);
+    for (let i = 0; i + 4 <= data.length; i += 4) data.writeUInt32LE(i, i);
+    await alice.writeFile('chunks.bin', data);
+    const file = path.join(mnt, 'shadows/alice/chunks.bin');
+    expect(fs.statSync(file).size).toBe(data.length);
+    expect(fs.readFileSync(file).equals(data)).toBe(true);
+    const fd = fs.openSync(file, 'r');
+    const part = Buffer.alloc(5000);
+    const n = fs.readSync(fd, part, 0, part.length, 2 * 1024 * 1024 - 2000);
+    fs.closeSync(fd);
+    expect(n).toBe(5000);
+    expect(part.equals(data.subarray(2 * 1024 * 1024 - 2000, 2 * 1024 * 1024 + 3000))).toBe(true);
+  });
+
+  it('refuses an append to a read-only part at the first write (EROFS)', () => {
+    expect(shFails('echo x >> current/README.md', mnt)).toMatch(/Read-only file system/);
+    expect(fs.readFileSync(path.join(ws, 'README.md'), 'utf8')).toBe('# demo\n');
+  });
 });

@@ -163,4 +163,52 @@ describe('shadow history', () => {
     expect((await h.list('', { at: v2.seq })).entries.map((e) => e.name)).toContain('h.txt');
     await expect(h.readFile('h.txt', { at: -1 })).rejects.toMatchObject({ status: 400 });
   });
+
+  it('moves directories (with workspace files in them) as rename(2) would', async () => {
+    const carol = b.agent('carol');
+    await carol.writeFile('src/lib/extra.ts', 'extra\n');
+    await carol.move('src', 'code');
+    await expect(carol.stat('src')).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await carol.readFile('code/index.ts')).toString()).toBe('export const x = 1;\n');
+    expect((await carol.readFile('code/lib/util.ts')).toString()).toBe('export function u() {}\n');
+    expect((await carol.readFile('code/lib/extra.ts')).toString()).toBe('extra\n');
+    expect((await carol.list('code')).entries.map((e) => e.name)).toEqual(['index.ts', 'lib']);
+    const changes = Object.fromEntries((await carol.changes()).changes.map((c) => [c.path, c]));
+    expect(changes['code/index.ts']).toMatchObject({ status: 'moved', movedFrom: 'src/index.ts' });
+    expect(changes['src/index.ts']?.status).toBe('deleted');
+    // Not into itself, not onto a file or a non-empty directory; onto an empty one, yes.
+    await expect(carol.move('code', 'code/lib/inner')).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(carol.move('code', 'README.md')).rejects.toMatchObject({ code: 'ENOTDIR' });
+    await carol.mkdir('full');
+    await carol.writeFile('full/f', 'f');
+    await expect(carol.move('code', 'full')).rejects.toMatchObject({ code: 'ENOTEMPTY' });
+    await carol.mkdir('empty');
+    await carol.move('code/lib', 'empty');
+    expect((await carol.list('empty')).entries.map((e) => e.name)).toEqual(['extra.ts', 'util.ts']);
+    // And back where it was: the workspace's own content, unchanged.
+    await carol.move('code', 'src');
+    expect((await carol.readFile('src/index.ts')).toString()).toBe('export const x = 1;\n');
+    expect(snapshot(ws)).toEqual(before);
+  });
+
+  it('hides what the workspace has at a removed path, whether it was a file or a directory there', async () => {
+    const dave = b.agent('dave');
+    // A workspace file replaced by a directory, which is then removed: the file must not come back.
+    await dave.deleteFile('README.md');
+    await dave.mkdir('README.md');
+    await dave.rmdir('README.md');
+    await expect(dave.stat('README.md')).rejects.toMatchObject({ code: 'ENOENT' });
+    const changes = Object.fromEntries((await dave.changes()).changes.map((c) => [c.path, c]));
+    expect(changes['README.md']?.status).toBe('deleted');
+    // A workspace directory replaced by a file, which is then deleted: the directory must not come back.
+    await dave.deleteFile('src/lib/util.ts');
+    await dave.rmdir('src/lib');
+    await dave.writeFile('src/lib', 'now a file');
+    await dave.deleteFile('src/lib');
+    await expect(dave.stat('src/lib')).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await dave.list('src')).entries.map((e) => e.name)).toEqual(['index.ts']);
+    // A directory is not a file change.
+    const after = (await dave.changes()).changes.map((c) => c.path);
+    expect(after).not.toContain('src/lib');
+  });
 });

@@ -1,0 +1,199 @@
+/**
+ * What the FUSE daemon answers by itself, without a round trip to the bridge: the root, current/,
+ * shadows/<agent>/ and history/<seq>/<agent>/, from its own read-only store connection and the
+ * workspace directory. `undefined` means "ask the bridge" (context/, streams/, the agent lists, an
+ * agent this reader has not seen yet).
+ */
+import fs from 'node:fs';
+import { AgentId } from '../../protocol/index.js';
+import { normalise, resolveInWorkspace } from '../shadow/path-safety.js';
+import { ShadowView } from '../shadow/shadow-view.js';
+import type { WorkspaceBase } from '../shadow/workspace-base.js';
+import type { Attr, Errno } from './fuse-protocol.js';
+import { locate, TOP, type Location } from './layout.js';
+import type { StoreReader } from './store-reader.js';
+
+export class FsError extends Error {
+  constructor(
+    readonly errno: Errno,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const DIR: Attr = { type: 'dir', size: 0, perm: 0o755, mtimeMs: 0 };
+const RO_DIR: Attr = { type: 'dir', size: 0, perm: 0o555, mtimeMs: 0 };
+
+/** How an open file is read: a workspace file through its descriptor, or a blob by range. */
+export type ReadSource = { kind: 'fd'; fd: number } | { kind: 'blob'; hash: string; size: number };
+
+export class LocalFs {
+  private readonly history = new Map<string, ShadowView>();
+
+  constructor(
+    private readonly reader: StoreReader,
+    private readonly base: WorkspaceBase,
+    private readonly startedAt: number,
+    /** Reads the events appended since (noting what the kernel must forget). */
+    private readonly catchUp: () => void = () => reader.catchUp(),
+  ) {}
+
+  /** Whether the reader knows this agent's shadow; undefined: not known here (the bridge may). */
+  private agent(name: string | null): string | undefined {
+    if (name === null || !AgentId.safeParse(name).success) throw new FsError('ENOENT', `no agent ${name}`);
+    if (this.reader.agents.has(name) || (this.reader.overlays.get(name)?.size ?? 0) > 0) return name;
+    return undefined;
+  }
+
+  private historical(agent: string, seq: number): ShadowView {
+    const key = `${agent}@${seq}`;
+    let v = this.history.get(key);
+    if (!v) {
+      v = new ShadowView(this.reader.overlayAt(agent, seq), this.base, this.reader);
+      if (this.history.size > 64) this.history.delete(this.history.keys().next().value!);
+      this.history.set(key, v);
+    }
+    return v;
+  }
+
+  /** The view a shadows/ or history/ location reads; null: the location is above any agent. */
+  private view(loc: Location): { view: ShadowView; rel: string; writable: boolean } | null | undefined {
+    if (loc.area === 'shadows' && loc.agent !== null) {
+      const agent = this.agent(loc.agent);
+      if (agent === undefined) return undefined;
+      return {
+        view: new ShadowView(this.reader.overlay(agent), this.base, this.reader),
+        rel: normalise(loc.rel, true),
+        writable: true,
+      };
+    }
+    if (loc.area === 'history' && loc.seq !== null && loc.agent !== null) {
+      if (loc.seq > this.reader.lastSeq) this.catchUp();
+      if (loc.seq > this.reader.lastSeq) throw new FsError('ENOENT', `no event ${loc.seq} yet`);
+      const agent = this.agent(loc.agent);
+      if (agent === undefined) return undefined;
+      return { view: this.historical(agent, loc.seq), rel: normalise(loc.rel, true), writable: false };
+    }
+    return null;
+  }
+
+  getattr(p: string): Attr | undefined {
+    const loc = locate(p);
+    const t = this.startedAt;
+    switch (loc.area) {
+      case 'root':
+        return { ...RO_DIR, mtimeMs: t };
+      case 'none':
+        throw new FsError('ENOENT', `no ${p}`);
+      case 'current': {
+        const rel = normalise(loc.rel, true);
+        const st =
+          rel === '' ? { type: 'dir' as const, size: 0, mode: 0o755, mtimeMs: t } : this.base.stat(rel);
+        if (!st) throw new FsError('ENOENT', `no ${rel} in the workspace`);
+        return {
+          type: st.type,
+          size: st.type === 'file' ? st.size : 0,
+          perm: st.mode & 0o555,
+          mtimeMs: st.mtimeMs,
+        };
+      }
+      case 'shadows':
+      case 'history': {
+        const sv = this.view(loc);
+        if (sv === undefined) return undefined;
+        if (sv === null) return { ...(loc.area === 'shadows' ? DIR : RO_DIR), mtimeMs: t };
+        const n = sv.view.node(sv.rel);
+        if (!n) throw new FsError('ENOENT', `no ${sv.rel}`);
+        const perm = sv.writable ? n.mode & 0o777 : n.mode & 0o555;
+        return { type: n.type, size: n.type === 'file' ? n.size : 0, perm, mtimeMs: n.mtimeMs };
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** Names with their attributes (so that `ls`, `find` and `grep -r` know the types without a stat). */
+  readdir(p: string): { names: string[]; attrs: Attr[] } | undefined {
+    const loc = locate(p);
+    switch (loc.area) {
+      case 'root':
+        return { names: TOP, attrs: TOP.map(() => ({ ...RO_DIR, mtimeMs: this.startedAt })) };
+      case 'current': {
+        const rel = normalise(loc.rel, true);
+        const attr = this.getattr(p)!;
+        if (attr.type !== 'dir') throw new FsError('ENOTDIR', `${p} is not a directory`);
+        const entries = [...this.base.list(rel)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        return {
+          names: entries.map(([n]) => n),
+          attrs: entries.map(([, st]) => ({
+            type: st.type,
+            size: st.type === 'file' ? st.size : 0,
+            perm: st.mode & 0o555,
+            mtimeMs: st.mtimeMs,
+          })),
+        };
+      }
+      case 'shadows':
+      case 'history': {
+        const sv = this.view(loc);
+        if (!sv) return undefined;
+        const n = sv.view.node(sv.rel);
+        if (!n) throw new FsError('ENOENT', `no ${sv.rel}`);
+        if (n.type !== 'dir') throw new FsError('ENOTDIR', `${p} is not a directory`);
+        const list = sv.view.list(sv.rel);
+        return {
+          names: list.map((e) => e.name),
+          attrs: list.map((e) => ({
+            type: e.type,
+            size: e.size,
+            perm: sv.writable ? e.mode & 0o777 : e.mode & 0o555,
+            mtimeMs: Date.parse(e.mtime),
+          })),
+        };
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** How to read a file opened for reading; undefined: the bridge serves it. */
+  openRead(p: string): ReadSource | undefined {
+    const loc = locate(p);
+    if (loc.area === 'current') {
+      const rel = normalise(loc.rel, true);
+      return this.openBase(rel);
+    }
+    if (loc.area === 'shadows' || loc.area === 'history') {
+      const sv = this.view(loc);
+      if (sv === undefined) return undefined;
+      if (sv === null) throw new FsError('EISDIR', `${p} is a directory`);
+      const n = sv.view.node(sv.rel);
+      if (!n) throw new FsError('ENOENT', `no ${sv.rel}`);
+      if (n.type === 'dir') throw new FsError('EISDIR', `${p} is a directory`);
+      if (n.source === 'shadow') return { kind: 'blob', hash: n.hash!, size: n.size };
+      return this.openBase(sv.rel);
+    }
+    if (loc.area === 'root') throw new FsError('EISDIR', `${p} is a directory`);
+    if (loc.area === 'none') throw new FsError('ENOENT', `no ${p}`);
+    return undefined;
+  }
+
+  private openBase(rel: string): ReadSource {
+    const abs = rel === '' || this.base.isHidden(rel) ? undefined : resolveInWorkspace(this.base.root, rel);
+    if (rel === '') throw new FsError('EISDIR', 'the workspace root is a directory');
+    if (!abs) throw new FsError('ENOENT', `no ${rel} in the workspace`);
+    const fd = fs.openSync(abs, 'r');
+    if (!fs.fstatSync(fd).isFile()) {
+      fs.closeSync(fd);
+      throw new FsError('EISDIR', `${rel} is a directory`);
+    }
+    return { kind: 'fd', fd };
+  }
+
+  readBlob(hash: string, offset: number, length: number): Buffer {
+    const d = this.reader.readBlobRange(hash, offset, length);
+    if (!d) throw new FsError('EIO', `blob ${hash} is missing`);
+    return d;
+  }
+}
