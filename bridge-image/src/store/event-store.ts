@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Event } from '../../protocol/index.js';
+import { conflictMessage } from './append-reply.js';
 import { migrate, SCHEMA_VERSION, StoreOpenError } from './schema.js';
 import { uuid7 } from './uuid7.js';
 import type { FromWriter, OpResult, ToWriter, WriteOp, WriterData } from './writer-protocol.js';
@@ -17,6 +18,10 @@ export interface EventStoreOptions {
   maxBatchEvents?: number;
   /** The writer worker's script (bundled as store-writer.js beside the bridge). */
   writerScript?: string;
+  /** Events per step of the index behind the log; also how far it may fall behind under load. */
+  indexBatch?: number;
+  /** The writer indexes the rest of the log once it has had no commit for this long. */
+  indexIdleMs?: number;
 }
 
 /** Memory-mapped reads: catch-up and queries read pages without a syscall each. */
@@ -35,6 +40,11 @@ export interface AppendInput {
   agentId: string;
   expectedVersion?: number | undefined;
   events: { type: string; data: unknown }[];
+  /**
+   * An idempotency key: the reply (201 body, or the 409 refusal) is remembered in the same
+   * transaction as the append, under (agentId, key). See append-reply.ts for the bodies.
+   */
+  idempotencyKey?: string | undefined;
 }
 
 export class VersionConflict extends Error {
@@ -44,7 +54,7 @@ export class VersionConflict extends Error {
     readonly expectedVersion: number,
     readonly currentVersion: number,
   ) {
-    super(`stream ${stream} is at version ${currentVersion}, not the expected ${expectedVersion}`);
+    super(conflictMessage(stream, expectedVersion, currentVersion));
   }
 }
 
@@ -133,7 +143,14 @@ export class EventStore {
   private closed = false;
   private broken: string | undefined;
   private readonly stmts;
+  /**
+   * Query statements by their SQL. Lists travel as JSON parameters, so the SQL depends only on which
+   * filters a query has: a few hundred shapes at most. Never evicted: better-sqlite3 under Node 24
+   * can abort when a statement it still tracks is garbage-collected, so every statement lives as
+   * long as the store.
+   */
   private readonly queryCache = new Map<string, Database.Statement>();
+  private readonly warningListeners: ((message: string) => void)[] = [];
 
   private constructor(db: Database.Database, file: string, opts: EventStoreOptions) {
     this.db = db;
@@ -155,7 +172,12 @@ export class EventStore {
       ),
     };
     this.published = (this.stmts.lastSeq.get() as number | null) ?? 0;
-    const data: WriterData = { file, synchronous: opts.synchronous ?? 'FULL' };
+    const data: WriterData = {
+      file,
+      synchronous: opts.synchronous ?? 'FULL',
+      indexBatch: opts.indexBatch ?? 8192,
+      indexIdleMs: opts.indexIdleMs ?? 20,
+    };
     this.worker = new Worker(opts.writerScript ?? DEFAULT_WRITER_SCRIPT, { workerData: data });
     this.worker.on('message', (m: FromWriter) => this.onWriter(m));
     this.worker.on('error', (e) => this.fail(`the store writer crashed: ${e.message}`));
@@ -226,6 +248,11 @@ export class EventStore {
     this.commitListeners.push(fn);
   }
 
+  /** Problems that cost speed but no data, e.g. the index behind the log failing to advance. */
+  onWarning(fn: (message: string) => void): void {
+    this.warningListeners.push(fn);
+  }
+
   /** Appends atomically to one stream; resolves once the events are durable. */
   append(input: AppendInput): Promise<Event[]> {
     const op: WriteOp = {
@@ -233,6 +260,7 @@ export class EventStore {
       stream: input.stream,
       agentId: input.agentId,
       expectedVersion: input.expectedVersion ?? null,
+      remember: input.idempotencyKey ?? null,
       events: input.events.map((e) => ({
         id: uuid7(),
         type: e.type,
@@ -314,6 +342,8 @@ export class EventStore {
       else if (this.inFlight.length === 0) for (const w of this.idleWaiters.splice(0)) w();
     } else if (m.kind === 'fatal') {
       this.fail(m.message);
+    } else if (m.kind === 'warning') {
+      for (const fn of this.warningListeners) fn(m.message);
     }
   }
 
@@ -376,45 +406,93 @@ export class EventStore {
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
-  /** Events matching a query, one page; `nextCursor` continues it. */
+  /**
+   * Events matching a query, one page; `nextCursor` continues it. With a filter that an index
+   * serves, two arms are merged in seq order: the index up to index_state.upto, and a scan of the
+   * not yet indexed tail past it (both read in the statement's one snapshot, so nothing falls between
+   * them). Every filter is also applied to the rows themselves, so an index only narrows the search.
+   */
   query(q: StoreQuery): { events: Event[]; nextCursor: number | null } {
-    const where: string[] = ['seq <= ?'];
+    const conds: string[] = ['e.seq <= ?'];
     const args: (string | number)[] = [this.published];
-    const inList = (col: string, values: string[]) => {
-      where.push(`${col} IN (${values.map(() => '?').join(',')})`);
-      args.push(...values);
-    };
-    if (q.types?.length) {
-      const exact = q.types.filter((t) => !t.endsWith('*'));
-      const prefixes = q.types.filter((t) => t.endsWith('*')).map((t) => t.slice(0, -1));
+    const exact = q.types?.filter((t) => !t.endsWith('*')) ?? [];
+    const prefixes = q.types?.filter((t) => t.endsWith('*')).map((t) => t.slice(0, -1)) ?? [];
+    if (exact.length || prefixes.length) {
       const ors: string[] = [];
       if (exact.length) {
-        ors.push(`type IN (${exact.map(() => '?').join(',')})`);
-        args.push(...exact);
+        ors.push('e.type IN (SELECT value FROM json_each(?))');
+        args.push(JSON.stringify(exact));
       }
-      for (const p of prefixes) {
-        ors.push('substr(type, 1, ?) = ?');
-        args.push(p.length, p);
+      if (prefixes.length) {
+        ors.push('EXISTS (SELECT 1 FROM json_each(?) p WHERE substr(e.type, 1, length(p.value)) = p.value)');
+        args.push(JSON.stringify(prefixes));
       }
-      where.push(`(${ors.join(' OR ')})`);
+      conds.push(ors.length === 1 ? ors[0]! : `(${ors.join(' OR ')})`);
     }
-    if (q.agents?.length) inList('agent_id', q.agents);
-    if (q.streams?.length) inList('stream', q.streams);
+    const inList = (col: string, values: string[] | undefined) => {
+      if (!values?.length) return;
+      conds.push(`${col} IN (SELECT value FROM json_each(?))`);
+      args.push(JSON.stringify(values));
+    };
+    inList('e.agent_id', q.agents);
+    inList('e.stream', q.streams);
     const cmp = (col: string, op: string, v: string | number | undefined) => {
       if (v === undefined) return;
-      where.push(`${col} ${op} ?`);
+      conds.push(`${col} ${op} ?`);
       args.push(v);
     };
-    cmp('path', '=', q.path);
-    cmp('ts', '>=', q.since);
-    cmp('ts', '<', q.until);
-    cmp('seq', '>', q.after);
-    cmp('seq', '<', q.before);
-    const sql =
-      `SELECT seq, id, stream, stream_version, type, agent_id, ts, data FROM events` +
-      (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-      ` ORDER BY seq ${q.order === 'desc' ? 'DESC' : 'ASC'} LIMIT ?`;
-    const rows = this.prepared(sql).all(...args, q.limit + 1) as Row[];
+    cmp('e.path', '=', q.path);
+    cmp('e.ts', '>=', q.since);
+    cmp('e.ts', '<', q.until);
+    cmp('e.seq', '>', q.after);
+    cmp('e.seq', '<', q.before);
+
+    // The index that narrows the search most, and its candidate seqs up to index_state.upto.
+    let candidates: string | undefined;
+    const cargs: (string | number)[] = [];
+    if (q.streams?.length) {
+      candidates = 'SELECT seq FROM ix_stream WHERE stream IN (SELECT value FROM json_each(?))';
+      cargs.push(JSON.stringify(q.streams));
+    } else if (q.path !== undefined) {
+      candidates = 'SELECT seq FROM ix_path WHERE path = ?';
+      cargs.push(q.path);
+    } else if (q.agents?.length) {
+      candidates = 'SELECT seq FROM ix_agent WHERE agent_id IN (SELECT value FROM json_each(?))';
+      cargs.push(JSON.stringify(q.agents));
+    } else if (exact.length || prefixes.length) {
+      // Each exact type and each prefix is a key range [lo, hi] of ix_type.
+      const ranges = [...exact.map((t) => [t, t]), ...prefixes.map((p) => [p, `${p}\u{10FFFF}`])];
+      candidates =
+        'SELECT x.seq FROM json_each(?) r JOIN ix_type x ON x.type >= (r.value ->> 0) AND x.type <= (r.value ->> 1)';
+      cargs.push(JSON.stringify(ranges));
+    } else if (q.since !== undefined || q.until !== undefined) {
+      candidates = 'SELECT seq FROM ix_ts WHERE ts >= ? AND ts < ?';
+      cargs.push(q.since ?? Number.MIN_SAFE_INTEGER, q.until ?? Number.MAX_SAFE_INTEGER);
+    }
+    const cols = 'e.seq, e.id, e.stream, e.stream_version, e.type, e.agent_id, e.ts, e.data';
+    const where = conds.join(' AND ');
+    const order = ` ORDER BY seq ${q.order === 'desc' ? 'DESC' : 'ASC'} LIMIT ?`;
+    let sql: string;
+    let all: (string | number)[];
+    if (candidates === undefined) {
+      sql = `SELECT ${cols} FROM events e WHERE ${where}${order}`;
+      all = args;
+    } else {
+      const upto = '(SELECT upto FROM index_state WHERE one = 1)';
+      const seqRange = [
+        q.after === undefined ? '' : ' AND seq > ?',
+        q.before === undefined ? '' : ' AND seq < ?',
+      ].join('');
+      const rangeArgs = [
+        ...(q.after === undefined ? [] : [q.after]),
+        ...(q.before === undefined ? [] : [q.before]),
+      ];
+      sql =
+        `SELECT ${cols} FROM events e WHERE e.seq IN (SELECT seq FROM (${candidates}) WHERE seq <= ${upto}${seqRange}) AND ${where}` +
+        ` UNION ALL SELECT ${cols} FROM events e WHERE e.seq > ${upto} AND ${where}${order}`;
+      all = [...cargs, ...rangeArgs, ...args, ...args];
+    }
+    const rows = this.prepared(sql).all(...all, q.limit + 1) as Row[];
     const more = rows.length > q.limit;
     const page = (more ? rows.slice(0, q.limit) : rows).map(toEvent);
     return { events: page, nextCursor: more ? page[page.length - 1]!.seq : null };
@@ -423,7 +501,6 @@ export class EventStore {
   private prepared(sql: string): Database.Statement {
     let st = this.queryCache.get(sql);
     if (!st) {
-      if (this.queryCache.size >= 200) this.queryCache.clear();
       st = this.db.prepare(sql);
       this.queryCache.set(sql, st);
     }
@@ -517,6 +594,7 @@ export class EventStore {
     if (this.published !== 0) throw new Error('import: the store is not empty');
     const insert = this.stmts.insert;
     let expected = 1;
+    const versions = new Map<string, number>();
     this.db.transaction(() => {
       for (const b of blobs)
         this.stmts.blobPut.run(createHash('sha256').update(b).digest('hex'), b.length, b);
@@ -526,6 +604,15 @@ export class EventStore {
             `import: expected seq ${expected} next, found ${e.seq} (the export has a gap or is out of order)`,
           );
         }
+        // The log has no unique constraint on stream versions (the writer assigns them exactly), so
+        // an import checks them itself: each stream's versions must increase.
+        const last = versions.get(e.stream) ?? 0;
+        if (!(e.streamVersion > last)) {
+          throw new Error(
+            `import: event ${e.seq} gives stream ${e.stream} version ${e.streamVersion}, not above ${last}`,
+          );
+        }
+        versions.set(e.stream, e.streamVersion);
         const data = JSON.stringify(e.data ?? null);
         insert.run(
           e.seq,

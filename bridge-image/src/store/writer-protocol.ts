@@ -7,6 +7,11 @@ export interface AppendOp {
   expectedVersion: number | null;
   /** Per event: id, type, JSON of data, and the path it concerns (indexed), if any. */
   events: { id: string; type: string; data: string; path: string | null }[];
+  /**
+   * An idempotency key: the reply to this append (201 or 409) is remembered under (agentId, key) in
+   * the same transaction, so a retry after a crash can never append a second time.
+   */
+  remember: string | null;
 }
 
 export interface BlobOp {
@@ -40,9 +45,15 @@ export type FromWriter =
   | { kind: 'committed'; id: number; results: OpResult[] }
   | { kind: 'failed'; id: number; message: string }
   | { kind: 'closed' }
-  | { kind: 'fatal'; message: string };
+  | { kind: 'fatal'; message: string }
+  /** Something went wrong that costs speed, not data (the index behind the log could not advance). */
+  | { kind: 'warning'; message: string };
 
 export interface WriterData {
   file: string;
   synchronous: string;
+  /** Events per index step, and how far the index may fall behind under load. */
+  indexBatch: number;
+  /** Quiet time after a commit before the rest of the tail is indexed. */
+  indexIdleMs: number;
 }

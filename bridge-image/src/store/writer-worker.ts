@@ -5,9 +5,11 @@
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
+import { appendedBody, conflictBody } from './append-reply.js';
+import { Indexer } from './indexer.js';
 import type { FromWriter, OpResult, ToWriter, WriteOp, WriterData } from './writer-protocol.js';
 
-const { file, synchronous } = workerData as WriterData;
+const { file, synchronous, indexBatch, indexIdleMs } = workerData as WriterData;
 const port = parentPort!;
 const post = (m: FromWriter) => port.postMessage(m);
 
@@ -24,7 +26,7 @@ db.pragma('mmap_size = 268435456');
 const insert = db.prepare(
   'INSERT INTO events (seq, id, stream, stream_version, type, agent_id, ts, path, data) VALUES (?,?,?,?,?,?,?,?,?)',
 );
-const streamVersion = db.prepare('SELECT MAX(stream_version) FROM events WHERE stream = ?').pluck();
+const indexer = new Indexer(db);
 const lastSeqStmt = db.prepare('SELECT MAX(seq) FROM events').pluck();
 const blobPut = db.prepare('INSERT OR IGNORE INTO blobs (hash, size, data) VALUES (?,?,?)');
 const replyPut = db.prepare(
@@ -34,17 +36,38 @@ const replyPut = db.prepare(
 db.prepare('DELETE FROM idempotency WHERE created < ?').run(Date.now() - 24 * 3600_000);
 
 let nextSeq = 1;
+let indexedUpTo = 0;
+let lastCommitAt = 0;
 const versions = new Map<string, number>();
 const reload = () => {
   nextSeq = ((lastSeqStmt.get() as number | null) ?? 0) + 1;
+  indexedUpTo = indexer.upto();
   versions.clear();
 };
 reload();
 
+function indexSome(): void {
+  try {
+    indexedUpTo += indexer.step(indexBatch, synchronous);
+  } catch (e) {
+    // The log is intact; queries still see every event through the tail scan. Say so, and retry later.
+    indexedUpTo = indexer.upto();
+    post({ kind: 'warning', message: `indexing behind the log failed: ${(e as Error).message}` });
+  }
+}
+
+// Idle: index whatever the log has that the index has not.
+setInterval(
+  () => {
+    if (nextSeq - 1 > indexedUpTo && Date.now() - lastCommitAt >= indexIdleMs) indexSome();
+  },
+  Math.min(indexIdleMs, 1000),
+).unref();
+
 function version(stream: string): number {
   let v = versions.get(stream);
   if (v === undefined) {
-    v = (streamVersion.get(stream) as number | null) ?? 0;
+    v = indexer.streamVersion(stream);
     if (versions.size > 100_000) versions.clear();
     versions.set(stream, v);
   }
@@ -69,6 +92,10 @@ const commit = db.transaction((ts: number, ops: WriteOp[]): OpResult[] => {
     }
     const current = version(op.stream);
     if (op.expectedVersion !== null && op.expectedVersion !== current) {
+      if (op.remember !== null) {
+        const body = conflictBody(op.stream, op.expectedVersion, current);
+        replyPut.run(op.agentId, op.remember, 409, JSON.stringify(body), ts);
+      }
       results.push({ ok: false, currentVersion: current });
       continue;
     }
@@ -77,6 +104,11 @@ const commit = db.transaction((ts: number, ops: WriteOp[]): OpResult[] => {
     for (const e of op.events)
       insert.run(nextSeq++, e.id, op.stream, ++v, e.type, op.agentId, ts, e.path, e.data);
     versions.set(op.stream, v);
+    if (op.remember !== null) {
+      const ids = op.events.map((e) => e.id);
+      const body = appendedBody(op.stream, ids, seqStart, current + 1);
+      replyPut.run(op.agentId, op.remember, 201, JSON.stringify(body), ts);
+    }
     results.push({ ok: true, seqStart, versionStart: current + 1 });
   }
   return results;
@@ -86,6 +118,9 @@ port.on('message', (m: ToWriter) => {
   if (m.kind === 'commit') {
     try {
       post({ kind: 'committed', id: m.id, results: commit(m.ts, m.ops) });
+      lastCommitAt = Date.now();
+      // Under steady load the writer is never idle: keep the index at most a batch or two behind.
+      if (nextSeq - 1 - indexedUpTo >= indexBatch) indexSome();
     } catch (e) {
       // The transaction rolled back: nothing of this batch is stored, and our counters must say so.
       reload();
