@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import crypto, { createHash, createHmac, randomBytes, timingSafeEqual, type Hash } from 'node:crypto';
 
 /** Header names of the signed protocol. */
 export const Headers = {
@@ -35,9 +35,41 @@ export function deriveSessionKey(agentKey: Buffer, sessionId: string): Buffer {
   return createHmac('sha256', agentKey).update(`session:${sessionId}`).digest();
 }
 
+/** One-shot SHA-256 where Node has it (22+): no Hash object per call. */
+const oneShot = (crypto as { hash?: (alg: string, data: Buffer | string, enc: 'hex') => string }).hash;
+
 export function bodyHash(body: Buffer | string | undefined): string {
   if (body === undefined || body.length === 0) return EMPTY_SHA256;
-  return createHash('sha256').update(body).digest('hex');
+  return oneShot ? oneShot('sha256', body, 'hex') : createHash('sha256').update(body).digest('hex');
+}
+
+const SHA256_BLOCK = 64;
+
+/**
+ * HMAC-SHA256 with the key's work done once (RFC 2104): H((K ^ opad) || H((K ^ ipad) || m)). The
+ * hash states after the two padded key blocks are kept, and each message only copies them, so a
+ * signature costs the message's blocks and one more, not the key schedule and two extra blocks.
+ * Equal to createHmac('sha256', key) for every key and message (a property test holds it to that).
+ */
+export class HmacKey {
+  private readonly inner: Hash;
+  private readonly outer: Hash;
+
+  constructor(key: Buffer) {
+    const k = key.length > SHA256_BLOCK ? createHash('sha256').update(key).digest() : key;
+    const ipad = Buffer.alloc(SHA256_BLOCK, 0x36);
+    const opad = Buffer.alloc(SHA256_BLOCK, 0x5c);
+    for (let i = 0; i < k.length; i++) {
+      ipad[i]! ^= k[i]!;
+      opad[i]! ^= k[i]!;
+    }
+    this.inner = createHash('sha256').update(ipad);
+    this.outer = createHash('sha256').update(opad);
+  }
+
+  digest(message: string | Buffer): Buffer {
+    return this.outer.copy().update(this.inner.copy().update(message).digest()).digest();
+  }
 }
 
 /** What is signed: method, path with query exactly as sent, timestamp, nonce and the body's hash. */
@@ -56,9 +88,10 @@ export function sign(key: Buffer, canonical: string): string {
 }
 
 /** Constant-time check of a hex signature; false for anything malformed. */
-export function verifySignature(key: Buffer, canonical: string, signatureHex: string): boolean {
+export function verifySignature(key: Buffer | HmacKey, canonical: string, signatureHex: string): boolean {
   if (signatureHex.length !== 64 || !/^[0-9a-f]{64}$/i.test(signatureHex)) return false;
-  const expected = createHmac('sha256', key).update(canonical).digest();
+  const expected =
+    key instanceof HmacKey ? key.digest(canonical) : createHmac('sha256', key).update(canonical).digest();
   return timingSafeEqual(expected, Buffer.from(signatureHex, 'hex'));
 }
 
