@@ -27,12 +27,6 @@ export interface EventStoreOptions {
 /** Memory-mapped reads: catch-up and queries read pages without a syscall each. */
 export const MMAP_BYTES = 256 * 1024 * 1024;
 
-/**
- * Batches handed to the writer at once: while it commits one, the next is already waiting in its
- * queue, so the writer never idles for a round trip through the main thread.
- */
-const PIPELINE_DEPTH = Number(process.env.LIGHTHOUSE_PIPELINE_DEPTH ?? 2);
-
 const WRITER_YOUNG_MB = Number(process.env.LIGHTHOUSE_WRITER_YOUNG_MB ?? 2);
 
 export const DEFAULT_WRITER_SCRIPT = path.join(__dirname, 'store-writer.js');
@@ -133,8 +127,8 @@ export class EventStore {
   private readonly db: Database.Database;
   private readonly worker: Worker;
   private queue: Pending[] = [];
-  /** Batches posted to the writer and not yet answered, oldest first. */
-  private readonly inFlight: Pending[][] = [];
+  /** Batches posted to the writer and not yet answered, by message id. */
+  private readonly inFlight = new Map<number, Pending[]>();
   private flushScheduled = false;
   private commitId = 0;
   private published: number;
@@ -305,7 +299,7 @@ export class EventStore {
     if (this.broken) return Promise.reject(new Error(`the event store cannot write: ${this.broken}`));
     return new Promise((resolve, reject) => {
       this.queue.push({ op, input, queuedAt: process.hrtime.bigint(), resolve, reject });
-      if (!this.flushScheduled && this.inFlight.length < PIPELINE_DEPTH) {
+      if (!this.flushScheduled) {
         this.flushScheduled = true;
         // setImmediate, not nextTick: requests already read from sockets join this batch.
         setImmediate(() => this.flush());
@@ -313,40 +307,50 @@ export class EventStore {
     });
   }
 
+  /**
+   * Sends what has queued up this turn of the loop. The writer takes every batch that reaches it
+   * during one transaction into the next (group commit on its side), so nothing waits here for an
+   * answer: the main thread's round trip never leaves the writer idle.
+   */
   private flush(): void {
     this.flushScheduled = false;
-    if (this.inFlight.length >= PIPELINE_DEPTH || this.queue.length === 0 || this.broken) return;
-    let n = 0;
-    let events = 0;
-    while (n < this.queue.length) {
-      const op = this.queue[n]!.op;
-      const size = op.op === 'append' ? op.events.length : 1;
-      if (n > 0 && events + size > this.maxBatchEvents) break;
-      events += size;
-      n++;
+    while (this.queue.length > 0 && !this.broken) {
+      let n = 0;
+      let events = 0;
+      while (n < this.queue.length) {
+        const op = this.queue[n]!.op;
+        const size = op.op === 'append' ? op.events.length : 1;
+        if (n > 0 && events + size > this.maxBatchEvents) break;
+        events += size;
+        n++;
+      }
+      const batch = n === this.queue.length ? this.queue : this.queue.slice(0, n);
+      this.queue = n === this.queue.length ? [] : this.queue.slice(n);
+      const id = ++this.commitId;
+      this.inFlight.set(id, batch);
+      const ops = new Array<WriteOp>(batch.length);
+      for (let i = 0; i < batch.length; i++) ops[i] = batch[i]!.op;
+      const msg: ToWriter = { kind: 'commit', id, ts: Date.now(), ops };
+      this.worker.postMessage(msg);
     }
-    const batch = this.queue.splice(0, n);
-    this.inFlight.push(batch);
-    const msg: ToWriter = {
-      kind: 'commit',
-      id: ++this.commitId,
-      ts: Date.now(),
-      ops: batch.map((p) => p.op),
-    };
-    this.worker.postMessage(msg);
   }
 
   private onWriter(m: FromWriter): void {
-    if (m.kind === 'committed' || m.kind === 'failed') {
-      const batch = this.inFlight.shift()!;
-      if (m.kind === 'failed') {
-        const err = new Error(`append failed, nothing was stored: ${m.message}`);
-        for (const p of batch) p.reject(err);
-      } else {
-        this.settle(batch, m.results);
+    if (m.kind === 'committed') {
+      const settled: { batch: Pending[]; results: OpResult[] }[] = [];
+      for (const b of m.batches) {
+        settled.push({ batch: this.inFlight.get(b.id)!, results: b.results });
+        this.inFlight.delete(b.id);
       }
-      if (this.queue.length > 0) this.flush();
-      else if (this.inFlight.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+      this.settle(settled);
+      this.whenIdle();
+    } else if (m.kind === 'failed') {
+      const err = new Error(`append failed, nothing was stored: ${m.message}`);
+      for (const id of m.ids) {
+        for (const p of this.inFlight.get(id) ?? []) p.reject(err);
+        this.inFlight.delete(id);
+      }
+      this.whenIdle();
     } else if (m.kind === 'fatal') {
       this.fail(m.message);
     } else if (m.kind === 'warning') {
@@ -354,48 +358,62 @@ export class EventStore {
     }
   }
 
-  private settle(batch: Pending[], results: OpResult[]): void {
+  private whenIdle(): void {
+    if (this.inFlight.size === 0 && this.queue.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private settle(batches: { batch: Pending[]; results: OpResult[] }[]): void {
     const committed: Event[] = [];
     const done = process.hrtime.bigint();
     const latencies: number[] = [];
     const now = new Date().toISOString();
-    batch.forEach((p, i) => {
-      const r = results[i]!;
-      latencies.push(Number(done - p.queuedAt) / 1e9);
-      if (p.op.op === 'reply') {
-        p.resolve([]);
-        return;
+    let appends = 0;
+    for (const { batch, results } of batches) {
+      appends += batch.length;
+      for (let i = 0; i < batch.length; i++) {
+        const p = batch[i]!;
+        const r = results[i]!;
+        latencies.push(Number(done - p.queuedAt) / 1e9);
+        if (p.op.op === 'reply') {
+          p.resolve([]);
+          continue;
+        }
+        if (p.op.op === 'blob') {
+          p.resolve({
+            hash: p.op.hash,
+            size: p.op.data.byteLength,
+            created: 'blobCreated' in r && r.blobCreated,
+          });
+          continue;
+        }
+        const input = p.input!;
+        if ('ok' in r && !r.ok) {
+          p.reject(new VersionConflict(input.stream, input.expectedVersion!, r.currentVersion));
+          continue;
+        }
+        const ok = r as { seqStart: number; versionStart: number };
+        const evs = p.op.events;
+        const out = new Array<Event>(evs.length);
+        for (let k = 0; k < evs.length; k++) {
+          const e: Event = {
+            seq: ok.seqStart + k,
+            id: evs[k]!.id,
+            stream: input.stream,
+            streamVersion: ok.versionStart + k,
+            type: evs[k]!.type,
+            agentId: input.agentId,
+            ts: now,
+            data: input.events[k]!.data ?? null,
+          };
+          out[k] = e;
+          committed.push(e);
+        }
+        this.published = Math.max(this.published, out[out.length - 1]!.seq);
+        p.resolve(out);
       }
-      if (p.op.op === 'blob') {
-        p.resolve({
-          hash: p.op.hash,
-          size: p.op.data.byteLength,
-          created: 'blobCreated' in r && r.blobCreated,
-        });
-        return;
-      }
-      const input = p.input!;
-      if ('ok' in r && !r.ok) {
-        p.reject(new VersionConflict(input.stream, input.expectedVersion!, r.currentVersion));
-        return;
-      }
-      const ok = r as { seqStart: number; versionStart: number };
-      const out: Event[] = p.op.events.map((e, k) => ({
-        seq: ok.seqStart + k,
-        id: e.id,
-        stream: input.stream,
-        streamVersion: ok.versionStart + k,
-        type: e.type,
-        agentId: input.agentId,
-        ts: now,
-        data: input.events[k]!.data ?? null,
-      }));
-      committed.push(...out);
-      this.published = Math.max(this.published, out[out.length - 1]!.seq);
-      p.resolve(out);
-    });
-    committed.sort((a, b) => a.seq - b.seq);
-    for (const fn of this.commitListeners) fn({ events: committed.length, appends: batch.length, latencies });
+    }
+    // Batches are committed in the order they were sent, so seqs already rise through `committed`.
+    for (const fn of this.commitListeners) fn({ events: committed.length, appends, latencies });
     if (committed.length > 0) for (const fn of this.listeners) fn(committed);
   }
 
@@ -403,13 +421,15 @@ export class EventStore {
     if (this.broken) return;
     this.broken = reason;
     const err = new Error(`the event store cannot write: ${reason}`);
-    for (const p of [...this.inFlight.splice(0).flat(), ...this.queue.splice(0)]) p.reject(err);
+    const all = [...[...this.inFlight.values()].flat(), ...this.queue.splice(0)];
+    this.inFlight.clear();
+    for (const p of all) p.reject(err);
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
   /** Resolves when nothing is queued or being committed. */
   drained(): Promise<void> {
-    if (this.inFlight.length === 0 && this.queue.length === 0) return Promise.resolve();
+    if (this.inFlight.size === 0 && this.queue.length === 0) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
 

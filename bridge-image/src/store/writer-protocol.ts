@@ -42,8 +42,9 @@ export type ToWriter =
 
 export type FromWriter =
   | { kind: 'ready'; lastSeq: number }
-  | { kind: 'committed'; id: number; results: OpResult[] }
-  | { kind: 'failed'; id: number; message: string }
+  /** One transaction: the results of every commit message it took, in the order they were sent. */
+  | { kind: 'committed'; batches: { id: number; results: OpResult[] }[] }
+  | { kind: 'failed'; ids: number[]; message: string }
   | { kind: 'closed' }
   | { kind: 'fatal'; message: string }
   /** Something went wrong that costs speed, not data (the index behind the log could not advance). */

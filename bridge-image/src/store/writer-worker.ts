@@ -74,7 +74,7 @@ function version(stream: string): number {
   return v;
 }
 
-const commit = db.transaction((ts: number, ops: WriteOp[]): OpResult[] => {
+function apply(ts: number, ops: WriteOp[]): OpResult[] {
   const results: OpResult[] = [];
   for (const op of ops) {
     if (op.op === 'reply') {
@@ -112,23 +112,52 @@ const commit = db.transaction((ts: number, ops: WriteOp[]): OpResult[] => {
     results.push({ ok: true, seqStart, versionStart: current + 1 });
   }
   return results;
-});
+}
+
+type Commit = Extract<ToWriter, { kind: 'commit' }>;
+
+const commitAll = db.transaction((msgs: Commit[]) =>
+  msgs.map((m) => ({ id: m.id, results: apply(m.ts, m.ops) })),
+);
+
+/**
+ * Group commit, on this side: commit messages that arrive while a transaction (and its fsync) runs
+ * wait in the port; the next turn of the loop delivers them all, and one transaction takes them all.
+ * The main thread sends what it has every turn of its own loop and never waits for an answer first.
+ */
+let pending: Commit[] = [];
+let scheduled = false;
+
+function commitPending(): void {
+  scheduled = false;
+  const msgs = pending;
+  pending = [];
+  if (msgs.length === 0) return;
+  try {
+    post({ kind: 'committed', batches: commitAll(msgs) });
+    lastCommitAt = Date.now();
+  } catch (e) {
+    // The transaction rolled back: nothing of these batches is stored, and our counters must say so.
+    reload();
+    post({ kind: 'failed', ids: msgs.map((m) => m.id), message: (e as Error).message });
+    return;
+  }
+  // Under steady load the writer is never idle: keep the index at most a batch or two behind.
+  if (nextSeq - 1 - indexedUpTo >= indexBatch) indexSome();
+}
 
 port.on('message', (m: ToWriter) => {
   if (m.kind === 'commit') {
-    try {
-      post({ kind: 'committed', id: m.id, results: commit(m.ts, m.ops) });
-      lastCommitAt = Date.now();
-      // Under steady load the writer is never idle: keep the index at most a batch or two behind.
-      if (nextSeq - 1 - indexedUpTo >= indexBatch) indexSome();
-    } catch (e) {
-      // The transaction rolled back: nothing of this batch is stored, and our counters must say so.
-      reload();
-      post({ kind: 'failed', id: m.id, message: (e as Error).message });
+    pending.push(m);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(commitPending);
     }
   } else if (m.kind === 'reload') {
+    commitPending();
     reload();
   } else if (m.kind === 'close') {
+    commitPending();
     try {
       db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
