@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Event } from '../../protocol/index.js';
 import { conflictMessage } from './append-reply.js';
-import { migrate, SCHEMA_VERSION, StoreOpenError } from './schema.js';
+import { INDEX_BLOCK_BITS, migrate, SCHEMA_VERSION, StoreOpenError } from './schema.js';
 import { uuid7 } from './uuid7.js';
 import type { FromWriter, OpResult, ToWriter, WriteOp, WriterData } from './writer-protocol.js';
 
@@ -147,6 +147,8 @@ export class EventStore {
    */
   private readonly queryCache = new Map<string, Database.Statement>();
   private readonly warningListeners: ((message: string) => void)[] = [];
+  /** Runs a function in one read transaction (one snapshot of the database). */
+  private readonly inRead: <T>(fn: () => T) => T;
 
   private constructor(db: Database.Database, file: string, opts: EventStoreOptions) {
     this.db = db;
@@ -162,12 +164,15 @@ export class EventStore {
       blobHas: db.prepare('SELECT 1 FROM blobs WHERE hash = ?').pluck(),
       blobCount: db.prepare('SELECT COUNT(*) FROM blobs').pluck(),
       metaGet: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
+      indexedUpTo: db.prepare('SELECT upto FROM index_state WHERE one = 1').pluck(),
       replyGet: db.prepare('SELECT status, body FROM idempotency WHERE agent_id = ? AND key = ?'),
       metaSet: db.prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
       ),
     };
     this.published = (this.stmts.lastSeq.get() as number | null) ?? 0;
+    const read = db.transaction((fn: () => unknown) => fn());
+    this.inRead = <T>(fn: () => T): T => read(fn) as T;
     const data: WriterData = {
       file,
       synchronous: opts.synchronous ?? 'FULL',
@@ -474,55 +479,84 @@ export class EventStore {
     cmp('e.seq', '>', q.after);
     cmp('e.seq', '<', q.before);
 
-    // The index that narrows the search most, and its candidate seqs up to index_state.upto.
-    let candidates: string | undefined;
-    const cargs: (string | number)[] = [];
+    // The index that narrows the search most, and the blocks it names.
+    let blocks: string | undefined;
+    const bargs: (string | number)[] = [];
     if (q.streams?.length) {
-      candidates = 'SELECT seq FROM ix_stream WHERE stream IN (SELECT value FROM json_each(?))';
-      cargs.push(JSON.stringify(q.streams));
+      blocks = 'SELECT block FROM ix_stream WHERE stream IN (SELECT value FROM json_each(?))';
+      bargs.push(JSON.stringify(q.streams));
     } else if (q.path !== undefined) {
-      candidates = 'SELECT seq FROM ix_path WHERE path = ?';
-      cargs.push(q.path);
+      blocks = 'SELECT block FROM ix_path WHERE path = ?';
+      bargs.push(q.path);
     } else if (q.agents?.length) {
-      candidates = 'SELECT seq FROM ix_agent WHERE agent_id IN (SELECT value FROM json_each(?))';
-      cargs.push(JSON.stringify(q.agents));
+      blocks = 'SELECT block FROM ix_agent WHERE agent_id IN (SELECT value FROM json_each(?))';
+      bargs.push(JSON.stringify(q.agents));
     } else if (exact.length || prefixes.length) {
       // Each exact type and each prefix is a key range [lo, hi] of ix_type.
       const ranges = [...exact.map((t) => [t, t]), ...prefixes.map((p) => [p, `${p}\u{10FFFF}`])];
-      candidates =
-        'SELECT x.seq FROM json_each(?) r JOIN ix_type x ON x.type >= (r.value ->> 0) AND x.type <= (r.value ->> 1)';
-      cargs.push(JSON.stringify(ranges));
+      blocks =
+        'SELECT x.block FROM json_each(?) r JOIN ix_type x ON x.type >= (r.value ->> 0) AND x.type <= (r.value ->> 1)';
+      bargs.push(JSON.stringify(ranges));
     } else if (q.since !== undefined || q.until !== undefined) {
-      candidates = 'SELECT seq FROM ix_ts WHERE ts >= ? AND ts < ?';
-      cargs.push(q.since ?? Number.MIN_SAFE_INTEGER, q.until ?? Number.MAX_SAFE_INTEGER);
+      blocks = 'SELECT block FROM ix_time WHERE max_ts >= ? AND min_ts < ?';
+      bargs.push(q.since ?? Number.MIN_SAFE_INTEGER, q.until ?? Number.MAX_SAFE_INTEGER);
     }
     const cols = 'e.seq, e.id, e.stream, e.stream_version, e.type, e.agent_id, e.ts, e.data';
     const where = conds.join(' AND ');
-    const order = ` ORDER BY seq ${q.order === 'desc' ? 'DESC' : 'ASC'} LIMIT ?`;
-    let sql: string;
-    let all: (string | number)[];
-    if (candidates === undefined) {
-      sql = `SELECT ${cols} FROM events e WHERE ${where}${order}`;
-      all = args;
-    } else {
-      const upto = '(SELECT upto FROM index_state WHERE one = 1)';
-      const seqRange = [
-        q.after === undefined ? '' : ' AND seq > ?',
-        q.before === undefined ? '' : ' AND seq < ?',
-      ].join('');
-      const rangeArgs = [
-        ...(q.after === undefined ? [] : [q.after]),
-        ...(q.before === undefined ? [] : [q.before]),
-      ];
-      sql =
-        `SELECT ${cols} FROM events e WHERE e.seq IN (SELECT seq FROM (${candidates}) WHERE seq <= ${upto}${seqRange}) AND ${where}` +
-        ` UNION ALL SELECT ${cols} FROM events e WHERE e.seq > ${upto} AND ${where}${order}`;
-      all = [...cargs, ...rangeArgs, ...args, ...args];
+    const desc = q.order === 'desc';
+    const dir = desc ? 'DESC' : 'ASC';
+    const page = (rows: Row[]) => {
+      const more = rows.length > q.limit;
+      const events = (more ? rows.slice(0, q.limit) : rows).map(toEvent);
+      return { events, nextCursor: more ? events[events.length - 1]!.seq : null };
+    };
+    if (blocks === undefined) {
+      const sql = `SELECT ${cols} FROM events e WHERE ${where} ORDER BY e.seq ${dir} LIMIT ?`;
+      return page(this.prepared(sql).all(...args, q.limit + 1) as Row[]);
     }
-    const rows = this.prepared(sql).all(...all, q.limit + 1) as Row[];
-    const more = rows.length > q.limit;
-    const page = (more ? rows.slice(0, q.limit) : rows).map(toEvent);
-    return { events: page, nextCursor: more ? page[page.length - 1]!.seq : null };
+    const B = INDEX_BLOCK_BITS;
+    const range: string[] = [];
+    const rangeArgs: number[] = [];
+    if (q.after !== undefined) {
+      range.push('block >= ?');
+      rangeArgs.push(Math.floor((q.after + 1) / (1 << B)));
+    }
+    if (q.before !== undefined) {
+      range.push('block <= ?');
+      rangeArgs.push(Math.floor((q.before - 1) / (1 << B)));
+    }
+    const blockSql =
+      `SELECT DISTINCT block FROM (${blocks})` +
+      `${range.length ? ` WHERE ${range.join(' AND ')}` : ''} ORDER BY block ${dir}`;
+    const scanSql = `SELECT ${cols} FROM events e WHERE e.seq BETWEEN ? AND ? AND ${where} ORDER BY e.seq ${dir} LIMIT ?`;
+    const tailSql = `SELECT ${cols} FROM events e WHERE e.seq > ? AND ${where} ORDER BY e.seq ${dir} LIMIT ?`;
+    const want = q.limit + 1;
+    // One read transaction: the blocks, the rows in them up to `upto`, and the tail past it all
+    // come from one snapshot, so an index step in between can neither hide nor repeat an event.
+    return page(
+      this.inRead(() => {
+        const upto = this.stmts.indexedUpTo.get() as number;
+        const rows: Row[] = [];
+        const tail = () => {
+          if (rows.length < want)
+            for (const r of this.prepared(tailSql).all(upto, ...args, want - rows.length) as Row[])
+              rows.push(r);
+        };
+        if (desc) tail();
+        const scan = this.prepared(scanSql);
+        for (const block of this.prepared(blockSql)
+          .pluck()
+          .all(...bargs, ...rangeArgs) as number[]) {
+          if (rows.length >= want) break;
+          const lo = block << B;
+          const hi = Math.min(lo + (1 << B) - 1, upto);
+          if (hi < lo) continue;
+          for (const r of scan.all(lo, hi, ...args, want - rows.length) as Row[]) rows.push(r);
+        }
+        if (!desc) tail();
+        return rows;
+      }),
+    );
   }
 
   private prepared(sql: string): Database.Statement {

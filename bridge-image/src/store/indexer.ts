@@ -1,13 +1,14 @@
 /**
- * Schema 3's secondary indexes, kept behind the log. An append writes only its events rows; the
- * writer later copies the new rows' keys into the ix_* tables a batch at a time, each batch sorted
- * by key so that every index is written in order instead of one random page per event, and moves
- * index_state.upto forward in the same transaction. Queries read the ix_* tables up to `upto` and
- * scan the events past it (a tail of at most a few batches), so nothing is ever missing from them.
+ * Schema 3's block indexes, kept behind the log (see schema.ts). An append writes only its events
+ * rows; the writer later records, a batch at a time and sorted by key, which blocks of seqs hold
+ * each type, agent, stream and path (and each block's time span), and moves index_state.upto
+ * forward in the same transaction. Queries read the blocks up to `upto` and scan the events past
+ * it (a tail of at most a few batches), so nothing is ever missing from them.
  *
  * Runs in the writer worker only, on the writer's connection.
  */
 import type Database from 'better-sqlite3';
+import { INDEX_BLOCK_BITS, INDEX_FILL } from './schema.js';
 
 export class Indexer {
   private readonly st;
@@ -18,22 +19,19 @@ export class Indexer {
       upto: db.prepare('SELECT upto FROM index_state WHERE one = 1').pluck(),
       setUpto: db.prepare('UPDATE index_state SET upto = ? WHERE one = 1'),
       lastSeq: db.prepare('SELECT MAX(seq) FROM events').pluck(),
-      // Each index from one range of the log, in its own key order (SQLite sorts, in C): every
-      // index's pages are then written front to back instead of one random page per event.
-      fill: [
-        'INSERT INTO ix_type (type, seq) SELECT type, seq FROM events WHERE seq > @from AND seq <= @to ORDER BY type, seq',
-        'INSERT INTO ix_agent (agent_id, seq) SELECT agent_id, seq FROM events WHERE seq > @from AND seq <= @to ORDER BY agent_id, seq',
-        'INSERT INTO ix_stream (stream, stream_version, seq) SELECT stream, stream_version, seq FROM events WHERE seq > @from AND seq <= @to ORDER BY stream, stream_version',
-        'INSERT INTO ix_ts (ts, seq) SELECT ts, seq FROM events WHERE seq > @from AND seq <= @to ORDER BY ts, seq',
-        'INSERT INTO ix_path (path, seq) SELECT path, seq FROM events WHERE seq > @from AND seq <= @to AND path IS NOT NULL ORDER BY path, seq',
-      ].map((sql) => db.prepare(sql)),
+      fill: INDEX_FILL.map((sql) => db.prepare(sql)),
+      // Versions rise with seq within a stream: its newest version is in the last block that has
+      // it, or in the unindexed tail.
       streamVersion: db
         .prepare(
           `SELECT MAX(v) FROM (
-             SELECT MAX(stream_version) AS v FROM ix_stream WHERE stream = ?
+             SELECT MAX(stream_version) AS v FROM events
+               WHERE seq BETWEEN (SELECT MAX(block) FROM ix_stream WHERE stream = @s) << ${INDEX_BLOCK_BITS}
+                 AND ((SELECT MAX(block) FROM ix_stream WHERE stream = @s) << ${INDEX_BLOCK_BITS}) + ${(1 << INDEX_BLOCK_BITS) - 1}
+                 AND stream = @s
              UNION ALL
              SELECT MAX(stream_version) FROM events
-               WHERE seq > (SELECT upto FROM index_state WHERE one = 1) AND stream = ?)`,
+               WHERE seq > (SELECT upto FROM index_state WHERE one = 1) AND stream = @s)`,
         )
         .pluck(),
     };
@@ -46,7 +44,7 @@ export class Indexer {
 
   /** The newest version of a stream (0 if it has none), from the index and the unindexed tail. */
   streamVersion(stream: string): number {
-    return (this.st.streamVersion.get(stream, stream) as number | null) ?? 0;
+    return (this.st.streamVersion.get({ s: stream }) as number | null) ?? 0;
   }
 
   /**

@@ -67,6 +67,10 @@ const QUERIES: StoreQuery[] = [
   { since: 0, limit: 1000 },
   { since: 0, until: 1, limit: 1000 },
   { after: 20, limit: 7 },
+  { types: ['custom.a'], after: 250, limit: 20 },
+  { types: ['custom.c'], before: 520, order: 'desc', limit: 30 },
+  { agents: ['ag3'], after: 100, before: 560, limit: 1000 },
+  { path: 'p5.ts', order: 'desc', limit: 1000 },
   { types: ['custom.*'], after: 30, limit: 1000 },
 ];
 
@@ -103,6 +107,20 @@ describe('the index behind the log', () => {
     expect(part).toBeGreaterThan(0);
     expect(part).toBeLessThan(store.lastSeq);
     check();
+    // Past the first blocks of 256 seqs, several events per append.
+    for (let i = 86; i < 606; i += 8) {
+      await store.append({
+        stream: `s:${i % 3}`,
+        agentId: `ag${i % 5}`,
+        events: Array.from({ length: 8 }, (_, k) => ({
+          type: ['custom.a', 'custom.b.x', 'custom.c'][(i + k) % 3]!,
+          data: { i: i + k, ...((i + k) % 2 ? { path: `p${(i + k) % 7}.ts` } : {}) },
+        })),
+      });
+    }
+    expect(upto(file)).toBeGreaterThan(512);
+    expect(upto(file)).toBeLessThan(store.lastSeq);
+    check();
     await store.close();
     opened.length = 0;
     // Reopened with idle indexing: the rest gets indexed.
@@ -111,7 +129,7 @@ describe('the index behind the log', () => {
     while (upto(file) < again.lastSeq && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
     expect(upto(file)).toBe(again.lastSeq);
     const all = again.query({ limit: 100_000 }).events;
-    expect(all).toHaveLength(86);
+    expect(all).toHaveLength(606);
     for (const q of QUERIES) expect(again.query(q).events.map((e) => e.seq)).toEqual(reference(all, q));
   });
 

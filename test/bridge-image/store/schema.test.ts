@@ -57,7 +57,12 @@ describe('schema migrations', () => {
       .all();
     expect(indexes).toEqual([]);
     expect(db.prepare('SELECT upto FROM index_state').pluck().get()).toBe(40);
-    expect(db.prepare('SELECT COUNT(*) FROM ix_path').pluck().get()).toBe(20);
+    // Block indexes: one row per key and block of 256 seqs (all 40 events are in block 0).
+    expect(db.prepare('SELECT path, block FROM ix_path ORDER BY path').raw().all()).toEqual([
+      ['f1.ts', 0],
+      ['f3.ts', 0],
+    ]);
+    expect(db.prepare('SELECT COUNT(*) FROM ix_stream').pluck().get()).toBe(3);
     db.close();
 
     expect(store.lastSeq).toBe(40);
