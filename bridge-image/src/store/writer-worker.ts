@@ -46,23 +46,34 @@ const reload = () => {
 };
 reload();
 
+let indexFailing = false;
 function indexSome(): void {
   try {
     indexedUpTo += indexer.step(indexBatch, synchronous);
+    indexFailing = false;
   } catch (e) {
+    indexFailing = true;
     // The log is intact; queries still see every event through the tail scan. Say so, and retry later.
     indexedUpTo = indexer.upto();
     post({ kind: 'warning', message: `indexing behind the log failed: ${(e as Error).message}` });
   }
 }
 
-// Idle: index whatever the log has that the index has not.
-setInterval(
-  () => {
-    if (nextSeq - 1 > indexedUpTo && Date.now() - lastCommitAt >= indexIdleMs) indexSome();
-  },
-  Math.min(indexIdleMs, 1000),
-).unref();
+// Idle: once no commit has come for indexIdleMs, index what is left, a batch per timer. The timer
+// is armed only while something is unindexed, so an idle, indexed store never wakes the writer.
+let idleTimer: NodeJS.Timeout | undefined;
+function armIdleIndexing(): void {
+  if (idleTimer !== undefined || nextSeq - 1 <= indexedUpTo) return;
+  idleTimer = setTimeout(
+    () => {
+      idleTimer = undefined;
+      if (Date.now() - lastCommitAt >= indexIdleMs) indexSome();
+      armIdleIndexing();
+    },
+    indexFailing ? Math.max(indexIdleMs, 10_000) : indexIdleMs,
+  );
+  idleTimer.unref();
+}
 
 function version(stream: string): number {
   let v = versions.get(stream);
@@ -144,6 +155,7 @@ function commitPending(): void {
   }
   // Under steady load the writer is never idle: keep the index at most a batch or two behind.
   if (nextSeq - 1 - indexedUpTo >= indexBatch) indexSome();
+  armIdleIndexing();
 }
 
 port.on('message', (m: ToWriter) => {
@@ -156,6 +168,7 @@ port.on('message', (m: ToWriter) => {
   } else if (m.kind === 'reload') {
     commitPending();
     reload();
+    armIdleIndexing();
   } else if (m.kind === 'close') {
     commitPending();
     try {
@@ -167,4 +180,5 @@ port.on('message', (m: ToWriter) => {
   }
 });
 
+armIdleIndexing();
 post({ kind: 'ready', lastSeq: nextSeq - 1 });
