@@ -261,18 +261,29 @@ export class EventStore {
 
   /** Appends atomically to one stream; resolves once the events are durable. */
   append(input: AppendInput): Promise<Event[]> {
+    const n = input.events.length;
+    const ids = new Array<string>(n);
+    const types = new Array<string>(n);
+    const data = new Array<string>(n);
+    const paths = new Array<string | null>(n);
+    const now = Date.now();
+    for (let k = 0; k < n; k++) {
+      const e = input.events[k]!;
+      ids[k] = uuid7(now);
+      types[k] = e.type;
+      data[k] = JSON.stringify(e.data ?? null);
+      paths[k] = pathOf(e.data);
+    }
     const op: WriteOp = {
       op: 'append',
       stream: input.stream,
       agentId: input.agentId,
       expectedVersion: input.expectedVersion ?? null,
       remember: input.idempotencyKey ?? null,
-      events: input.events.map((e) => ({
-        id: uuid7(),
-        type: e.type,
-        data: JSON.stringify(e.data ?? null),
-        path: pathOf(e.data),
-      })),
+      ids,
+      types,
+      data,
+      paths,
     };
     return this.enqueue(op, input) as Promise<Event[]>;
   }
@@ -324,7 +335,7 @@ export class EventStore {
       let events = 0;
       while (n < this.queue.length) {
         const op = this.queue[n]!.op;
-        const size = op.op === 'append' ? op.events.length : 1;
+        const size = op.op === 'append' ? op.ids.length : 1;
         if (n > 0 && events + size > this.maxBatchEvents) break;
         events += size;
         n++;
@@ -397,15 +408,15 @@ export class EventStore {
           continue;
         }
         const ok = r as { seqStart: number; versionStart: number };
-        const evs = p.op.events;
-        const out = new Array<Event>(evs.length);
-        for (let k = 0; k < evs.length; k++) {
+        const { ids, types } = p.op;
+        const out = new Array<Event>(ids.length);
+        for (let k = 0; k < ids.length; k++) {
           const e: Event = {
             seq: ok.seqStart + k,
-            id: evs[k]!.id,
+            id: ids[k]!,
             stream: input.stream,
             streamVersion: ok.versionStart + k,
-            type: evs[k]!.type,
+            type: types[k]!,
             agentId: input.agentId,
             ts: now,
             data: input.events[k]!.data ?? null,

@@ -5,8 +5,14 @@ export interface AppendOp {
   stream: string;
   agentId: string;
   expectedVersion: number | null;
-  /** Per event: id, type, JSON of data, and the path it concerns (indexed), if any. */
-  events: { id: string; type: string; data: string; path: string | null }[];
+  /**
+   * Per event, in parallel arrays (a few arrays of strings clone between threads far cheaper than
+   * an object per event): its id, type, JSON of its data, and the path it concerns, if any.
+   */
+  ids: string[];
+  types: string[];
+  data: string[];
+  paths: (string | null)[];
   /**
    * An idempotency key: the reply to this append (201 or 409) is remembered under (agentId, key) in
    * the same transaction, so a retry after a crash can never append a second time.

@@ -112,11 +112,11 @@ function apply(ts: number, ops: WriteOp[]): OpResult[] {
     }
     const seqStart = nextSeq;
     let v = current;
-    for (const e of op.events)
-      insert.run(nextSeq++, e.id, op.stream, ++v, e.type, op.agentId, ts, e.path, e.data);
+    const { ids, types, data, paths } = op;
+    for (let k = 0; k < ids.length; k++)
+      insert.run(nextSeq++, ids[k], op.stream, ++v, types[k], op.agentId, ts, paths[k], data[k]);
     versions.set(op.stream, v);
     if (op.remember !== null) {
-      const ids = op.events.map((e) => e.id);
       const body = appendedBody(op.stream, ids, seqStart, current + 1);
       replyPut.run(op.agentId, op.remember, 201, JSON.stringify(body), ts);
     }
