@@ -1,5 +1,6 @@
 // One config, three bundles. `node esbuild.config.mjs [--watch]`.
 import * as esbuild from 'esbuild';
+import fs from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 
@@ -39,6 +40,27 @@ const lazyFilesPlugin = {
         return { path: `./${file}.js`, external: true };
       });
     }
+  },
+};
+
+/**
+ * The bridge's bundles are pure ASCII: V8 then keeps their source text (which it holds on to for lazy
+ * compilation) as one byte per character instead of two, a few MB less resident memory. esbuild's
+ * `charset: 'ascii'` escapes strings and identifiers; comments it keeps are escaped here.
+ * @type {esbuild.Plugin}
+ */
+const asciiOnly = {
+  name: 'ascii-only',
+  setup(build) {
+    build.onEnd((result) => {
+      for (const file of Object.keys(result.metafile?.outputs ?? {})) {
+        if (!file.endsWith('.js')) continue;
+        const text = fs.readFileSync(file, 'utf8');
+        // eslint-disable-next-line no-control-regex
+        const ascii = text.replace(/[^\x00-\x7f]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
+        if (ascii !== text) fs.writeFileSync(file, ascii);
+      }
+    });
   },
 };
 
@@ -84,6 +106,12 @@ const bundles = [
     outdir: 'bridge-image/dist',
     format: 'cjs',
     external: ['better-sqlite3', 'fuse-native', 'bufferutil', 'utf-8-validate'],
+    charset: 'ascii',
+    // Whitespace and comments out, names kept (stack traces stay readable; the source map maps back):
+    // the source text V8 holds for lazy compilation is a third smaller.
+    minifyWhitespace: true,
+    metafile: true,
+    plugins: [asciiOnly],
   },
 ];
 

@@ -4,17 +4,21 @@ export const AgentId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'agent id: 1-64 letters, digits, "_", "." or "-"');
 
+/** The patterns of stream names and event types, shared with the bridge's fast check of appends. */
+export const STREAM_NAME_PATTERN = /^[a-z][a-z0-9_-]*(:[^\s]+)?$/;
+export const EVENT_TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
+
 export const StreamName = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^[a-z][a-z0-9_-]*(:[^\s]+)?$/, 'stream: "<kind>" or "<kind>:<name>", e.g. agent:claude-1');
+  .regex(STREAM_NAME_PATTERN, 'stream: "<kind>" or "<kind>:<name>", e.g. agent:claude-1');
 
 export const EventType = z
   .string()
   .min(3)
   .max(100)
-  .regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/, 'event type: dotted lowercase, e.g. custom.build_started');
+  .regex(EVENT_TYPE_PATTERN, 'event type: dotted lowercase, e.g. custom.build_started');
 
 /** A stored event, as every reader sees it. `seq` is global and gap-free. */
 export const Event = z.object({

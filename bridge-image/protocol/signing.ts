@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import crypto, { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** Header names of the signed protocol. */
 export const Headers = {
@@ -35,9 +35,58 @@ export function deriveSessionKey(agentKey: Buffer, sessionId: string): Buffer {
   return createHmac('sha256', agentKey).update(`session:${sessionId}`).digest();
 }
 
+/** One-shot SHA-256 where Node has it (21.7+): no Hash object per call. */
+const oneShot = (
+  crypto as {
+    hash?: ((alg: string, data: Buffer | string, enc: 'hex') => string) &
+      ((alg: string, data: Buffer | string, enc: 'buffer') => Buffer);
+  }
+).hash;
+
 export function bodyHash(body: Buffer | string | undefined): string {
   if (body === undefined || body.length === 0) return EMPTY_SHA256;
-  return createHash('sha256').update(body).digest('hex');
+  return oneShot ? oneShot('sha256', body, 'hex') : createHash('sha256').update(body).digest('hex');
+}
+
+const SHA256_BLOCK = 64;
+/** Scratch space for HmacKey: the padded key block and the message (or inner hash) after it. */
+let scratch = Buffer.alloc(SHA256_BLOCK + 1024);
+
+/**
+ * HMAC-SHA256 built from its definition (RFC 2104), H((K ^ opad) || H((K ^ ipad) || m)), with the
+ * key's work done once: the two padded key blocks are kept, and each signature is two one-shot
+ * hashes over a reused buffer, with no Hmac or Hash object made per request. Equal to
+ * createHmac('sha256', key) for every key and message (a property test holds it to that).
+ */
+export class HmacKey {
+  private readonly ipad: Buffer;
+  private readonly opad: Buffer;
+  private readonly key: Buffer;
+
+  constructor(key: Buffer) {
+    this.key = Buffer.from(key);
+    const k = key.length > SHA256_BLOCK ? createHash('sha256').update(key).digest() : key;
+    this.ipad = Buffer.alloc(SHA256_BLOCK, 0x36);
+    this.opad = Buffer.alloc(SHA256_BLOCK, 0x5c);
+    for (let i = 0; i < k.length; i++) {
+      this.ipad[i]! ^= k[i]!;
+      this.opad[i]! ^= k[i]!;
+    }
+  }
+
+  digest(message: string | Buffer): Buffer {
+    if (!oneShot) return createHmac('sha256', this.key).update(message).digest();
+    // Strings are hashed as UTF-8, as Hmac.update does.
+    const len = typeof message === 'string' ? Buffer.byteLength(message) : message.length;
+    if (scratch.length < SHA256_BLOCK + Math.max(len, 32)) scratch = Buffer.alloc(2 * (SHA256_BLOCK + len));
+    this.ipad.copy(scratch, 0);
+    if (typeof message === 'string') scratch.write(message, SHA256_BLOCK, 'utf8');
+    else message.copy(scratch, SHA256_BLOCK);
+    const inner = oneShot('sha256', scratch.subarray(0, SHA256_BLOCK + len), 'buffer');
+    this.opad.copy(scratch, 0);
+    inner.copy(scratch, SHA256_BLOCK);
+    return oneShot('sha256', scratch.subarray(0, SHA256_BLOCK + 32), 'buffer');
+  }
 }
 
 /** What is signed: method, path with query exactly as sent, timestamp, nonce and the body's hash. */
@@ -56,10 +105,14 @@ export function sign(key: Buffer, canonical: string): string {
 }
 
 /** Constant-time check of a hex signature; false for anything malformed. */
-export function verifySignature(key: Buffer, canonical: string, signatureHex: string): boolean {
-  if (signatureHex.length !== 64 || !/^[0-9a-f]{64}$/i.test(signatureHex)) return false;
-  const expected = createHmac('sha256', key).update(canonical).digest();
-  return timingSafeEqual(expected, Buffer.from(signatureHex, 'hex'));
+export function verifySignature(key: Buffer | HmacKey, canonical: string, signatureHex: string): boolean {
+  if (signatureHex.length !== 64) return false;
+  // Hex decoding stops at the first character that is not hex: 32 bytes means all 64 were.
+  const given = Buffer.from(signatureHex, 'hex');
+  if (given.length !== 32) return false;
+  const expected =
+    key instanceof HmacKey ? key.digest(canonical) : createHmac('sha256', key).update(canonical).digest();
+  return timingSafeEqual(expected, given);
 }
 
 export function newNonce(): string {

@@ -1,4 +1,4 @@
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import type { BridgeClient } from './client.js';
 import type { Event } from './events.js';
 import { Routes } from './routes.js';
@@ -15,6 +15,11 @@ export interface SubscribeOptions {
   /** Reconnect after a drop (default true); a revoked session never reconnects. */
   reconnect?: boolean;
 }
+
+/** ws is loaded with the first subscription: programs that never subscribe (the bridge) never load it. */
+let wsClass: typeof WebSocket | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadWs = (): typeof WebSocket => (wsClass ??= require('ws') as typeof WebSocket);
 
 const NO_RETRY = new Set<number>([CloseCode.sessionRevoked, CloseCode.policy]);
 
@@ -58,7 +63,7 @@ export class StreamSubscription {
     if (this.closed) return;
     const url = new URL(Routes.stream, this.client.baseUrl);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(url, { headers, maxPayload: 64 * 1024 * 1024 });
+    const ws = new (loadWs())(url, { headers, maxPayload: 64 * 1024 * 1024 });
     this.ws = ws;
     ws.on('open', () => {
       this.backoffMs = 200;

@@ -91,6 +91,7 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
     wsConnections: () => streams?.connectionCount ?? 0,
     wsBufferedBytes: () => streams?.bufferedBytes() ?? 0,
   });
+  store.onWarning((message) => log.warn(message));
   store.onCommit((s) => {
     metrics.eventsAppended.inc({}, s.events);
     metrics.commitBatch.observe(s.appends);

@@ -172,7 +172,7 @@ export class Authenticator {
     }
     const s = found;
     const canonical = canonicalString(req.method, req.url, ts, nonce, bodyHash(req.body));
-    if (!verifySignature(s.key, canonical, signature)) {
+    if (!verifySignature(s.hmac, canonical, signature)) {
       throw new AuthFailure(
         401,
         ErrorCode.badSignature,

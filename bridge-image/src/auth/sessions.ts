@@ -3,6 +3,7 @@ import {
   deriveAdminKey,
   deriveAgentKey,
   deriveSessionKey,
+  HmacKey,
   type Role,
   type SessionInfo,
 } from '../../protocol/index.js';
@@ -25,6 +26,8 @@ export interface Session {
   capabilities: string[];
   fingerprint: string;
   key: Buffer;
+  /** The key's HMAC state, ready for each request's signature check. */
+  hmac: HmacKey;
   openedAt: number;
   expiresAt: number;
   lastSeenAt: number;
@@ -65,13 +68,15 @@ export class SessionManager {
 
   open(agentId: string, role: Role, capabilities: string[], fingerprint: string, now = Date.now()): Session {
     const id = randomBytes(16).toString('hex');
+    const key = deriveSessionKey(this.keyFor(agentId, role), id);
     const s: Session = {
       id,
       agentId,
       role,
       capabilities,
       fingerprint,
-      key: deriveSessionKey(this.keyFor(agentId, role), id),
+      key,
+      hmac: new HmacKey(key),
       openedAt: now,
       expiresAt: now + this.limits.ttlMs,
       lastSeenAt: now,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import Ajv from 'ajv';
+import type Ajv from 'ajv';
 import type { Elicitation } from '../../protocol/index.js';
 import type { EventStore } from '../store/event-store.js';
 import { CoordinationError } from './post-office.js';
@@ -7,12 +7,22 @@ import { CoordinationError } from './post-office.js';
 /** Questions from one agent to another whose answers must fit a JSON Schema. */
 export class Elicitations {
   private readonly items = new Map<string, Elicitation>();
-  private readonly ajv = new Ajv({ allErrors: true, strict: false });
+  private ajvInstance: Ajv | undefined;
 
   constructor(private readonly store: EventStore) {
     store.replay({ types: ['elicitation.*'] }, (e) =>
       this.items.set((e.data as Elicitation).id, e.data as Elicitation),
     );
+  }
+
+  /** ajv (and the schema compiler it brings) is loaded with the first elicitation, not at start. */
+  private get ajv(): Ajv {
+    if (!this.ajvInstance) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const AjvClass = (require('ajv') as { default: typeof Ajv }).default;
+      this.ajvInstance = new AjvClass({ allErrors: true, strict: false });
+    }
+    return this.ajvInstance;
   }
 
   private async record(type: string, el: Elicitation, by: string): Promise<Elicitation> {

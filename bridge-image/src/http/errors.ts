@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { ErrorCode, type ErrorBody } from '../../protocol/index.js';
+import { sendJson } from './response.js';
 
 export class HttpError extends Error {
   override name = 'HttpError';
@@ -9,6 +10,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** The store already remembered this refusal under the request's idempotency key. */
+    readonly remembered = false,
   ) {
     super(message);
   }
@@ -35,28 +38,12 @@ export function invalid(err: z.ZodError, what: string): HttpError {
   );
 }
 
-export function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(payload),
-    'cache-control': 'no-store',
-    ...headers,
-  });
-  res.end(payload);
-}
-
-export function sendError(res: ServerResponse, e: HttpError, headers: Record<string, string> = {}): void {
+export function sendError(res: ServerResponse, e: HttpError, reqId: string, extra?: readonly string[]): void {
   const body: ErrorBody = { error: { code: e.code, message: e.message } };
   if (e.details !== undefined) body.error.details = e.details;
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  sendJson(res, e.status, body, headers);
+  sendJson(res, e.status, body, reqId, extra);
 }

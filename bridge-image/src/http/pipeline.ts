@@ -5,9 +5,20 @@ import { AuthFailure } from '../auth/authenticator.js';
 import type { Session } from '../auth/sessions.js';
 import type { BridgeServices } from '../context.js';
 import { readBody } from './body.js';
-import { HttpError, sendError, sendJson } from './errors.js';
-import type { Reply, Router } from './router.js';
+import { HttpError, sendError } from './errors.js';
+import { sendJson } from './response.js';
+import type { Reply, Route, Router } from './router.js';
 import { labelKey } from '../metrics.js';
+
+interface MetricKeys {
+  requests: string;
+  duration: string;
+}
+
+/** Read-only use only: handlers read their query, none writes to it. */
+const NO_QUERY = new URLSearchParams();
+const REPLAYED = [Headers.idempotentReplay, 'true'] as const;
+const CLOSE = ['connection', 'close'] as const;
 
 /**
  * Every HTTP request goes through here: route match, body limit, signature, role, handler,
@@ -20,7 +31,8 @@ export class Pipeline {
   /** Request ids: a per-process prefix and a counter, cheaper than a UUID per request. */
   private readonly idPrefix = randomBytes(4).toString('hex');
   private nextId = 0;
-  private readonly metricKeys = new Map<string, { requests: string; duration: string }>();
+  /** Metric label keys by route, then status: formatted once, found without building a string. */
+  private readonly metricKeys = new Map<Route | undefined, Map<string, Map<number, MetricKeys>>>();
   private readonly inFlightKeys = new Map<string, Promise<unknown>>();
 
   constructor(
@@ -31,20 +43,19 @@ export class Pipeline {
   handle = (req: IncomingMessage, res: ServerResponse): void => {
     this.inFlight++;
     const started = process.hrtime.bigint();
-    let routeLabel = 'unmatched';
+    const reqId =
+      (req.headers[Headers.requestId] as string | undefined)?.slice(0, 64) ??
+      `${this.idPrefix}-${++this.nextId}`;
+    const state: { route: Route | undefined } = { route: undefined };
     res.once('close', () => {
       this.inFlight--;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const keys = this.keysFor(routeLabel, req.method ?? '?', res.statusCode);
+      const keys = this.keysFor(state.route, req.method ?? '?', res.statusCode);
       this.svc.metrics.requests.incKey(keys.requests);
       this.svc.metrics.requestDuration.observeKey(seconds, keys.duration);
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     });
-    const reqId =
-      (req.headers[Headers.requestId] as string | undefined)?.slice(0, 64) ??
-      `${this.idPrefix}-${++this.nextId}`;
-    res.setHeader(Headers.requestId, reqId);
-    this.run(req, res, reqId, (label) => (routeLabel = label)).catch((e: unknown) => {
+    this.run(req, res, reqId, state).catch((e: unknown) => {
       const denied = permissionDenied(e);
       if (denied) {
         this.svc.log.warn('workspace not readable', { reqId, path: denied });
@@ -57,21 +68,29 @@ export class Pipeline {
               'make the project readable by that user (for example chmod -R o+rX on the project) and retry',
             { reqId, path: denied },
           ),
+          reqId,
         );
         return;
       }
       this.svc.log.error('request failed', { reqId, err: e });
-      sendError(res, new HttpError(500, ErrorCode.internal, 'internal error; see the bridge log', { reqId }));
+      sendError(
+        res,
+        new HttpError(500, ErrorCode.internal, 'internal error; see the bridge log', { reqId }),
+        reqId,
+      );
     });
   };
 
-  private async run(req: IncomingMessage, res: ServerResponse, reqId: string, label: (l: string) => void) {
+  private async run(
+    req: IncomingMessage,
+    res: ServerResponse,
+    reqId: string,
+    state: { route: Route | undefined },
+  ) {
     const log = this.svc.log;
     if (this.draining) {
       req.resume();
-      sendError(res, new HttpError(503, ErrorCode.unavailable, 'the bridge is shutting down'), {
-        connection: 'close',
-      });
+      sendError(res, new HttpError(503, ErrorCode.unavailable, 'the bridge is shutting down'), reqId, CLOSE);
       return;
     }
     // No URL object: paths are matched literally (so "/v1/../x" matches nothing), and this is a hot path.
@@ -81,7 +100,7 @@ export class Pipeline {
     const m = this.router.match(req.method ?? 'GET', pathname);
     if (!m) {
       req.resume();
-      sendError(res, new HttpError(404, ErrorCode.notFound, `no route ${req.method} ${pathname}`));
+      sendError(res, new HttpError(404, ErrorCode.notFound, `no route ${req.method} ${pathname}`), reqId);
       return;
     }
     if ('allowed' in m) {
@@ -93,12 +112,14 @@ export class Pipeline {
           ErrorCode.methodNotAllowed,
           `${req.method} is not allowed on ${pathname}; use ${m.allowed.join(', ')}`,
         ),
-        { allow: m.allowed.join(', ') },
+        reqId,
+        ['allow', m.allowed.join(', ')],
       );
       return;
     }
     const { route, params } = m;
-    label(route.path);
+    state.route = route;
+    if (route.streaming) res.setHeader(Headers.requestId, reqId);
     let sessionAgent: string | undefined;
     try {
       const body = await readBody(req, route.bodyLimit ?? this.svc.config.bodyLimitBytes);
@@ -116,24 +137,16 @@ export class Pipeline {
           );
         }
       }
-      const run = () =>
-        route.handler({
-          req,
-          res,
-          pathname,
-          query: new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1)),
-          params,
-          body,
-          session,
-          reqId,
-        });
+      const query = q < 0 ? NO_QUERY : new URLSearchParams(rawUrl.slice(q + 1));
+      const run = (idempotencyKey?: string) =>
+        route.handler({ req, res, pathname, query, params, body, session, reqId, idempotencyKey });
       const key = req.headers[Headers.idempotencyKey];
       if (session && typeof key === 'string' && req.method !== 'GET' && !route.streaming) {
-        const r = await this.once(session.agentId, key, run);
-        sendJson(res, r.status, r.body, r.replayed ? { [Headers.idempotentReplay]: 'true' } : {});
+        const r = await this.once(session.agentId, key, route, run);
+        sendJson(res, r.status, r.body, reqId, r.replayed ? REPLAYED : undefined);
       } else {
         const reply = await run();
-        if (reply) sendJson(res, reply.status, reply.body);
+        if (reply) sendJson(res, reply.status, reply.body, reqId);
       }
       if (log.level === 'debug') {
         log.debug('request', {
@@ -156,19 +169,19 @@ export class Pipeline {
             reason: e.message,
           });
         }
-        sendError(res, new HttpError(e.status, e.code, e.message));
+        sendError(res, new HttpError(e.status, e.code, e.message), reqId);
         return;
       }
       if (e instanceof HttpError) {
-        if (e.status === 413) res.setHeader('connection', 'close');
-        log.debug('request refused', {
-          reqId,
-          agentId: sessionAgent,
-          status: e.status,
-          code: e.code,
-          msg2: e.message,
-        });
-        sendError(res, e);
+        if (log.level === 'debug')
+          log.debug('request refused', {
+            reqId,
+            agentId: sessionAgent,
+            status: e.status,
+            code: e.code,
+            msg2: e.message,
+          });
+        sendError(res, e, reqId, e.status === 413 ? CLOSE : undefined);
         return;
       }
       throw e;
@@ -182,7 +195,8 @@ export class Pipeline {
   private async once(
     agentId: string,
     key: string,
-    run: () => Promise<Reply | void> | Reply | void,
+    route: Route,
+    run: (idempotencyKey?: string) => Promise<Reply | void> | Reply | void,
   ): Promise<{ status: number; body: unknown; replayed: boolean }> {
     if (!/^[A-Za-z0-9_-]{8,128}$/.test(key)) {
       throw new HttpError(
@@ -199,12 +213,15 @@ export class Pipeline {
     const work = (async () => {
       let status: number;
       let body: unknown;
+      let remembered = false;
       try {
-        const reply = await run();
+        const reply = await run(route.remembersReply ? key : undefined);
         status = reply?.status ?? 204;
         body = reply?.body ?? null;
+        remembered = reply?.remembered === true;
       } catch (e) {
         if (!(e instanceof HttpError) || e.status >= 500) throw e;
+        remembered = e.remembered;
         status = e.status;
         body = {
           error: {
@@ -214,7 +231,9 @@ export class Pipeline {
           },
         };
       }
-      await this.svc.store.rememberReply(agentId, key, status, JSON.stringify(body));
+      // A route that wrote something remembered its reply in the write's own transaction: a crash
+      // between the two can then never let a retry write twice.
+      if (!remembered) await this.svc.store.rememberReply(agentId, key, status, JSON.stringify(body));
       return { status, body, replayed: false };
     })();
     this.inFlightKeys.set(id, work);
@@ -226,15 +245,19 @@ export class Pipeline {
   }
 
   /** Metric label keys per route, method and status, formatted once. */
-  private keysFor(route: string, method: string, status: number) {
-    const k = `${route} ${method} ${status}`;
-    let keys = this.metricKeys.get(k);
+  private keysFor(route: Route | undefined, method: string, status: number): MetricKeys {
+    let byMethod = this.metricKeys.get(route);
+    if (!byMethod) this.metricKeys.set(route, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (!byStatus) byMethod.set(method, (byStatus = new Map()));
+    let keys = byStatus.get(status);
     if (!keys) {
+      const label = route?.path ?? 'unmatched';
       keys = {
-        requests: labelKey({ route, method, status: String(status) }),
-        duration: labelKey({ route }),
+        requests: labelKey({ route: label, method, status: String(status) }),
+        duration: labelKey({ route: label }),
       };
-      this.metricKeys.set(k, keys);
+      byStatus.set(status, keys);
     }
     return keys;
   }

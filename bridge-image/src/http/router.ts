@@ -15,11 +15,18 @@ export interface RouteContext {
   /** Present on every route whose access is a role list. */
   session: Session | undefined;
   reqId: string;
+  /**
+   * The request's idempotency key, on routes marked `remembersReply`: such a route has the store
+   * remember its reply in the same transaction as its write, and says so with `remembered`.
+   */
+  idempotencyKey: string | undefined;
 }
 
 export interface Reply {
   status: number;
   body: unknown;
+  /** Already remembered under the request's idempotency key (see RouteContext.idempotencyKey). */
+  remembered?: boolean;
 }
 
 export interface Route {
@@ -30,6 +37,8 @@ export interface Route {
   bodyLimit?: number;
   /** The handler writes the response itself (streams); the pipeline only reads the body. */
   streaming?: boolean;
+  /** The handler remembers its own reply under the idempotency key, atomically with its write. */
+  remembersReply?: boolean;
   handler: (ctx: RouteContext) => Promise<Reply | void> | Reply | void;
 }
 

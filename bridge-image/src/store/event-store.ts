@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Event } from '../../protocol/index.js';
+import { conflictMessage } from './append-reply.js';
 import { isManifest, readRange, split, type BlobRow } from './blob-chunks.js';
-import { migrate, SCHEMA_VERSION, StoreOpenError } from './schema.js';
+import { INDEX_BLOCK_BITS, migrate, SCHEMA_VERSION, StoreOpenError } from './schema.js';
 import { uuid7 } from './uuid7.js';
 import type { FromWriter, OpResult, ToWriter, WriteOp, WriterData } from './writer-protocol.js';
 
@@ -18,16 +19,16 @@ export interface EventStoreOptions {
   maxBatchEvents?: number;
   /** The writer worker's script (bundled as store-writer.js beside the bridge). */
   writerScript?: string;
+  /** Events per step of the index behind the log; also how far it may fall behind under load. */
+  indexBatch?: number;
+  /** The writer indexes the rest of the log once it has had no commit for this long. */
+  indexIdleMs?: number;
 }
 
 /** Memory-mapped reads: catch-up and queries read pages without a syscall each. */
 export const MMAP_BYTES = 256 * 1024 * 1024;
 
-/**
- * Batches handed to the writer at once: while it commits one, the next is already waiting in its
- * queue, so the writer never idles for a round trip through the main thread.
- */
-const PIPELINE_DEPTH = Number(process.env.LIGHTHOUSE_PIPELINE_DEPTH ?? 2);
+const WRITER_YOUNG_MB = Number(process.env.LIGHTHOUSE_WRITER_YOUNG_MB ?? 2);
 
 export const DEFAULT_WRITER_SCRIPT = path.join(__dirname, 'store-writer.js');
 
@@ -36,6 +37,11 @@ export interface AppendInput {
   agentId: string;
   expectedVersion?: number | undefined;
   events: { type: string; data: unknown }[];
+  /**
+   * An idempotency key: the reply (201 body, or the 409 refusal) is remembered in the same
+   * transaction as the append, under (agentId, key). See append-reply.ts for the bodies.
+   */
+  idempotencyKey?: string | undefined;
 }
 
 export class VersionConflict extends Error {
@@ -45,7 +51,7 @@ export class VersionConflict extends Error {
     readonly expectedVersion: number,
     readonly currentVersion: number,
   ) {
-    super(`stream ${stream} is at version ${currentVersion}, not the expected ${expectedVersion}`);
+    super(conflictMessage(stream, expectedVersion, currentVersion));
   }
 }
 
@@ -122,8 +128,8 @@ export class EventStore {
   private readonly db: Database.Database;
   private readonly worker: Worker;
   private queue: Pending[] = [];
-  /** Batches posted to the writer and not yet answered, oldest first. */
-  private readonly inFlight: Pending[][] = [];
+  /** Batches posted to the writer and not yet answered, by message id. */
+  private readonly inFlight = new Map<number, Pending[]>();
   private flushScheduled = false;
   private commitId = 0;
   private published: number;
@@ -134,7 +140,16 @@ export class EventStore {
   private closed = false;
   private broken: string | undefined;
   private readonly stmts;
+  /**
+   * Query statements by their SQL. Lists travel as JSON parameters, so the SQL depends only on which
+   * filters a query has: a few hundred shapes at most. Never evicted: better-sqlite3 under Node 24
+   * can abort when a statement it still tracks is garbage-collected, so every statement lives as
+   * long as the store.
+   */
   private readonly queryCache = new Map<string, Database.Statement>();
+  private readonly warningListeners: ((message: string) => void)[] = [];
+  /** Runs a function in one read transaction (one snapshot of the database). */
+  private readonly inRead: <T>(fn: () => T) => T;
 
   private constructor(db: Database.Database, file: string, opts: EventStoreOptions) {
     this.db = db;
@@ -151,14 +166,27 @@ export class EventStore {
       blobHas: db.prepare('SELECT 1 FROM blobs WHERE hash = ?').pluck(),
       blobCount: db.prepare('SELECT COUNT(*) FROM blobs').pluck(),
       metaGet: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
+      indexedUpTo: db.prepare('SELECT upto FROM index_state WHERE one = 1').pluck(),
       replyGet: db.prepare('SELECT status, body FROM idempotency WHERE agent_id = ? AND key = ?'),
       metaSet: db.prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
       ),
     };
     this.published = (this.stmts.lastSeq.get() as number | null) ?? 0;
-    const data: WriterData = { file, synchronous: opts.synchronous ?? 'FULL' };
-    this.worker = new Worker(opts.writerScript ?? DEFAULT_WRITER_SCRIPT, { workerData: data });
+    const read = db.transaction((fn: () => unknown) => fn());
+    this.inRead = <T>(fn: () => T): T => read(fn) as T;
+    const data: WriterData = {
+      file,
+      synchronous: opts.synchronous ?? 'FULL',
+      indexBatch: opts.indexBatch ?? 8192,
+      indexIdleMs: opts.indexIdleMs ?? 20,
+    };
+    // The writer keeps little on its heap (statements, a stream-version map): a small young generation
+    // saves a few MB of resident memory and costs it nothing measurable.
+    this.worker = new Worker(opts.writerScript ?? DEFAULT_WRITER_SCRIPT, {
+      workerData: data,
+      resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_MB },
+    });
     this.worker.on('message', (m: FromWriter) => this.onWriter(m));
     this.worker.on('error', (e) => this.fail(`the store writer crashed: ${e.message}`));
     this.worker.on('exit', (code) => {
@@ -228,19 +256,36 @@ export class EventStore {
     this.commitListeners.push(fn);
   }
 
+  /** Problems that cost speed but no data, e.g. the index behind the log failing to advance. */
+  onWarning(fn: (message: string) => void): void {
+    this.warningListeners.push(fn);
+  }
+
   /** Appends atomically to one stream; resolves once the events are durable. */
   append(input: AppendInput): Promise<Event[]> {
+    const n = input.events.length;
+    const ids = new Array<string>(n);
+    const types = new Array<string>(n);
+    const data = new Array<string>(n);
+    const paths = new Array<string | null>(n);
+    const now = Date.now();
+    for (let k = 0; k < n; k++) {
+      const e = input.events[k]!;
+      ids[k] = uuid7(now);
+      types[k] = e.type;
+      data[k] = JSON.stringify(e.data ?? null);
+      paths[k] = pathOf(e.data);
+    }
     const op: WriteOp = {
       op: 'append',
       stream: input.stream,
       agentId: input.agentId,
       expectedVersion: input.expectedVersion ?? null,
-      events: input.events.map((e) => ({
-        id: uuid7(),
-        type: e.type,
-        data: JSON.stringify(e.data ?? null),
-        path: pathOf(e.data),
-      })),
+      remember: input.idempotencyKey ?? null,
+      ids,
+      types,
+      data,
+      paths,
     };
     return this.enqueue(op, input) as Promise<Event[]>;
   }
@@ -285,7 +330,7 @@ export class EventStore {
     if (this.broken) return Promise.reject(new Error(`the event store cannot write: ${this.broken}`));
     return new Promise((resolve, reject) => {
       this.queue.push({ op, input, queuedAt: process.hrtime.bigint(), resolve, reject });
-      if (!this.flushScheduled && this.inFlight.length < PIPELINE_DEPTH) {
+      if (!this.flushScheduled) {
         this.flushScheduled = true;
         // setImmediate, not nextTick: requests already read from sockets join this batch.
         setImmediate(() => this.flush());
@@ -293,87 +338,113 @@ export class EventStore {
     });
   }
 
+  /**
+   * Sends what has queued up this turn of the loop. The writer takes every batch that reaches it
+   * during one transaction into the next (group commit on its side), so nothing waits here for an
+   * answer: the main thread's round trip never leaves the writer idle.
+   */
   private flush(): void {
     this.flushScheduled = false;
-    if (this.inFlight.length >= PIPELINE_DEPTH || this.queue.length === 0 || this.broken) return;
-    let n = 0;
-    let events = 0;
-    while (n < this.queue.length) {
-      const op = this.queue[n]!.op;
-      const size = op.op === 'append' ? op.events.length : 1;
-      if (n > 0 && events + size > this.maxBatchEvents) break;
-      events += size;
-      n++;
+    while (this.queue.length > 0 && !this.broken) {
+      let n = 0;
+      let events = 0;
+      while (n < this.queue.length) {
+        const op = this.queue[n]!.op;
+        const size = op.op === 'append' ? op.ids.length : 1;
+        if (n > 0 && events + size > this.maxBatchEvents) break;
+        events += size;
+        n++;
+      }
+      const batch = n === this.queue.length ? this.queue : this.queue.slice(0, n);
+      this.queue = n === this.queue.length ? [] : this.queue.slice(n);
+      const id = ++this.commitId;
+      this.inFlight.set(id, batch);
+      const ops = new Array<WriteOp>(batch.length);
+      for (let i = 0; i < batch.length; i++) ops[i] = batch[i]!.op;
+      const msg: ToWriter = { kind: 'commit', id, ts: Date.now(), ops };
+      this.worker.postMessage(msg);
     }
-    const batch = this.queue.splice(0, n);
-    this.inFlight.push(batch);
-    const msg: ToWriter = {
-      kind: 'commit',
-      id: ++this.commitId,
-      ts: Date.now(),
-      ops: batch.map((p) => p.op),
-    };
-    this.worker.postMessage(msg);
   }
 
   private onWriter(m: FromWriter): void {
-    if (m.kind === 'committed' || m.kind === 'failed') {
-      const batch = this.inFlight.shift()!;
-      if (m.kind === 'failed') {
-        const err = new Error(`append failed, nothing was stored: ${m.message}`);
-        for (const p of batch) p.reject(err);
-      } else {
-        this.settle(batch, m.results);
+    if (m.kind === 'committed') {
+      const settled: { batch: Pending[]; results: OpResult[] }[] = [];
+      for (const b of m.batches) {
+        settled.push({ batch: this.inFlight.get(b.id)!, results: b.results });
+        this.inFlight.delete(b.id);
       }
-      if (this.queue.length > 0) this.flush();
-      else if (this.inFlight.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+      this.settle(settled);
+      this.whenIdle();
+    } else if (m.kind === 'failed') {
+      const err = new Error(`append failed, nothing was stored: ${m.message}`);
+      for (const id of m.ids) {
+        for (const p of this.inFlight.get(id) ?? []) p.reject(err);
+        this.inFlight.delete(id);
+      }
+      this.whenIdle();
     } else if (m.kind === 'fatal') {
       this.fail(m.message);
+    } else if (m.kind === 'warning') {
+      for (const fn of this.warningListeners) fn(m.message);
     }
   }
 
-  private settle(batch: Pending[], results: OpResult[]): void {
+  private whenIdle(): void {
+    if (this.inFlight.size === 0 && this.queue.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private settle(batches: { batch: Pending[]; results: OpResult[] }[]): void {
     const committed: Event[] = [];
     const done = process.hrtime.bigint();
     const latencies: number[] = [];
     const now = new Date().toISOString();
-    batch.forEach((p, i) => {
-      const r = results[i]!;
-      latencies.push(Number(done - p.queuedAt) / 1e9);
-      if (p.op.op === 'reply') {
-        p.resolve([]);
-        return;
+    let appends = 0;
+    for (const { batch, results } of batches) {
+      appends += batch.length;
+      for (let i = 0; i < batch.length; i++) {
+        const p = batch[i]!;
+        const r = results[i]!;
+        latencies.push(Number(done - p.queuedAt) / 1e9);
+        if (p.op.op === 'reply') {
+          p.resolve([]);
+          continue;
+        }
+        if (p.op.op === 'blob') {
+          p.resolve({
+            hash: p.op.hash,
+            size: p.op.size ?? p.op.data.byteLength,
+            created: 'blobCreated' in r && r.blobCreated,
+          });
+          continue;
+        }
+        const input = p.input!;
+        if ('ok' in r && !r.ok) {
+          p.reject(new VersionConflict(input.stream, input.expectedVersion!, r.currentVersion));
+          continue;
+        }
+        const ok = r as { seqStart: number; versionStart: number };
+        const { ids, types } = p.op;
+        const out = new Array<Event>(ids.length);
+        for (let k = 0; k < ids.length; k++) {
+          const e: Event = {
+            seq: ok.seqStart + k,
+            id: ids[k]!,
+            stream: input.stream,
+            streamVersion: ok.versionStart + k,
+            type: types[k]!,
+            agentId: input.agentId,
+            ts: now,
+            data: input.events[k]!.data ?? null,
+          };
+          out[k] = e;
+          committed.push(e);
+        }
+        this.published = Math.max(this.published, out[out.length - 1]!.seq);
+        p.resolve(out);
       }
-      if (p.op.op === 'blob') {
-        p.resolve({
-          hash: p.op.hash,
-          size: p.op.size ?? p.op.data.byteLength,
-          created: 'blobCreated' in r && r.blobCreated,
-        });
-        return;
-      }
-      const input = p.input!;
-      if ('ok' in r && !r.ok) {
-        p.reject(new VersionConflict(input.stream, input.expectedVersion!, r.currentVersion));
-        return;
-      }
-      const ok = r as { seqStart: number; versionStart: number };
-      const out: Event[] = p.op.events.map((e, k) => ({
-        seq: ok.seqStart + k,
-        id: e.id,
-        stream: input.stream,
-        streamVersion: ok.versionStart + k,
-        type: e.type,
-        agentId: input.agentId,
-        ts: now,
-        data: input.events[k]!.data ?? null,
-      }));
-      committed.push(...out);
-      this.published = Math.max(this.published, out[out.length - 1]!.seq);
-      p.resolve(out);
-    });
-    committed.sort((a, b) => a.seq - b.seq);
-    for (const fn of this.commitListeners) fn({ events: committed.length, appends: batch.length, latencies });
+    }
+    // Batches are committed in the order they were sent, so seqs already rise through `committed`.
+    for (const fn of this.commitListeners) fn({ events: committed.length, appends, latencies });
     if (committed.length > 0) for (const fn of this.listeners) fn(committed);
   }
 
@@ -381,64 +452,142 @@ export class EventStore {
     if (this.broken) return;
     this.broken = reason;
     const err = new Error(`the event store cannot write: ${reason}`);
-    for (const p of [...this.inFlight.splice(0).flat(), ...this.queue.splice(0)]) p.reject(err);
+    const all = [...[...this.inFlight.values()].flat(), ...this.queue.splice(0)];
+    this.inFlight.clear();
+    for (const p of all) p.reject(err);
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
   /** Resolves when nothing is queued or being committed. */
   drained(): Promise<void> {
-    if (this.inFlight.length === 0 && this.queue.length === 0) return Promise.resolve();
+    if (this.inFlight.size === 0 && this.queue.length === 0) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
-  /** Events matching a query, one page; `nextCursor` continues it. */
+  /**
+   * Events matching a query, one page; `nextCursor` continues it. With a filter that an index
+   * serves, two arms are merged in seq order: the index up to index_state.upto, and a scan of the
+   * not yet indexed tail past it (both read in the statement's one snapshot, so nothing falls between
+   * them). Every filter is also applied to the rows themselves, so an index only narrows the search.
+   */
   query(q: StoreQuery): { events: Event[]; nextCursor: number | null } {
-    const where: string[] = ['seq <= ?'];
+    const conds: string[] = ['e.seq <= ?'];
     const args: (string | number)[] = [this.published];
-    const inList = (col: string, values: string[]) => {
-      where.push(`${col} IN (${values.map(() => '?').join(',')})`);
-      args.push(...values);
-    };
-    if (q.types?.length) {
-      const exact = q.types.filter((t) => !t.endsWith('*'));
-      const prefixes = q.types.filter((t) => t.endsWith('*')).map((t) => t.slice(0, -1));
+    const exact = q.types?.filter((t) => !t.endsWith('*')) ?? [];
+    const prefixes = q.types?.filter((t) => t.endsWith('*')).map((t) => t.slice(0, -1)) ?? [];
+    if (exact.length || prefixes.length) {
       const ors: string[] = [];
       if (exact.length) {
-        ors.push(`type IN (${exact.map(() => '?').join(',')})`);
-        args.push(...exact);
+        ors.push('e.type IN (SELECT value FROM json_each(?))');
+        args.push(JSON.stringify(exact));
       }
-      for (const p of prefixes) {
-        ors.push('substr(type, 1, ?) = ?');
-        args.push(p.length, p);
+      if (prefixes.length) {
+        ors.push('EXISTS (SELECT 1 FROM json_each(?) p WHERE substr(e.type, 1, length(p.value)) = p.value)');
+        args.push(JSON.stringify(prefixes));
       }
-      where.push(`(${ors.join(' OR ')})`);
+      conds.push(ors.length === 1 ? ors[0]! : `(${ors.join(' OR ')})`);
     }
-    if (q.agents?.length) inList('agent_id', q.agents);
-    if (q.streams?.length) inList('stream', q.streams);
+    const inList = (col: string, values: string[] | undefined) => {
+      if (!values?.length) return;
+      conds.push(`${col} IN (SELECT value FROM json_each(?))`);
+      args.push(JSON.stringify(values));
+    };
+    inList('e.agent_id', q.agents);
+    inList('e.stream', q.streams);
     const cmp = (col: string, op: string, v: string | number | undefined) => {
       if (v === undefined) return;
-      where.push(`${col} ${op} ?`);
+      conds.push(`${col} ${op} ?`);
       args.push(v);
     };
-    cmp('path', '=', q.path);
-    cmp('ts', '>=', q.since);
-    cmp('ts', '<', q.until);
-    cmp('seq', '>', q.after);
-    cmp('seq', '<', q.before);
-    const sql =
-      `SELECT seq, id, stream, stream_version, type, agent_id, ts, data FROM events` +
-      (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-      ` ORDER BY seq ${q.order === 'desc' ? 'DESC' : 'ASC'} LIMIT ?`;
-    const rows = this.prepared(sql).all(...args, q.limit + 1) as Row[];
-    const more = rows.length > q.limit;
-    const page = (more ? rows.slice(0, q.limit) : rows).map(toEvent);
-    return { events: page, nextCursor: more ? page[page.length - 1]!.seq : null };
+    cmp('e.path', '=', q.path);
+    cmp('e.ts', '>=', q.since);
+    cmp('e.ts', '<', q.until);
+    cmp('e.seq', '>', q.after);
+    cmp('e.seq', '<', q.before);
+
+    // The index that narrows the search most, and the blocks it names.
+    let blocks: string | undefined;
+    const bargs: (string | number)[] = [];
+    if (q.streams?.length) {
+      blocks = 'SELECT block FROM ix_stream WHERE stream IN (SELECT value FROM json_each(?))';
+      bargs.push(JSON.stringify(q.streams));
+    } else if (q.path !== undefined) {
+      blocks = 'SELECT block FROM ix_path WHERE path = ?';
+      bargs.push(q.path);
+    } else if (q.agents?.length) {
+      blocks = 'SELECT block FROM ix_agent WHERE agent_id IN (SELECT value FROM json_each(?))';
+      bargs.push(JSON.stringify(q.agents));
+    } else if (exact.length || prefixes.length) {
+      // Each exact type and each prefix is a key range [lo, hi] of ix_type.
+      const ranges = [...exact.map((t) => [t, t]), ...prefixes.map((p) => [p, `${p}\u{10FFFF}`])];
+      blocks =
+        'SELECT x.block FROM json_each(?) r JOIN ix_type x ON x.type >= (r.value ->> 0) AND x.type <= (r.value ->> 1)';
+      bargs.push(JSON.stringify(ranges));
+    } else if (q.since !== undefined || q.until !== undefined) {
+      blocks = 'SELECT block FROM ix_time WHERE max_ts >= ? AND min_ts < ?';
+      bargs.push(q.since ?? Number.MIN_SAFE_INTEGER, q.until ?? Number.MAX_SAFE_INTEGER);
+    }
+    const cols = 'e.seq, e.id, e.stream, e.stream_version, e.type, e.agent_id, e.ts, e.data';
+    const where = conds.join(' AND ');
+    const desc = q.order === 'desc';
+    const dir = desc ? 'DESC' : 'ASC';
+    const page = (rows: Row[]) => {
+      const more = rows.length > q.limit;
+      const events = (more ? rows.slice(0, q.limit) : rows).map(toEvent);
+      return { events, nextCursor: more ? events[events.length - 1]!.seq : null };
+    };
+    if (blocks === undefined) {
+      const sql = `SELECT ${cols} FROM events e WHERE ${where} ORDER BY e.seq ${dir} LIMIT ?`;
+      return page(this.prepared(sql).all(...args, q.limit + 1) as Row[]);
+    }
+    const B = INDEX_BLOCK_BITS;
+    const range: string[] = [];
+    const rangeArgs: number[] = [];
+    if (q.after !== undefined) {
+      range.push('block >= ?');
+      rangeArgs.push(Math.floor((q.after + 1) / (1 << B)));
+    }
+    if (q.before !== undefined) {
+      range.push('block <= ?');
+      rangeArgs.push(Math.floor((q.before - 1) / (1 << B)));
+    }
+    const blockSql =
+      `SELECT DISTINCT block FROM (${blocks})` +
+      `${range.length ? ` WHERE ${range.join(' AND ')}` : ''} ORDER BY block ${dir}`;
+    const scanSql = `SELECT ${cols} FROM events e WHERE e.seq BETWEEN ? AND ? AND ${where} ORDER BY e.seq ${dir} LIMIT ?`;
+    const tailSql = `SELECT ${cols} FROM events e WHERE e.seq > ? AND ${where} ORDER BY e.seq ${dir} LIMIT ?`;
+    const want = q.limit + 1;
+    // One read transaction: the blocks, the rows in them up to `upto`, and the tail past it all
+    // come from one snapshot, so an index step in between can neither hide nor repeat an event.
+    return page(
+      this.inRead(() => {
+        const upto = this.stmts.indexedUpTo.get() as number;
+        const rows: Row[] = [];
+        const tail = () => {
+          if (rows.length < want)
+            for (const r of this.prepared(tailSql).all(upto, ...args, want - rows.length) as Row[])
+              rows.push(r);
+        };
+        if (desc) tail();
+        const scan = this.prepared(scanSql);
+        for (const block of this.prepared(blockSql)
+          .pluck()
+          .all(...bargs, ...rangeArgs) as number[]) {
+          if (rows.length >= want) break;
+          const lo = block << B;
+          const hi = Math.min(lo + (1 << B) - 1, upto);
+          if (hi < lo) continue;
+          for (const r of scan.all(lo, hi, ...args, want - rows.length) as Row[]) rows.push(r);
+        }
+        if (!desc) tail();
+        return rows;
+      }),
+    );
   }
 
   private prepared(sql: string): Database.Statement {
     let st = this.queryCache.get(sql);
     if (!st) {
-      if (this.queryCache.size >= 200) this.queryCache.clear();
       st = this.db.prepare(sql);
       this.queryCache.set(sql, st);
     }
@@ -547,6 +696,7 @@ export class EventStore {
     if (this.published !== 0) throw new Error('import: the store is not empty');
     const insert = this.stmts.insert;
     let expected = 1;
+    const versions = new Map<string, number>();
     this.db.transaction(() => {
       for (const b of blobs)
         this.stmts.blobPut.run(createHash('sha256').update(b).digest('hex'), b.length, b);
@@ -556,6 +706,15 @@ export class EventStore {
             `import: expected seq ${expected} next, found ${e.seq} (the export has a gap or is out of order)`,
           );
         }
+        // The log has no unique constraint on stream versions (the writer assigns them exactly), so
+        // an import checks them itself: each stream's versions must increase.
+        const last = versions.get(e.stream) ?? 0;
+        if (!(e.streamVersion > last)) {
+          throw new Error(
+            `import: event ${e.seq} gives stream ${e.stream} version ${e.streamVersion}, not above ${last}`,
+          );
+        }
+        versions.set(e.stream, e.streamVersion);
         const data = JSON.stringify(e.data ?? null);
         insert.run(
           e.seq,

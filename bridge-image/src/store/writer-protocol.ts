@@ -5,8 +5,19 @@ export interface AppendOp {
   stream: string;
   agentId: string;
   expectedVersion: number | null;
-  /** Per event: id, type, JSON of data, and the path it concerns (indexed), if any. */
-  events: { id: string; type: string; data: string; path: string | null }[];
+  /**
+   * Per event, in parallel arrays (a few arrays of strings clone between threads far cheaper than
+   * an object per event): its id, type, JSON of its data, and the path it concerns, if any.
+   */
+  ids: string[];
+  types: string[];
+  data: string[];
+  paths: (string | null)[];
+  /**
+   * An idempotency key: the reply to this append (201 or 409) is remembered under (agentId, key) in
+   * the same transaction, so a retry after a crash can never append a second time.
+   */
+  remember: string | null;
 }
 
 export interface BlobOp {
@@ -39,12 +50,19 @@ export type ToWriter =
 
 export type FromWriter =
   | { kind: 'ready'; lastSeq: number }
-  | { kind: 'committed'; id: number; results: OpResult[] }
-  | { kind: 'failed'; id: number; message: string }
+  /** One transaction: the results of every commit message it took, in the order they were sent. */
+  | { kind: 'committed'; batches: { id: number; results: OpResult[] }[] }
+  | { kind: 'failed'; ids: number[]; message: string }
   | { kind: 'closed' }
-  | { kind: 'fatal'; message: string };
+  | { kind: 'fatal'; message: string }
+  /** Something went wrong that costs speed, not data (the index behind the log could not advance). */
+  | { kind: 'warning'; message: string };
 
 export interface WriterData {
   file: string;
   synchronous: string;
+  /** Events per index step, and how far the index may fall behind under load. */
+  indexBatch: number;
+  /** Quiet time after a commit before the rest of the tail is indexed. */
+  indexIdleMs: number;
 }

@@ -5,9 +5,11 @@
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
+import { appendedBody, conflictBody } from './append-reply.js';
+import { Indexer } from './indexer.js';
 import type { FromWriter, OpResult, ToWriter, WriteOp, WriterData } from './writer-protocol.js';
 
-const { file, synchronous } = workerData as WriterData;
+const { file, synchronous, indexBatch, indexIdleMs } = workerData as WriterData;
 const port = parentPort!;
 const post = (m: FromWriter) => port.postMessage(m);
 
@@ -24,7 +26,7 @@ db.pragma('mmap_size = 268435456');
 const insert = db.prepare(
   'INSERT INTO events (seq, id, stream, stream_version, type, agent_id, ts, path, data) VALUES (?,?,?,?,?,?,?,?,?)',
 );
-const streamVersion = db.prepare('SELECT MAX(stream_version) FROM events WHERE stream = ?').pluck();
+const indexer = new Indexer(db);
 const lastSeqStmt = db.prepare('SELECT MAX(seq) FROM events').pluck();
 const blobPut = db.prepare('INSERT OR IGNORE INTO blobs (hash, size, data) VALUES (?,?,?)');
 const replyPut = db.prepare(
@@ -34,24 +36,56 @@ const replyPut = db.prepare(
 db.prepare('DELETE FROM idempotency WHERE created < ?').run(Date.now() - 24 * 3600_000);
 
 let nextSeq = 1;
+let indexedUpTo = 0;
+let lastCommitAt = 0;
 const versions = new Map<string, number>();
 const reload = () => {
   nextSeq = ((lastSeqStmt.get() as number | null) ?? 0) + 1;
+  indexedUpTo = indexer.upto();
   versions.clear();
 };
 reload();
 
+let indexFailing = false;
+function indexSome(): void {
+  try {
+    indexedUpTo += indexer.step(indexBatch, synchronous);
+    indexFailing = false;
+  } catch (e) {
+    indexFailing = true;
+    // The log is intact; queries still see every event through the tail scan. Say so, and retry later.
+    indexedUpTo = indexer.upto();
+    post({ kind: 'warning', message: `indexing behind the log failed: ${(e as Error).message}` });
+  }
+}
+
+// Idle: once no commit has come for indexIdleMs, index what is left, a batch per timer. The timer
+// is armed only while something is unindexed, so an idle, indexed store never wakes the writer.
+let idleTimer: NodeJS.Timeout | undefined;
+function armIdleIndexing(): void {
+  if (idleTimer !== undefined || nextSeq - 1 <= indexedUpTo) return;
+  idleTimer = setTimeout(
+    () => {
+      idleTimer = undefined;
+      if (Date.now() - lastCommitAt >= indexIdleMs) indexSome();
+      armIdleIndexing();
+    },
+    indexFailing ? Math.max(indexIdleMs, 10_000) : indexIdleMs,
+  );
+  idleTimer.unref();
+}
+
 function version(stream: string): number {
   let v = versions.get(stream);
   if (v === undefined) {
-    v = (streamVersion.get(stream) as number | null) ?? 0;
+    v = indexer.streamVersion(stream);
     if (versions.size > 100_000) versions.clear();
     versions.set(stream, v);
   }
   return v;
 }
 
-const commit = db.transaction((ts: number, ops: WriteOp[]): OpResult[] => {
+function apply(ts: number, ops: WriteOp[]): OpResult[] {
   const results: OpResult[] = [];
   for (const op of ops) {
     if (op.op === 'reply') {
@@ -69,31 +103,74 @@ const commit = db.transaction((ts: number, ops: WriteOp[]): OpResult[] => {
     }
     const current = version(op.stream);
     if (op.expectedVersion !== null && op.expectedVersion !== current) {
+      if (op.remember !== null) {
+        const body = conflictBody(op.stream, op.expectedVersion, current);
+        replyPut.run(op.agentId, op.remember, 409, JSON.stringify(body), ts);
+      }
       results.push({ ok: false, currentVersion: current });
       continue;
     }
     const seqStart = nextSeq;
     let v = current;
-    for (const e of op.events)
-      insert.run(nextSeq++, e.id, op.stream, ++v, e.type, op.agentId, ts, e.path, e.data);
+    const { ids, types, data, paths } = op;
+    for (let k = 0; k < ids.length; k++)
+      insert.run(nextSeq++, ids[k], op.stream, ++v, types[k], op.agentId, ts, paths[k], data[k]);
     versions.set(op.stream, v);
+    if (op.remember !== null) {
+      const body = appendedBody(op.stream, ids, seqStart, current + 1);
+      replyPut.run(op.agentId, op.remember, 201, JSON.stringify(body), ts);
+    }
     results.push({ ok: true, seqStart, versionStart: current + 1 });
   }
   return results;
-});
+}
+
+type Commit = Extract<ToWriter, { kind: 'commit' }>;
+
+const commitAll = db.transaction((msgs: Commit[]) =>
+  msgs.map((m) => ({ id: m.id, results: apply(m.ts, m.ops) })),
+);
+
+/**
+ * Group commit, on this side: commit messages that arrive while a transaction (and its fsync) runs
+ * wait in the port; the next turn of the loop delivers them all, and one transaction takes them all.
+ * The main thread sends what it has every turn of its own loop and never waits for an answer first.
+ */
+let pending: Commit[] = [];
+let scheduled = false;
+
+function commitPending(): void {
+  scheduled = false;
+  const msgs = pending;
+  pending = [];
+  if (msgs.length === 0) return;
+  try {
+    post({ kind: 'committed', batches: commitAll(msgs) });
+    lastCommitAt = Date.now();
+  } catch (e) {
+    // The transaction rolled back: nothing of these batches is stored, and our counters must say so.
+    reload();
+    post({ kind: 'failed', ids: msgs.map((m) => m.id), message: (e as Error).message });
+    return;
+  }
+  // Under steady load the writer is never idle: keep the index at most a batch or two behind.
+  if (nextSeq - 1 - indexedUpTo >= indexBatch) indexSome();
+  armIdleIndexing();
+}
 
 port.on('message', (m: ToWriter) => {
   if (m.kind === 'commit') {
-    try {
-      post({ kind: 'committed', id: m.id, results: commit(m.ts, m.ops) });
-    } catch (e) {
-      // The transaction rolled back: nothing of this batch is stored, and our counters must say so.
-      reload();
-      post({ kind: 'failed', id: m.id, message: (e as Error).message });
+    pending.push(m);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(commitPending);
     }
   } else if (m.kind === 'reload') {
+    commitPending();
     reload();
+    armIdleIndexing();
   } else if (m.kind === 'close') {
+    commitPending();
     try {
       db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
@@ -103,4 +180,5 @@ port.on('message', (m: ToWriter) => {
   }
 });
 
+armIdleIndexing();
 post({ kind: 'ready', lastSeq: nextSeq - 1 });

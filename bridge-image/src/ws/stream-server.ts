@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type * as Ws from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import {
   ClientMessage,
   CloseCode,
@@ -15,6 +16,14 @@ import type { BridgeServices } from '../context.js';
 import type { StoreQuery } from '../store/event-store.js';
 
 const PAGE = 500;
+
+/**
+ * ws is loaded with the first WebSocket connection, not at start: an idle bridge nobody streams from
+ * keeps its memory. Synchronous, so that an upgrade is handled in the tick it was checked in.
+ */
+let wsModule: typeof Ws | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadWs = (): typeof Ws => (wsModule ??= require('ws') as typeof Ws);
 
 interface Subscription {
   id: string;
@@ -52,13 +61,12 @@ const matches = (f: StreamFilter | undefined, e: Event): boolean => {
  * connection stays bounded by the high-water mark, and one stuck too long is disconnected.
  */
 export class StreamServer {
-  private readonly wss: WebSocketServer;
+  private wss: WebSocketServer | undefined;
   private readonly conns = new Set<Conn>();
   private readonly bySession = new Map<string, Set<Conn>>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly svc: BridgeServices) {
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: svc.config.wsMaxPayloadBytes });
     svc.store.onAppended((events) => this.publish(events));
     this.timer = setInterval(() => this.heartbeat(), svc.config.heartbeatIntervalMs);
     this.timer.unref();
@@ -110,6 +118,10 @@ export class StreamServer {
       refuse(401, 'session_revoked', `session revoked: ${reason}`);
       return;
     }
+    this.wss ??= new (loadWs().WebSocketServer)({
+      noServer: true,
+      maxPayload: this.svc.config.wsMaxPayloadBytes,
+    });
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, session));
   }
 
@@ -311,6 +323,6 @@ export class StreamServer {
   /** Forcibly drops what did not close in time. */
   terminateAll(): void {
     for (const conn of this.conns) conn.ws.terminate();
-    this.wss.close();
+    this.wss?.close();
   }
 }

@@ -87,6 +87,47 @@ describe('EventStore', () => {
     ).toEqual([25, 24]);
   });
 
+  it('remembers the reply under an idempotency key in the same commit as the append', async () => {
+    const store = open(path.join(tempDir(), 'e.db'));
+    const commits: number[] = [];
+    store.onCommit((s) => commits.push(s.appends));
+    const [e] = await store.append({
+      stream: 'custom:s',
+      agentId: 'a',
+      events: [ev()],
+      idempotencyKey: 'key-one-1',
+    });
+    // One commit, one operation: the reply rode with the append.
+    expect(commits).toEqual([1]);
+    const first = store.recallReply('a', 'key-one-1')!;
+    expect(first.status).toBe(201);
+    expect(JSON.parse(first.body)).toEqual({
+      stream: 'custom:s',
+      streamVersion: 1,
+      events: [{ seq: e!.seq, id: e!.id, streamVersion: 1 }],
+    });
+    const err = await store
+      .append({
+        stream: 'custom:s',
+        agentId: 'a',
+        expectedVersion: 0,
+        events: [ev()],
+        idempotencyKey: 'key-two-2',
+      })
+      .catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(VersionConflict);
+    const refused = store.recallReply('a', 'key-two-2')!;
+    expect(refused.status).toBe(409);
+    expect(JSON.parse(refused.body)).toEqual({
+      error: {
+        code: 'version_conflict',
+        message: (err as VersionConflict).message,
+        details: { stream: 'custom:s', expectedVersion: 0, currentVersion: 1 },
+      },
+    });
+    expect(store.recallReply('b', 'key-one-1')).toBeUndefined();
+  });
+
   it('stores a blob once by its SHA-256', async () => {
     const store = open(path.join(tempDir(), 'e.db'));
     const a = await store.putBlob(Buffer.from('hello'));

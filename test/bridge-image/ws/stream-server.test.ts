@@ -6,7 +6,9 @@ import { startBridge, type BridgeProcess } from '../../helpers/bridge-process.js
 
 let b: BridgeProcess;
 beforeAll(async () => {
-  b = await startBridge({ args: ['--slow-consumer-ms', '1500'] });
+  // Long enough that the flood below fits in it on a loaded machine (a paused reader is "stalled"
+  // from the moment the bridge's buffer is full), short enough for the stalled-reader test.
+  b = await startBridge({ args: ['--slow-consumer-ms', '3000'] });
 });
 afterAll(async () => {
   await b.stop();
@@ -130,7 +132,7 @@ describe('/v1/stream subscriptions', () => {
     (ws as unknown as { _socket: { pause(): void } })._socket.pause();
     await appendMany(b.agent('flood2'), 20, 500, 1000);
     expect(from).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, 4500));
     expect(b.stderr()).toContain('slow consumer disconnected');
     (ws as unknown as { _socket: { resume(): void } })._socket.resume();
     await closed;

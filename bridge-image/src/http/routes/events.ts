@@ -1,13 +1,9 @@
-import {
-  AppendRequest,
-  ErrorCode,
-  EventQuery,
-  type AppendResponse,
-  type EventPage,
-} from '../../../protocol/index.js';
+import { ErrorCode, EventQuery, type EventPage } from '../../../protocol/index.js';
 import type { BridgeServices } from '../../context.js';
+import { appendedBody } from '../../store/append-reply.js';
 import { VersionConflict } from '../../store/event-store.js';
-import { parseJson, parseQuery } from '../body.js';
+import { parseAppendBody } from '../append-body.js';
+import { parseQuery } from '../body.js';
 import { HttpError } from '../errors.js';
 import { ok, type Route } from '../router.js';
 
@@ -25,25 +21,28 @@ export function eventRoutes(svc: BridgeServices): Route[] {
       method: 'POST',
       path: '/v1/events',
       access: ALL,
-      handler: async ({ body, session }) => {
+      remembersReply: true,
+      handler: async ({ body, session, idempotencyKey }) => {
         const s = session!;
-        const req = parseJson(body, AppendRequest);
-        const stream = req.stream ?? `agent:${s.agentId}`;
+        const req = parseAppendBody(body);
+        const own = `agent:${s.agentId}`;
+        const stream = req.stream ?? own;
         // Agents write only custom events, and only to their own stream or a shared custom one.
-        for (const [i, e] of req.events.entries()) {
-          if (!e.type.startsWith('custom.')) {
+        for (let i = 0; i < req.events.length; i++) {
+          const type = req.events[i]!.type;
+          if (!type.startsWith('custom.')) {
             throw new HttpError(
               400,
               ErrorCode.invalidRequest,
-              `events[${i}].type: only custom.* events may be appended through the API, not ${e.type}`,
+              `events[${i}].type: only custom.* events may be appended through the API, not ${type}`,
             );
           }
         }
-        if (stream !== `agent:${s.agentId}` && !stream.startsWith('custom:')) {
+        if (stream !== own && !stream.startsWith('custom:')) {
           throw new HttpError(
             403,
             ErrorCode.forbidden,
-            `stream: you may append to agent:${s.agentId} or a custom:<name> stream, not ${stream}`,
+            `stream: you may append to ${own} or a custom:<name> stream, not ${stream}`,
           );
         }
         try {
@@ -51,21 +50,26 @@ export function eventRoutes(svc: BridgeServices): Route[] {
             stream,
             agentId: s.agentId,
             expectedVersion: req.expectedVersion,
-            events: req.events.map((e) => ({ type: e.type, data: e.data ?? null })),
+            events: req.events,
+            idempotencyKey,
           });
-          const resp: AppendResponse = {
-            stream,
-            streamVersion: events[events.length - 1]!.streamVersion,
-            events: events.map((e) => ({ seq: e.seq, id: e.id, streamVersion: e.streamVersion })),
-          };
-          return ok(resp, 201);
+          const ids = events.map((e) => e.id);
+          const reply = ok(appendedBody(stream, ids, events[0]!.seq, events[0]!.streamVersion), 201);
+          reply.remembered = idempotencyKey !== undefined;
+          return reply;
         } catch (e) {
           if (e instanceof VersionConflict) {
-            throw new HttpError(409, ErrorCode.versionConflict, e.message, {
-              stream: e.stream,
-              expectedVersion: e.expectedVersion,
-              currentVersion: e.currentVersion,
-            });
+            throw new HttpError(
+              409,
+              ErrorCode.versionConflict,
+              e.message,
+              {
+                stream: e.stream,
+                expectedVersion: e.expectedVersion,
+                currentVersion: e.currentVersion,
+              },
+              idempotencyKey !== undefined,
+            );
           }
           throw e;
         }
