@@ -14,7 +14,7 @@ import type { WorkspaceBase } from '../shadow/workspace-base.js';
 import type { EventStore } from '../store/event-store.js';
 import { EventsJsonl } from './events-jsonl.js';
 import type { Attr, Errno, FromDaemon, HostReply, HostRequest, ToDaemon } from './fuse-protocol.js';
-import { locate, TOP, type Location } from './layout.js';
+import { locate, TOP, workspaceAttr, type Location } from './layout.js';
 
 export interface FuseStatus {
   enabled: boolean;
@@ -380,12 +380,7 @@ export class FuseHost {
         const st =
           rel === '' ? { type: 'dir' as const, size: 0, mode: 0o755, mtimeMs: t } : this.d.base.stat(rel);
         if (!st) throw new FsError('ENOENT', `no ${rel} in the workspace`);
-        return {
-          type: st.type,
-          size: st.type === 'file' ? st.size : 0,
-          perm: st.mode & 0o555,
-          mtimeMs: st.mtimeMs,
-        };
+        return workspaceAttr(st);
       }
       case 'shadows':
       case 'history': {

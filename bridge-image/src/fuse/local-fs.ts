@@ -10,7 +10,7 @@ import { normalise, resolveInWorkspace } from '../shadow/path-safety.js';
 import { ShadowView } from '../shadow/shadow-view.js';
 import type { WorkspaceBase } from '../shadow/workspace-base.js';
 import type { Attr, Errno } from './fuse-protocol.js';
-import { locate, TOP, type Location } from './layout.js';
+import { locate, TOP, workspaceAttr, type Location } from './layout.js';
 import type { StoreReader } from './store-reader.js';
 
 export class FsError extends Error {
@@ -91,12 +91,7 @@ export class LocalFs {
         const st =
           rel === '' ? { type: 'dir' as const, size: 0, mode: 0o755, mtimeMs: t } : this.base.stat(rel);
         if (!st) throw new FsError('ENOENT', `no ${rel} in the workspace`);
-        return {
-          type: st.type,
-          size: st.type === 'file' ? st.size : 0,
-          perm: st.mode & 0o555,
-          mtimeMs: st.mtimeMs,
-        };
+        return workspaceAttr(st);
       }
       case 'shadows':
       case 'history': {
@@ -126,12 +121,7 @@ export class LocalFs {
         const entries = [...this.base.list(rel)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
         return {
           names: entries.map(([n]) => n),
-          attrs: entries.map(([, st]) => ({
-            type: st.type,
-            size: st.type === 'file' ? st.size : 0,
-            perm: st.mode & 0o555,
-            mtimeMs: st.mtimeMs,
-          })),
+          attrs: entries.map(([, st]) => workspaceAttr(st)),
         };
       }
       case 'shadows':
