@@ -553,8 +553,17 @@ process.on('message', (m: ToDaemon) => {
   }
 });
 
-// The bridge went away: nobody can answer; leave rather than hang every caller of the mount.
-process.on('disconnect', () => {
+/** Unmounts (once) and exits. */
+let leaving = false;
+function leave(): void {
+  if (leaving) return;
+  leaving = true;
+  watcher?.close();
   if (fuse) fuse.unmount(() => process.exit(0));
   else process.exit(0);
-});
+}
+// The bridge went away: nobody can answer; leave rather than hang every caller of the mount.
+process.on('disconnect', leave);
+// Ctrl-C in a terminal reaches this process as well as the bridge: unmount rather than die mounted.
+process.on('SIGINT', leave);
+process.on('SIGTERM', leave);

@@ -228,7 +228,8 @@ export class FuseHost {
     if (!child || child.exitCode !== null) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     this.state = { enabled: false, mounted: false, reason: 'bridge stopped' };
-    child.send({ kind: 'unmount' } satisfies ToDaemon);
+    // A daemon that got the same signal may already be leaving on its own.
+    if (child.connected) child.send({ kind: 'unmount' } satisfies ToDaemon);
     const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
     await exited;
     clearTimeout(timer);

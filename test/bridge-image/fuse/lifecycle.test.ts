@@ -28,6 +28,20 @@ describe.skipIf(!fuseAvailable)('the FUSE mount over its life', () => {
     expect(mounted(mnt)).toBe(false);
   });
 
+  it('unmounts cleanly on Ctrl-C, which a terminal sends to the daemon too (the whole process group)', async () => {
+    const mnt = path.join(tempDir(), 'mnt');
+    const b = await startBridge({ fuseMount: mnt });
+    const daemons = daemonPids(b.proc.pid!);
+    expect(daemons).toHaveLength(1);
+    // What a terminal's Ctrl-C does: SIGINT to every process of the foreground job at once.
+    process.kill(daemons[0]!, 'SIGINT');
+    b.proc.kill('SIGINT');
+    expect(await b.exited).toBe(0);
+    expect(mounted(mnt)).toBe(false);
+    // The daemon unmounted on its own; the bridge found nothing stale to clear.
+    expect(b.stderr()).not.toContain('cleared a stale FUSE mount');
+  });
+
   it('clears a stale mount left by a crash at the next start', async () => {
     const top = tempDir();
     const mnt = path.join(top, 'mnt');
