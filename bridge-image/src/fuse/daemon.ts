@@ -26,7 +26,8 @@ import type {
   ToDaemon,
 } from './fuse-protocol.js';
 import { ChangeTracker, findFuseFd, messages, pathsToProbe, Targets } from './invalidation.js';
-import { FsError, LocalFs, type ReadSource } from './local-fs.js';
+import { FsError } from './fs-attrs.js';
+import { LocalFs, type ReadSource } from './local-fs.js';
 import { StoreReader } from './store-reader.js';
 
 const send = (m: FromDaemon) => process.send!(m);

@@ -14,21 +14,13 @@ import type { WorkspaceBase } from '../shadow/workspace-base.js';
 import type { EventStore } from '../store/event-store.js';
 import { EventsJsonl } from './events-jsonl.js';
 import type { Attr, Errno, FromDaemon, HostReply, HostRequest, ToDaemon } from './fuse-protocol.js';
-import { locate, TOP, workspaceAttr, type Location } from './layout.js';
+import { currentAttr, FsError, RO_DIR, viewAttr } from './fs-attrs.js';
+import { locate, TOP, type Location } from './layout.js';
 
 export interface FuseStatus {
   enabled: boolean;
   mounted: boolean;
   reason: string | null;
-}
-
-class FsError extends Error {
-  constructor(
-    readonly errno: Errno,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -51,9 +43,6 @@ export function watchLimit(env: NodeJS.ProcessEnv = process.env): number {
 
 /** While mounting, /ready answers 503: "ready" means the view is there when it is enabled. */
 export const STARTING = 'mounting';
-
-const DIR: Attr = { type: 'dir', size: 0, perm: 0o755, mtimeMs: 0 };
-const RO_DIR: Attr = { type: 'dir', size: 0, perm: 0o555, mtimeMs: 0 };
 
 export interface FuseHostDeps {
   store: EventStore;
@@ -376,22 +365,11 @@ export class FuseHost {
         return { ...RO_DIR, mtimeMs: t };
       case 'none':
         throw new FsError('ENOENT', `no ${p}`);
-      case 'current': {
-        const rel = normalise(loc.rel, true);
-        const st =
-          rel === '' ? { type: 'dir' as const, size: 0, mode: 0o755, mtimeMs: t } : this.d.base.stat(rel);
-        if (!st) throw new FsError('ENOENT', `no ${rel} in the workspace`);
-        return workspaceAttr(st);
-      }
+      case 'current':
+        return currentAttr(this.d.base, normalise(loc.rel, true), t);
       case 'shadows':
-      case 'history': {
-        const sv = this.shadowView(loc);
-        if (!sv) return { ...(loc.area === 'shadows' ? DIR : RO_DIR), mtimeMs: t };
-        const n = sv.view.node(sv.rel);
-        if (!n) throw new FsError('ENOENT', `no ${sv.rel}`);
-        const perm = sv.writable ? n.mode & 0o777 : n.mode & 0o555;
-        return { type: n.type, size: n.type === 'file' ? n.size : 0, perm, mtimeMs: n.mtimeMs };
-      }
+      case 'history':
+        return viewAttr(loc.area, this.shadowView(loc) ?? null, t);
       case 'context': {
         if (loc.rel === '') return { ...RO_DIR, mtimeMs: t };
         const rel = normalise(loc.rel);

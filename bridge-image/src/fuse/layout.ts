@@ -1,6 +1,3 @@
-import type { BaseStat } from '../shadow/workspace-base.js';
-import type { Attr } from './fuse-protocol.js';
-
 /**
  * Where a path of the mount points: DESIGN.md's layout.
  *   /current/<p>               the workspace, read-only
@@ -42,14 +39,4 @@ export function locate(p: string): Location {
     default:
       return { area: 'none' };
   }
-}
-
-/** A workspace entry as current/ shows it: read-only, with its own size and mtime. */
-export function workspaceAttr(st: BaseStat): Attr {
-  return {
-    type: st.type,
-    size: st.type === 'file' ? st.size : 0,
-    perm: st.mode & 0o555,
-    mtimeMs: st.mtimeMs,
-  };
 }

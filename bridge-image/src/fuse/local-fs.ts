@@ -9,21 +9,10 @@ import { AgentId } from '../../protocol/index.js';
 import { normalise, resolveInWorkspace } from '../shadow/path-safety.js';
 import { ShadowView } from '../shadow/shadow-view.js';
 import type { WorkspaceBase } from '../shadow/workspace-base.js';
-import type { Attr, Errno } from './fuse-protocol.js';
-import { locate, TOP, workspaceAttr, type Location } from './layout.js';
+import type { Attr } from './fuse-protocol.js';
+import { currentAttr, FsError, RO_DIR, viewAttr, workspaceAttr } from './fs-attrs.js';
+import { locate, TOP, type Location } from './layout.js';
 import type { StoreReader } from './store-reader.js';
-
-export class FsError extends Error {
-  constructor(
-    readonly errno: Errno,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const DIR: Attr = { type: 'dir', size: 0, perm: 0o755, mtimeMs: 0 };
-const RO_DIR: Attr = { type: 'dir', size: 0, perm: 0o555, mtimeMs: 0 };
 
 /** How an open file is read: a workspace file through its descriptor, or a blob by range. */
 export type ReadSource = { kind: 'fd'; fd: number } | { kind: 'blob'; hash: string; size: number };
@@ -86,22 +75,12 @@ export class LocalFs {
         return { ...RO_DIR, mtimeMs: t };
       case 'none':
         throw new FsError('ENOENT', `no ${p}`);
-      case 'current': {
-        const rel = normalise(loc.rel, true);
-        const st =
-          rel === '' ? { type: 'dir' as const, size: 0, mode: 0o755, mtimeMs: t } : this.base.stat(rel);
-        if (!st) throw new FsError('ENOENT', `no ${rel} in the workspace`);
-        return workspaceAttr(st);
-      }
+      case 'current':
+        return currentAttr(this.base, normalise(loc.rel, true), t);
       case 'shadows':
       case 'history': {
         const sv = this.view(loc);
-        if (sv === undefined) return undefined;
-        if (sv === null) return { ...(loc.area === 'shadows' ? DIR : RO_DIR), mtimeMs: t };
-        const n = sv.view.node(sv.rel);
-        if (!n) throw new FsError('ENOENT', `no ${sv.rel}`);
-        const perm = sv.writable ? n.mode & 0o777 : n.mode & 0o555;
-        return { type: n.type, size: n.type === 'file' ? n.size : 0, perm, mtimeMs: n.mtimeMs };
+        return sv === undefined ? undefined : viewAttr(loc.area, sv, t);
       }
       default:
         return undefined;

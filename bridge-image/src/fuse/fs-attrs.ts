@@ -1,0 +1,53 @@
+import type { ShadowView } from '../shadow/shadow-view.js';
+import type { BaseStat } from '../shadow/workspace-base.js';
+import type { Attr, Errno } from './fuse-protocol.js';
+
+/**
+ * What the two servers of the view share, the daemon (its own reads) and the bridge (everything
+ * else, and all of it when the daemon cannot open the store): errors, and how entries look.
+ */
+export class FsError extends Error {
+  constructor(
+    readonly errno: Errno,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const DIR: Attr = { type: 'dir', size: 0, perm: 0o755, mtimeMs: 0 };
+export const RO_DIR: Attr = { type: 'dir', size: 0, perm: 0o555, mtimeMs: 0 };
+
+/** A workspace entry as current/ shows it: read-only, with its own size and mtime. */
+export function workspaceAttr(st: BaseStat): Attr {
+  return {
+    type: st.type,
+    size: st.type === 'file' ? st.size : 0,
+    perm: st.mode & 0o555,
+    mtimeMs: st.mtimeMs,
+  };
+}
+
+/** current/<rel>; current/ itself is a directory as old as the mount. */
+export function currentAttr(
+  base: { stat(rel: string): BaseStat | undefined },
+  rel: string,
+  mountedAt: number,
+): Attr {
+  const st = rel === '' ? { type: 'dir' as const, size: 0, mode: 0o755, mtimeMs: mountedAt } : base.stat(rel);
+  if (!st) throw new FsError('ENOENT', `no ${rel} in the workspace`);
+  return workspaceAttr(st);
+}
+
+/** A shadow or history view's entry; null: a directory above any agent's view. */
+export function viewAttr(
+  area: 'shadows' | 'history',
+  sv: { view: ShadowView; rel: string; writable: boolean } | null,
+  mountedAt: number,
+): Attr {
+  if (sv === null) return { ...(area === 'shadows' ? DIR : RO_DIR), mtimeMs: mountedAt };
+  const n = sv.view.node(sv.rel);
+  if (!n) throw new FsError('ENOENT', `no ${sv.rel}`);
+  const perm = sv.writable ? n.mode & 0o777 : n.mode & 0o555;
+  return { type: n.type, size: n.type === 'file' ? n.size : 0, perm, mtimeMs: n.mtimeMs };
+}
