@@ -147,9 +147,9 @@ export function createOptions(
   return opts;
 }
 
-/** The secret goes in as a file owned by the bridge's user, mode 0400: never on a command line. */
-async function putSecret(container: Docker.Container, secretHex: string): Promise<void> {
-  const tar = tarArchive([
+/** The secret as a file owned by the bridge's user, mode 0400, in a tar archive for putArchive at /. */
+export function secretArchive(secretHex: string): Buffer {
+  return tarArchive([
     { name: 'etc', type: 'dir', mode: 0o755, uid: 0, gid: 0 },
     { name: SECRET_DIR, type: 'dir', mode: 0o750, uid: BRIDGE_UID, gid: BRIDGE_UID },
     {
@@ -161,7 +161,11 @@ async function putSecret(container: Docker.Container, secretHex: string): Promis
       data: Buffer.from(secretHex),
     },
   ]);
-  await container.putArchive(tar, { path: '/' });
+}
+
+/** The secret goes in as a file, never on a command line. */
+async function putSecret(container: Docker.Container, secretHex: string): Promise<void> {
+  await container.putArchive(secretArchive(secretHex), { path: '/' });
 }
 
 export interface WaitReadyOptions {

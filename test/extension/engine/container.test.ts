@@ -14,20 +14,20 @@ import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeClient, deriveAdminKey } from '../../../bridge-image/protocol/index.js';
 import {
+  type BridgeContainerSpec,
+  CONTAINER_PORT,
   containerLogTail,
   containerName,
-  CONTAINER_PORT,
   createOptions,
   demuxToText,
   ensureContainer,
   findContainer,
+  secretArchive,
   volumeName,
   waitReady,
-  type BridgeContainerSpec,
 } from '../../../extension/engine/container.js';
 import { LABELS } from '../../../extension/engine/labels.js';
 import { choosePort } from '../../../extension/engine/ports.js';
-import { tarArchive } from '../../../extension/engine/tar.js';
 import { buildImage, docker as dockerCli, dockerOk, freePort } from '../../helpers/docker.js';
 import { dockerClient, engineSkipReason, Made, TINY_IMAGE, uniqueName } from '../engine-helpers.js';
 
@@ -114,21 +114,7 @@ describe.skipIf(skip !== null)('the container pieces on the real engine', () => 
   it('putArchive of our tar makes the secret file owned by uid 1000, mode 0400, readable by it alone', async () => {
     const c = await run(['sleep', 'infinity']);
     const secret = randomBytes(32).toString('hex');
-    await c.putArchive(
-      tarArchive([
-        { name: 'etc', type: 'dir', mode: 0o755, uid: 0, gid: 0 },
-        { name: 'etc/lighthouse', type: 'dir', mode: 0o750, uid: 1000, gid: 1000 },
-        {
-          name: 'etc/lighthouse/secret',
-          type: 'file',
-          mode: 0o400,
-          uid: 1000,
-          gid: 1000,
-          data: Buffer.from(secret),
-        },
-      ]),
-      { path: '/' },
-    );
+    await c.putArchive(secretArchive(secret), { path: '/' });
     const stat = await exec(c.id, [
       'stat',
       '-c',
