@@ -10,6 +10,7 @@ import {
   type BridgeClientOptions,
   type Role,
 } from '../../bridge-image/protocol/index.js';
+import { exitOf, listeningUrl } from './listening.js';
 
 export const BRIDGE_JS = path.resolve(__dirname, '../../bridge-image/dist/bridge.js');
 export const WRITER_JS = path.resolve(__dirname, '../../bridge-image/dist/store-writer.js');
@@ -86,22 +87,8 @@ export async function startBridge(opts: StartOptions = {}): Promise<BridgeProces
   );
   fs.closeSync(logFd);
   const err = () => fs.readFileSync(logFile, 'utf8');
-  const exited = new Promise<number | string>((resolve) =>
-    proc.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
-  );
-  let gone: number | string | undefined;
-  void exited.then((code) => (gone = code));
-  const url = await new Promise<string>((resolve, reject) => {
-    const t0 = Date.now();
-    const poll = () => {
-      const m = /"msg":"bridge listening","url":"(http:\/\/[^"]+)"/.exec(err());
-      if (m) return resolve(m[1]!);
-      if (gone !== undefined) return reject(new Error(`bridge exited (${gone}) before listening:\n${err()}`));
-      if (Date.now() - t0 > 15_000) return reject(new Error(`bridge did not start within 15 s:\n${err()}`));
-      setTimeout(poll, 20);
-    };
-    poll();
-  });
+  const exited = exitOf(proc);
+  const url = await listeningUrl('bridge', err, /"msg":"bridge listening","url":"(http:\/\/[^"]+)"/, exited);
   const clients: BridgeClient[] = [];
   const track = (c: BridgeClient) => (clients.push(c), c);
   return {

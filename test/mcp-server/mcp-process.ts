@@ -7,6 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { deriveAgentKey } from '../../bridge-image/protocol/index.js';
 import { tempDir } from '../helpers/bridge-process.js';
+import { exitOf, listeningUrl } from '../helpers/listening.js';
 
 /** The built MCP server; the tests assume `npm run build` ran, as the bridge tests do. */
 export const MCP_JS = path.resolve(__dirname, '../../dist/mcp-server.js');
@@ -111,24 +112,13 @@ export async function startMcpHttp(
   });
   let err = '';
   proc.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
-  const exited = new Promise<number | string>((resolve) =>
-    proc.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  const exited = exitOf(proc);
+  const url = await listeningUrl(
+    'lighthouse-mcp',
+    () => err,
+    /listening on (http:\/\/127\.0\.0\.1:\d+\/mcp)/,
+    exited,
   );
-  let gone: number | string | undefined;
-  void exited.then((code) => (gone = code));
-  const url = await new Promise<string>((resolve, reject) => {
-    const t0 = Date.now();
-    const poll = () => {
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(err);
-      if (m) return resolve(m[1]!);
-      if (gone !== undefined)
-        return reject(new Error(`lighthouse-mcp exited (${gone}) before listening:\n${err}`));
-      if (Date.now() - t0 > 15_000)
-        return reject(new Error(`lighthouse-mcp did not listen within 15 s:\n${err}`));
-      setTimeout(poll, 20);
-    };
-    poll();
-  });
   const connections: McpConnection<StreamableHTTPClientTransport>[] = [];
   return {
     url,
@@ -158,7 +148,7 @@ export async function startMcpHttp(
     },
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       await Promise.allSettled(connections.map((c) => c.close()));
-      if (gone === undefined) proc.kill(signal);
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       return exited;
     },
   };

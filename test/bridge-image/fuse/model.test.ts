@@ -102,20 +102,27 @@ describe.skipIf(!fuseAvailable)('a shadow through the mount behaves like a direc
         await b.agent(agent).registerAgent({ capabilities: [] });
         const real = tempDir('lh-model-');
         const shadow = path.join(mnt, 'shadows', agent);
-        for (const [i, c] of cmds.entries()) {
-          if (skip(real, c)) continue;
-          const want = apply(real, c);
-          const got = apply(shadow, c);
-          ops++;
-          expect(got, `step ${i}: ${JSON.stringify(c)}`).toEqual(want);
-        }
-        expect(apply(shadow, { op: 'readdir', p: '' })).toEqual(apply(real, { op: 'readdir', p: '' }));
+        ops += replay(cmds, shadow, real);
       }),
       { numRuns: 55, seed: Number(process.env.MODEL_SEED ?? 20261122), endOnFailure: true },
     );
     expect(ops).toBeGreaterThanOrEqual(10_000);
   });
 });
+
+/** Applies each command to the shadow and to the real directory, expecting the same; returns how many ran. */
+function replay(cmds: Cmd[], shadow: string, real: string): number {
+  let ran = 0;
+  for (const [i, c] of cmds.entries()) {
+    if (skip(real, c)) continue;
+    const want = apply(real, c);
+    const got = apply(shadow, c);
+    ran++;
+    expect(got, `step ${i}: ${JSON.stringify(c)}`).toEqual(want);
+  }
+  expect(apply(shadow, { op: 'readdir', p: '' })).toEqual(apply(real, { op: 'readdir', p: '' }));
+  return ran;
+}
 
 /** The same over a workspace that already has files and directories at those names. */
 describe.skipIf(!fuseAvailable)('a shadow over a non-empty workspace behaves like a copy of it', () => {
@@ -147,14 +154,7 @@ describe.skipIf(!fuseAvailable)('a shadow over a non-empty workspace behaves lik
         const real = tempDir('lh-model-');
         seed(real);
         const shadow = path.join(path.dirname(ws), 'mnt', 'shadows', agent);
-        for (const [i, c] of cmds.entries()) {
-          if (skip(real, c)) continue;
-          const want = apply(real, c);
-          const got = apply(shadow, c);
-          ops++;
-          expect(got, `step ${i}: ${JSON.stringify(c)}`).toEqual(want);
-        }
-        expect(apply(shadow, { op: 'readdir', p: '' })).toEqual(apply(real, { op: 'readdir', p: '' }));
+        ops += replay(cmds, shadow, real);
       }),
       { numRuns: 22, seed: Number(process.env.MODEL_SEED ?? 20261123), endOnFailure: true },
     );
