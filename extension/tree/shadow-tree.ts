@@ -32,10 +32,8 @@ export class ShadowTree implements vscode.TreeDataProvider<ShadowNode>, vscode.F
   readonly onDidChangeTreeData = this.changed.event;
   private readonly decorationsChanged = new vscode.EventEmitter<vscode.Uri[] | undefined>();
   readonly onDidChangeFileDecorations = this.decorationsChanged.event;
-  /** The last changes fetched per agent, for decorations and the apply commands. */
-  private readonly changes = new Map<string, ShadowChange[]>();
-  /** The same, by path, for decorations (asked for one file at a time). */
-  private readonly changesByPath = new Map<string, Map<string, ShadowChange>>();
+  /** The last changes fetched per agent, by path (in the bridge's order), for decorations and the apply commands. */
+  private readonly changes = new Map<string, Map<string, ShadowChange>>();
   private leases: Lease[] = [];
   private readonly refreshSoon = treeRefresher(() => this.refresh());
 
@@ -51,12 +49,11 @@ export class ShadowTree implements vscode.TreeDataProvider<ShadowNode>, vscode.F
   }
 
   private remember(agentId: string, changes: ShadowChange[]): void {
-    this.changes.set(agentId, changes);
-    this.changesByPath.set(agentId, new Map(changes.map((c) => [c.path, c])));
+    this.changes.set(agentId, new Map(changes.map((c) => [c.path, c])));
   }
 
   changesOf(agentId: string): ShadowChange[] {
-    return this.changes.get(agentId) ?? [];
+    return [...(this.changes.get(agentId)?.values() ?? [])];
   }
 
   async getChildren(node?: ShadowNode): Promise<ShadowNode[]> {
@@ -139,7 +136,7 @@ export class ShadowTree implements vscode.TreeDataProvider<ShadowNode>, vscode.F
     if (uri.scheme !== SCHEME) return undefined;
     const m = /^\/shadows\/([^/]+)\/(.+)$/.exec(uri.path);
     if (!m) return undefined;
-    const c = this.changesByPath.get(m[1]!)?.get(m[2]!);
+    const c = this.changes.get(m[1]!)?.get(m[2]!);
     if (!c) return undefined;
     if (c.conflict)
       return new vscode.FileDecoration('!', 'conflict', new vscode.ThemeColor('list.errorForeground'));

@@ -13,6 +13,7 @@ import {
   type DirData,
   type MovedData,
   type Overlay,
+  type OverlayEntry,
   type WrittenData,
 } from './overlay.js';
 import { ShadowError } from './shadow-errors.js';
@@ -352,12 +353,14 @@ export class ShadowFiles {
   changes(agent: string): ShadowChange[] {
     const out: ShadowChange[] = [];
     const entries = [...this.overlay(agent)]
-      .filter(([, e]) => e.kind === 'file' || e.kind === 'deleted')
+      .filter((x): x is [string, Extract<OverlayEntry, { kind: 'file' | 'deleted' }>] => {
+        const k = x[1].kind;
+        return k === 'file' || k === 'deleted';
+      })
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const currents = this.base.hashMany(entries.map(([path]) => path));
     const others = [...this.overlays].filter(([a]) => a !== agent).sort(([a], [b]) => (a < b ? -1 : 1));
     for (const [path, e] of entries) {
-      if (e.kind !== 'file' && e.kind !== 'deleted') continue;
       const current = currents.get(path) ?? null;
       const alsoChangedBy: string[] = [];
       for (const [a, o] of others) {
