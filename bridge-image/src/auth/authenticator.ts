@@ -88,8 +88,16 @@ export class Authenticator {
     return { ts, nonce, signature };
   }
 
-  private checkNonce(scope: string, nonce: string, now: number): void {
-    const r = this.nonces.check(`${scope}:${nonce}`, now);
+  private checkNonce(scope: string, nonce: string, ts: string, now: number): void {
+    const r = this.nonces.check(`${scope}:${nonce}`, Number(ts), now);
+    if (r === 'forgotten') {
+      throw new AuthFailure(
+        401,
+        ErrorCode.staleTimestamp,
+        `timestamp ${ts} is older than the replay check still covers (the bridge's clock went back); sign again`,
+        'stale_timestamp',
+      );
+    }
     if (r === 'replay') {
       throw new AuthFailure(
         401,
@@ -130,7 +138,7 @@ export class Authenticator {
         'bad_signature',
       );
     }
-    this.checkNonce(`open:${agentId}`, nonce, now);
+    this.checkNonce(`open:${agentId}`, nonce, ts, now);
   }
 
   /** Any other signed request: returns its live session. */
@@ -181,7 +189,7 @@ export class Authenticator {
         s,
       );
     }
-    this.checkNonce(s.id, nonce, now);
+    this.checkNonce(s.id, nonce, ts, now);
     if (fingerprintOf(req.headers) !== s.fingerprint) {
       const reason = 'used from a second client fingerprint';
       this.onRevoke(s, reason, 'hijack_suspected');
