@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { Headers, deriveAgentKey, deriveSessionKey, signRequest } from '../bridge-image/protocol/index.js';
 import { Authenticator, fingerprintOf } from '../bridge-image/src/auth/authenticator.js';
@@ -12,7 +12,7 @@ import {
   startBridgeProcess,
   type Server,
 } from './lib/processes.js';
-import { atLeast, atMost, relative, type BenchResult } from './lib/report.js';
+import { atLeast, atMost, info, relative, type BenchResult } from './lib/report.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
@@ -88,15 +88,23 @@ async function idleRss(): Promise<{ bridge: number; bareNode: number }> {
 
 export async function coreSuite(): Promise<BenchResult[]> {
   const base = { connections: 64, path: '/v1/events', batch: 1, signed: null };
+  // The baselines get the same signed requests as the bridge, byte for byte (they ignore the headers).
+  const secretHex = randomBytes(32).toString('hex');
+  const unchecked = { ...base, signed: { secretHex, unchecked: true } };
   console.error('core: bare node:http baseline');
   const bare = await withServer(
     () => startBaseline('bare'),
-    (s) => throughput(s, base),
+    (s) => throughput(s, unchecked),
   );
   console.error('core: file + fdatasync per event baseline');
   const fsync = await withServer(
     () => startBaseline('fsync'),
-    (s) => throughput(s, base),
+    (s) => throughput(s, unchecked),
+  );
+  console.error('core: floor (signature + replay check + JSON + writer-thread hop, nothing stored)');
+  const floor = await withServer(
+    () => startBaseline('floor', secretHex),
+    (s) => throughput(s, unchecked),
   );
   console.error('core: bridge, single-event durable appends');
   const single = await withServer(startBridgeProcess, (s) =>
@@ -128,6 +136,7 @@ export async function coreSuite(): Promise<BenchResult[]> {
       0.6,
       'bare node:http',
     ),
+    info('floor: signed check + JSON + writer-thread hop, nothing stored', floor, 'req/s', bare),
     relative(
       'durable appends/s, 64 signed writers, vs file+fdatasync',
       single,

@@ -12,8 +12,10 @@
  *
  * Input (argv[2], JSON): LoadConfig. Output (stdout, JSON): LoadResult.
  */
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { BridgeClient, Headers, deriveAgentKey, signRequest } from '../../bridge-image/protocol/index.js';
+import { uncheckedSessionId, uncheckedSessionKey } from './unchecked-sessions.js';
 
 export interface LoadConfig {
   port: number;
@@ -23,8 +25,11 @@ export interface LoadConfig {
   path: string;
   /** Events per request. */
   batch: number;
-  /** Sign requests with one session per connection (the bridge), or send them plain (baselines). */
-  signed: { secretHex: string } | null;
+  /**
+   * Sign requests with one session per connection: sessions opened on the bridge, or (`unchecked`)
+   * made up from the secret for a baseline server, which then gets the very same bytes. null: plain.
+   */
+  signed: { secretHex: string; unchecked?: boolean } | null;
   /** Bytes of requests built ahead, over all connections (default 64 MiB, at most 4000 each). */
   prebuildBytes?: number;
 }
@@ -46,7 +51,14 @@ const EMPTY = Buffer.alloc(0);
 
 async function main(cfg: LoadConfig): Promise<LoadResult> {
   const sessions: { id: string; key: Buffer; client: string; ua: string }[] = [];
-  if (cfg.signed) {
+  if (cfg.signed?.unchecked) {
+    const secret = Buffer.from(cfg.signed.secretHex, 'hex');
+    for (let w = 0; w < cfg.connections; w++) {
+      const id = uncheckedSessionId(w);
+      const client = randomBytes(12).toString('hex');
+      sessions.push({ id, key: uncheckedSessionKey(secret, id), client, ua: 'lighthouse-client/0.1' });
+    }
+  } else if (cfg.signed) {
     const secret = Buffer.from(cfg.signed.secretHex, 'hex');
     for (let w = 0; w < cfg.connections; w++) {
       const agentId = `bench-${w}`;

@@ -43,11 +43,14 @@ function stopper(proc: ChildProcess) {
     });
 }
 
-export async function startBaseline(mode: 'bare' | 'fsync'): Promise<Server> {
+/** A reference server (see baseline-server.ts); `secretHex` is what the floor checks signatures with. */
+export async function startBaseline(mode: 'bare' | 'fsync' | 'floor', secretHex = ''): Promise<Server> {
   const file = path.join(tempDir(), 'events.log');
-  const proc = spawn(process.execPath, [path.join(ROOT, 'dist/bench/baseline-server.js'), mode, file], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [path.join(ROOT, 'dist/bench/baseline-server.js'), mode, file, secretHex],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const m = await waitFor(proc, 'stdout', /listening (\d+)/);
   return { port: Number(m[1]), proc, stop: stopper(proc) };
 }
