@@ -1,3 +1,5 @@
+import { originalStack } from './source-stack.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -30,7 +32,10 @@ export function createLogger(
       ...base,
       ...fields,
     };
-    if (rec.err instanceof Error) rec.err = { message: rec.err.message, stack: rec.err.stack };
+    if (rec.err instanceof Error) {
+      const stack = rec.err.stack;
+      rec.err = { message: rec.err.message, stack: stack === undefined ? undefined : originalStack(stack) };
+    }
     write(JSON.stringify(rec) + '\n');
   };
   return {
