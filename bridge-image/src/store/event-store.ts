@@ -678,28 +678,30 @@ export class EventStore {
     }
   }
 
-  *iterateBlobs(): Generator<{ hash: string; data: Buffer }> {
-    const stmt = this.db.prepare('SELECT hash, data FROM blobs WHERE hash > ? ORDER BY hash LIMIT 100');
+  /**
+   * Every blob row as stored, for export: a chunked blob is its manifest row (data shorter than size)
+   * and its chunks, each a row of its own, so no row is ever larger than a chunk or exported twice.
+   */
+  *iterateBlobRows(): Generator<{ hash: string; size: number; data: Buffer }> {
+    const stmt = this.db.prepare('SELECT hash, size, data FROM blobs WHERE hash > ? ORDER BY hash LIMIT 100');
     let after = '';
     for (;;) {
-      const rows = stmt.all(after) as { hash: string; data: Buffer }[];
-      // A chunked blob is exported whole (its chunks are blobs of their own too).
-      for (const r of rows) yield { hash: r.hash, data: this.getBlob(r.hash) ?? r.data };
+      const rows = stmt.all(after) as { hash: string; size: number; data: Buffer }[];
+      yield* rows;
       if (rows.length < 100) return;
       after = rows[rows.length - 1]!.hash;
     }
   }
 
   /** Restores exported events verbatim (seq, id, ts and all); only into an empty store, all or nothing. */
-  async importRows(events: Event[], blobs: Buffer[]): Promise<void> {
+  async importRows(events: Event[], blobs: { hash: string; size: number; data: Buffer }[]): Promise<void> {
     await this.drained();
     if (this.published !== 0) throw new Error('import: the store is not empty');
     const insert = this.stmts.insert;
     let expected = 1;
     const versions = new Map<string, number>();
     this.db.transaction(() => {
-      for (const b of blobs)
-        this.stmts.blobPut.run(createHash('sha256').update(b).digest('hex'), b.length, b);
+      for (const b of blobs) this.stmts.blobPut.run(b.hash, b.size, b.data);
       for (const e of events) {
         if (e.seq !== expected) {
           throw new Error(

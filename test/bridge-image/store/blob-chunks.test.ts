@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreReader } from '../../../bridge-image/src/fuse/store-reader.js';
 import { BLOB_CHUNK, sha256 } from '../../../bridge-image/src/store/blob-chunks.js';
+import { exportJsonl, importJsonl } from '../../../bridge-image/src/store/jsonl.js';
 import { EventStore } from '../../../bridge-image/src/store/event-store.js';
 import { tempDir, WRITER_JS } from '../../helpers/bridge-process.js';
 
@@ -64,13 +65,73 @@ describe('blobs in 1 MiB chunks', () => {
     expect(store.readBlobRange(s.hash, 1, 3)!.toString()).toBe('mal');
   });
 
-  it('exports a chunked blob whole', async () => {
-    const store = EventStore.open({ file: path.join(tempDir(), 'e.db'), writerScript: WRITER_JS });
-    opened.push(store);
+  it('exports a chunked blob as its chunks and manifest, and restores it chunked', async () => {
+    const a = EventStore.open({ file: path.join(tempDir(), 'a.db'), writerScript: WRITER_JS });
+    const b = EventStore.open({ file: path.join(tempDir(), 'b.db'), writerScript: WRITER_JS });
+    opened.push(a, b);
+    const data = randomBytes(3 * BLOB_CHUNK + 12345);
+    const { hash } = await a.putBlob(data);
+    await a.append({ stream: 's', agentId: 'x', events: [{ type: 'custom.file', data: { hash } }] });
+    const lines = [...exportJsonl(a)];
+    // No line carries more than a chunk, and the content is in the export once.
+    const longest = Math.max(...lines.map((l) => l.length));
+    expect(longest).toBeLessThan(BLOB_CHUNK * 1.4);
+    const total = lines.reduce((n, l) => n + l.length, 0);
+    expect(total).toBeLessThan(data.length * 1.4);
+
+    await importJsonl(b, lines.join('').split('\n'));
+    expect(b.getBlob(hash)!.equals(data)).toBe(true);
+    expect(
+      b.readBlobRange(hash, BLOB_CHUNK - 5, 10)!.equals(data.subarray(BLOB_CHUNK - 5, BLOB_CHUNK + 5)),
+    ).toBe(true);
+    // Restored as it was stored: the same rows, the large one a manifest.
+    const rows = (s: EventStore) =>
+      [...s.iterateBlobRows()].map((r) => ({ hash: r.hash, size: r.size, bytes: r.data.length }));
+    expect(rows(b)).toEqual(rows(a));
+    expect(rows(b).find((r) => r.hash === hash)).toEqual({ hash, size: data.length, bytes: 4 * 32 });
+  });
+
+  it('restores a format 1 export (every blob whole) with large blobs chunked', async () => {
+    const b = EventStore.open({ file: path.join(tempDir(), 'b.db'), writerScript: WRITER_JS });
+    opened.push(b);
+    const data = randomBytes(BLOB_CHUNK + 10);
+    const hash = sha256(data);
+    const lines = [
+      JSON.stringify({ kind: 'lighthouse-export', format: 1, schemaVersion: 3, lastSeq: 0 }),
+      JSON.stringify({ kind: 'blob', hash, data: data.toString('base64') }),
+    ];
+    expect(await importJsonl(b, lines)).toEqual({ events: 0, blobs: 1 });
+    expect(b.getBlob(hash)!.equals(data)).toBe(true);
+    expect([...b.iterateBlobRows()]).toHaveLength(3);
+  });
+
+  it('refuses a manifest whose chunk is missing or whose chunks make other content', async () => {
+    const a = EventStore.open({ file: path.join(tempDir(), 'a.db'), writerScript: WRITER_JS });
+    opened.push(a);
     const data = randomBytes(2 * BLOB_CHUNK + 1);
-    const { hash } = await store.putBlob(data);
-    const exported = [...store.iterateBlobs()].find((b) => b.hash === hash)!;
-    expect(exported.data.equals(data)).toBe(true);
-    for (const b of store.iterateBlobs()) expect(sha256(b.data)).toBe(b.hash);
+    const { hash } = await a.putBlob(data);
+    const lines = [...exportJsonl(a)].join('').trim().split('\n');
+    const chunkLines = lines.filter((l) => l.includes('"blob"') && !l.includes('"size"'));
+    for (const bad of [
+      lines.filter((l) => l !== chunkLines[0]),
+      // A chunk swapped for another (valid) blob: its hash no longer matches the manifest's list.
+      lines.map((l) =>
+        l === chunkLines[0]
+          ? JSON.stringify({ kind: 'blob', hash: sha256(Buffer.from('x')), data: 'eA==' })
+          : l,
+      ),
+    ]) {
+      const b = EventStore.open({ file: path.join(tempDir(), 'b.db'), writerScript: WRITER_JS });
+      opened.push(b);
+      await expect(importJsonl(b, bad)).rejects.toThrow(
+        new RegExp(`blob ${hash}: chunk \\d+ .* is not in the export`),
+      );
+      expect(b.blobCount()).toBe(0);
+    }
+    // A manifest that lists the right chunks for another size.
+    const b = EventStore.open({ file: path.join(tempDir(), 'b.db'), writerScript: WRITER_JS });
+    opened.push(b);
+    const resized = lines.map((l) => l.replace(`"size":${data.length}`, `"size":${data.length + 1}`));
+    await expect(importJsonl(b, resized)).rejects.toThrow(/does not match its content/);
   });
 });
