@@ -16,6 +16,8 @@ export const ErrorCode = {
   sessionRevoked: 'session_revoked',
   forbidden: 'forbidden',
   versionConflict: 'version_conflict',
+  /** A retried write was carried out before the bridge stopped, but its reply was lost: not run again. */
+  replyLost: 'reply_lost',
   rateLimited: 'rate_limited',
   unavailable: 'unavailable',
   notEmpty: 'store_not_empty',

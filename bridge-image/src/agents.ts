@@ -1,6 +1,6 @@
 import { EventTypes, type AgentInfo, type Role } from '../protocol/index.js';
 import type { SessionManager } from './auth/sessions.js';
-import type { EventStore } from './store/event-store.js';
+import type { Claim, EventStore } from './store/event-store.js';
 
 interface Registration {
   displayName: string | null;
@@ -45,6 +45,7 @@ export class AgentRegistry {
       capabilities: string[];
       meta?: Record<string, string> | undefined;
     },
+    claim?: Claim,
   ): Promise<AgentInfo> {
     const data = {
       displayName: req.displayName ?? null,
@@ -56,6 +57,7 @@ export class AgentRegistry {
       stream: `agent:${agentId}`,
       agentId,
       events: [{ type: EventTypes.agentRegistered, data }],
+      claim,
     });
     this.apply(agentId, data, e!.ts);
     this.seen(agentId);
@@ -67,7 +69,12 @@ export class AgentRegistry {
   }
 
   /** Heartbeats keep presence fresh; one a minute per agent is kept as an event. */
-  async heartbeat(agentId: string, status: string | undefined, now = Date.now()): Promise<void> {
+  async heartbeat(
+    agentId: string,
+    status: string | undefined,
+    claim?: Claim,
+    now = Date.now(),
+  ): Promise<void> {
     this.seen(agentId, now);
     const last = this.lastHeartbeatRecorded.get(agentId) ?? 0;
     if (now - last < HEARTBEAT_RECORD_INTERVAL_MS) return;
@@ -76,6 +83,7 @@ export class AgentRegistry {
       stream: `agent:${agentId}`,
       agentId,
       events: [{ type: EventTypes.agentHeartbeat, data: { status: status ?? null } }],
+      claim,
     });
   }
 

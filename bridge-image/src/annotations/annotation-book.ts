@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AnnotationEventTypes, type Annotation } from '../../protocol/index.js';
-import type { EventStore } from '../store/event-store.js';
+import type { Claim, EventStore } from '../store/event-store.js';
 
 export class AnnotationNotFound extends Error {
   override name = 'AnnotationNotFound';
@@ -18,13 +18,19 @@ export class AnnotationBook {
     this.notes.set(a.id, a);
   }
 
-  private async record(type: string, a: Annotation, by: string): Promise<Annotation> {
-    await this.store.append({ stream: 'annotations', agentId: by, events: [{ type, data: a }] });
+  private async record(type: string, a: Annotation, by: string, claim?: Claim): Promise<Annotation> {
+    await this.store.append({ stream: 'annotations', agentId: by, events: [{ type, data: a }], claim });
     this.reduce(type, a);
     return a;
   }
 
-  add(agentId: string, path: string, note: string, lines: { start: number; end: number } | undefined) {
+  add(
+    agentId: string,
+    path: string,
+    note: string,
+    lines: { start: number; end: number } | undefined,
+    claim?: Claim,
+  ) {
     const a: Annotation = {
       id: randomBytes(8).toString('hex'),
       agentId,
@@ -36,10 +42,10 @@ export class AnnotationBook {
       resolvedBy: null,
       resolvedAt: null,
     };
-    return this.record(AnnotationEventTypes.added, a, agentId);
+    return this.record(AnnotationEventTypes.added, a, agentId, claim);
   }
 
-  resolve(id: string, by: string): Promise<Annotation> {
+  resolve(id: string, by: string, claim?: Claim): Promise<Annotation> {
     const a = this.notes.get(id);
     if (!a) return Promise.reject(new AnnotationNotFound(`no annotation ${id}`));
     if (a.resolved) return Promise.resolve(a);
@@ -47,6 +53,7 @@ export class AnnotationBook {
       AnnotationEventTypes.resolved,
       { ...a, resolved: true, resolvedBy: by, resolvedAt: new Date().toISOString() },
       by,
+      claim,
     );
   }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type Ajv from 'ajv';
 import type { Elicitation } from '../../protocol/index.js';
-import type { EventStore } from '../store/event-store.js';
+import type { Claim, EventStore } from '../store/event-store.js';
 import { CoordinationError } from './post-office.js';
 
 /** Questions from one agent to another whose answers must fit a JSON Schema. */
@@ -25,8 +25,13 @@ export class Elicitations {
     return this.ajvInstance;
   }
 
-  private async record(type: string, el: Elicitation, by: string): Promise<Elicitation> {
-    await this.store.append({ stream: `elicitation:${el.id}`, agentId: by, events: [{ type, data: el }] });
+  private async record(type: string, el: Elicitation, by: string, claim?: Claim): Promise<Elicitation> {
+    await this.store.append({
+      stream: `elicitation:${el.id}`,
+      agentId: by,
+      events: [{ type, data: el }],
+      claim,
+    });
     this.items.set(el.id, el);
     return el;
   }
@@ -38,6 +43,7 @@ export class Elicitations {
   async ask(
     from: string,
     q: { to: string; question: string; schema: Record<string, unknown>; ttlMs: number },
+    claim?: Claim,
   ) {
     try {
       this.ajv.compile(q.schema);
@@ -60,6 +66,7 @@ export class Elicitations {
         expiresAt: new Date(now + q.ttlMs).toISOString(),
       },
       from,
+      claim,
     );
   }
 
@@ -81,6 +88,7 @@ export class Elicitations {
     id: string,
     agent: string,
     r: { action: 'accept' | 'decline' | 'cancel'; content?: unknown },
+    claim?: Claim,
   ) {
     const el = this.get(id, agent, false);
     if (el.to !== agent) throw new CoordinationError(403, `elicitation ${id} was asked of ${el.to}, not you`);
@@ -98,6 +106,7 @@ export class Elicitations {
       'elicitation.answered',
       { ...el, state: 'answered', action: r.action, content: r.content ?? null },
       agent,
+      claim,
     );
   }
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Collaboration, Message } from '../../protocol/index.js';
-import type { EventStore } from '../store/event-store.js';
+import type { Claim, EventStore } from '../store/event-store.js';
 
 export class CoordinationError extends Error {
   override name = 'CoordinationError';
@@ -44,8 +44,14 @@ export class PostOffice {
     }
   }
 
-  private async record(type: string, agentId: string, stream: string, data: object): Promise<number> {
-    const [e] = await this.store.append({ stream, agentId, events: [{ type, data }] });
+  private async record(
+    type: string,
+    agentId: string,
+    stream: string,
+    data: object,
+    claim: Claim | undefined,
+  ): Promise<number> {
+    const [e] = await this.store.append({ stream, agentId, events: [{ type, data }], claim });
     this.reduce(type, data, e!.seq, agentId);
     return e!.seq;
   }
@@ -58,6 +64,7 @@ export class PostOffice {
       thread?: string | undefined;
       collaboration?: string | undefined;
     },
+    claim?: Claim,
   ): Promise<Message> {
     let to = q.to;
     if (q.collaboration !== undefined) {
@@ -80,7 +87,7 @@ export class PostOffice {
       collaboration: q.collaboration ?? null,
       sentAt: new Date().toISOString(),
     };
-    const seq = await this.record('message.sent', from, 'messages', m);
+    const seq = await this.record('message.sent', from, 'messages', m, claim);
     return { ...m, seq, acked: false };
   }
 
@@ -96,15 +103,16 @@ export class PostOffice {
       .map(({ ackedBy, ...m }) => ({ ...m, acked: ackedBy.has(agent) }));
   }
 
-  async ack(agent: string, id: string): Promise<number> {
+  async ack(agent: string, id: string, claim?: Claim): Promise<number> {
     const m = this.byId.get(id);
     if (!m || !this.addressedTo(m, agent)) throw new CoordinationError(404, `no message ${id} for you`);
-    return this.record('message.acked', agent, 'messages', { id });
+    return this.record('message.acked', agent, 'messages', { id }, claim);
   }
 
   async startCollaboration(
     by: string,
     q: { name: string; objective: string; members: string[] },
+    claim?: Claim,
   ): Promise<Collaboration> {
     if (this.collaborations.has(q.name))
       throw new CoordinationError(409, `collaboration "${q.name}" already exists`);
@@ -115,7 +123,7 @@ export class PostOffice {
       startedBy: by,
       startedAt: new Date().toISOString(),
     };
-    await this.record('collaboration.started', by, `collaboration:${q.name}`, c);
+    await this.record('collaboration.started', by, `collaboration:${q.name}`, c, claim);
     return c;
   }
 

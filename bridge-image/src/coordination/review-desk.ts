@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ReviewEventTypes, type Review } from '../../protocol/index.js';
 import type { AgentRegistry } from '../agents.js';
-import type { EventStore } from '../store/event-store.js';
+import type { Claim, EventStore } from '../store/event-store.js';
 
 export interface ReviewTimeouts {
   /** How long an expert has before the question goes to the developer. */
@@ -46,21 +46,18 @@ export class ReviewDesk {
     return /^(bash|shell|exec|run)/i.test(tool) ? 'shell' : 'files';
   }
 
-  private async record(type: string, r: Review, by: string): Promise<Review> {
-    await this.store.append({ stream: `review:${r.id}`, agentId: by, events: [{ type, data: r }] });
+  private async record(type: string, r: Review, by: string, claim?: Claim): Promise<Review> {
+    await this.store.append({ stream: `review:${r.id}`, agentId: by, events: [{ type, data: r }], claim });
     this.reviews.set(r.id, r);
     if (r.state === 'answered' || r.state === 'expired')
       for (const w of this.waiters.get(r.id)?.splice(0) ?? []) w();
     return r;
   }
 
-  async request(q: {
-    agentId: string;
-    tool: string;
-    input: unknown;
-    reason: string;
-    rule: string | null;
-  }): Promise<Review> {
+  async request(
+    q: { agentId: string; tool: string; input: unknown; reason: string; rule: string | null },
+    claim?: Claim,
+  ): Promise<Review> {
     const capability = ReviewDesk.capabilityFor(q.tool);
     const expert = this.agents.connectedExperts(capability).length > 0;
     const now = Date.now();
@@ -75,7 +72,7 @@ export class ReviewDesk {
       requestedAt: new Date(now).toISOString(),
       deadline: new Date(now + (expert ? this.timeouts.expertMs : this.timeouts.developerMs)).toISOString(),
     };
-    return this.record(ReviewEventTypes.requested, r, q.agentId);
+    return this.record(ReviewEventTypes.requested, r, q.agentId, claim);
   }
 
   get(id: string): Review {
@@ -94,6 +91,7 @@ export class ReviewDesk {
     by: { agentId: string; role: string; capabilities: string[] },
     decision: 'approved' | 'blocked',
     reason: string,
+    claim?: Claim,
   ) {
     const r = this.get(id);
     if (r.state === 'answered' || r.state === 'expired') {
@@ -113,6 +111,7 @@ export class ReviewDesk {
       ReviewEventTypes.answered,
       { ...r, state: 'answered', decision, answeredBy: by.agentId, answerReason: reason },
       by.agentId,
+      claim,
     );
   }
 

@@ -4,6 +4,7 @@ import { ErrorCode, Headers } from '../../protocol/index.js';
 import { AuthFailure } from '../auth/authenticator.js';
 import type { Session } from '../auth/sessions.js';
 import type { BridgeServices } from '../context.js';
+import { CLAIMED, type Claim } from '../store/event-store.js';
 import { readBody } from './body.js';
 import { HttpError, sendError } from './errors.js';
 import { sendJson } from './response.js';
@@ -138,8 +139,8 @@ export class Pipeline {
         }
       }
       const query = q < 0 ? NO_QUERY : new URLSearchParams(rawUrl.slice(q + 1));
-      const run = (idempotencyKey?: string) =>
-        route.handler({ req, res, pathname, query, params, body, session, reqId, idempotencyKey });
+      const run = (idempotencyKey?: string, claim?: Claim) =>
+        route.handler({ req, res, pathname, query, params, body, session, reqId, idempotencyKey, claim });
       const key = req.headers[Headers.idempotencyKey];
       if (session && typeof key === 'string' && req.method !== 'GET' && !route.streaming) {
         const r = await this.once(session.agentId, key, route, run);
@@ -190,13 +191,14 @@ export class Pipeline {
 
   /**
    * Runs a request carrying an idempotency key at most once per agent and key: a retry (after a
-   * lost answer or a bridge restart) gets the remembered reply, refusals included.
+   * lost answer or a bridge restart) gets the remembered reply, refusals included, or 409 reply_lost
+   * when the bridge stopped after the request's writes but before its reply was kept.
    */
   private async once(
     agentId: string,
     key: string,
     route: Route,
-    run: (idempotencyKey?: string) => Promise<Reply | void> | Reply | void,
+    run: (idempotencyKey?: string, claim?: Claim) => Promise<Reply | void> | Reply | void,
   ): Promise<{ status: number; body: unknown; replayed: boolean }> {
     if (!/^[A-Za-z0-9_-]{8,128}$/.test(key)) {
       throw new HttpError(
@@ -209,13 +211,14 @@ export class Pipeline {
     const running = this.inFlightKeys.get(id);
     if (running) await running.catch(() => undefined);
     const known = this.svc.store.recallReply(agentId, key);
+    if (known?.status === CLAIMED) throw replyLost(route);
     if (known) return { status: known.status, body: JSON.parse(known.body) as unknown, replayed: true };
     const work = (async () => {
       let status: number;
       let body: unknown;
       let remembered = false;
       try {
-        const reply = await run(route.remembersReply ? key : undefined);
+        const reply = await (route.remembersReply ? run(key) : run(undefined, { agentId, key }));
         status = reply?.status ?? 204;
         body = reply?.body ?? null;
         remembered = reply?.remembered === true;
@@ -273,6 +276,18 @@ export class Pipeline {
       });
     });
   }
+}
+
+function replyLost(route: Route): HttpError {
+  const what = `${route.method} ${route.path}`;
+  return new HttpError(
+    409,
+    ErrorCode.replyLost,
+    `a request (${what}) with this Idempotency-Key was carried out before the bridge stopped or ` +
+      'failed, but its reply was not kept; it was not done again. Read the current state (the GET routes ' +
+      'for what it changes) to see its effect instead of retrying; a new key would do it a second time',
+    { method: route.method, route: route.path },
+  );
 }
 
 /** The path of a file-system permission error (the workspace is not readable by the bridge's user). */

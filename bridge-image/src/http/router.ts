@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Role } from '../../protocol/index.js';
 import type { Session } from '../auth/sessions.js';
+import type { Claim } from '../store/event-store.js';
 
 /** Who may call a route: anyone, the session-open handshake, or sessions of these roles. */
 export type Access = 'public' | 'open' | readonly Role[];
@@ -20,6 +21,11 @@ export interface RouteContext {
    * remember its reply in the same transaction as its write, and says so with `remembered`.
    */
   idempotencyKey: string | undefined;
+  /**
+   * On keyed writes to every other route: what the handler passes to each append it makes for the
+   * request (through the subsystem it calls), so the key is marked carried out in the same commit.
+   */
+  claim: Claim | undefined;
 }
 
 export interface Reply {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import picomatch from 'picomatch';
 import { LeaseEventTypes, type Lease } from '../../protocol/index.js';
-import type { EventStore } from '../store/event-store.js';
+import type { Claim, EventStore } from '../store/event-store.js';
 
 export class LeaseHeld extends Error {
   override name = 'LeaseHeld';
@@ -53,8 +53,13 @@ export class LeaseTable {
     }
   }
 
-  private async record(type: string, lease: Lease): Promise<void> {
-    await this.store.append({ stream: 'leases', agentId: lease.agentId, events: [{ type, data: lease }] });
+  private async record(type: string, lease: Lease, claim?: Claim): Promise<void> {
+    await this.store.append({
+      stream: 'leases',
+      agentId: lease.agentId,
+      events: [{ type, data: lease }],
+      claim,
+    });
     this.reduce(type, lease);
   }
 
@@ -80,6 +85,7 @@ export class LeaseTable {
     globs: string[],
     mode: 'exclusive' | 'shared',
     ttlMs: number,
+    claim?: Claim,
   ): Promise<Lease> {
     for (const h of this.live()) {
       if (h.lease.agentId === agentId) continue;
@@ -98,7 +104,7 @@ export class LeaseTable {
       acquiredAt: new Date(now).toISOString(),
       expiresAt: new Date(now + ttlMs).toISOString(),
     };
-    await this.record(LeaseEventTypes.acquired, lease);
+    await this.record(LeaseEventTypes.acquired, lease, claim);
     return lease;
   }
 
@@ -110,16 +116,16 @@ export class LeaseTable {
     return h;
   }
 
-  async renew(agentId: string, id: string, ttlMs: number): Promise<Lease> {
+  async renew(agentId: string, id: string, ttlMs: number, claim?: Claim): Promise<Lease> {
     const h = this.own(agentId, id);
     const lease = { ...h.lease, expiresAt: new Date(Date.now() + ttlMs).toISOString() };
-    await this.record(LeaseEventTypes.renewed, lease);
+    await this.record(LeaseEventTypes.renewed, lease, claim);
     return lease;
   }
 
-  async release(agentId: string, id: string): Promise<Lease> {
+  async release(agentId: string, id: string, claim?: Claim): Promise<Lease> {
     const h = this.own(agentId, id);
-    await this.record(LeaseEventTypes.released, h.lease);
+    await this.record(LeaseEventTypes.released, h.lease, claim);
     return h.lease;
   }
 

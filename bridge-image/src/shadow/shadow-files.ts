@@ -5,7 +5,7 @@ import {
   type ShadowStat,
   type ShadowWriteResult,
 } from '../../protocol/index.js';
-import type { EventStore } from '../store/event-store.js';
+import type { Claim, EventStore } from '../store/event-store.js';
 import {
   reduce,
   type BaseKind,
@@ -26,9 +26,11 @@ export { ShadowError };
 const FILE_MODE = 0o644;
 const parentOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
 
-/** `wait: false`: answer without waiting for the FUSE mount to show the change (changes made through it). */
 export interface ChangeOptions {
+  /** false: answer without waiting for the FUSE mount to show the change (changes made through it). */
   wait?: boolean;
+  /** The keyed request the change is made for (see Claim). */
+  claim?: Claim | undefined;
 }
 
 /**
@@ -94,11 +96,12 @@ export class ShadowFiles {
     return next;
   }
 
-  private async record(agent: string, type: string, data: object): Promise<number> {
+  private async record(agent: string, type: string, data: object, claim: Claim | undefined): Promise<number> {
     const [e] = await this.store.append({
       stream: `shadow:${agent}`,
       agentId: agent,
       events: [{ type, data }],
+      claim,
     });
     this.applyEvent(e!.stream, e!.type, e!.data, e!.seq, Date.parse(e!.ts));
     return e!.seq;
@@ -165,10 +168,16 @@ export class ShadowFiles {
     ifMatch?: string,
     opts?: ChangeOptions,
   ): Promise<ShadowWriteResult> {
-    return this.settled(this.writeNow(agent, rel, data, ifMatch), opts);
+    return this.settled(this.writeNow(agent, rel, data, ifMatch, opts?.claim), opts);
   }
 
-  private writeNow(agent: string, rel: string, data: Buffer, ifMatch?: string): Promise<ShadowWriteResult> {
+  private writeNow(
+    agent: string,
+    rel: string,
+    data: Buffer,
+    ifMatch: string | undefined,
+    claim: Claim | undefined,
+  ): Promise<ShadowWriteResult> {
     return this.exclusive(agent, async () => {
       this.checkWritable(agent, rel);
       const seen = ifMatch === undefined ? undefined : ifMatch === 'absent' ? null : ifMatch;
@@ -184,16 +193,16 @@ export class ShadowFiles {
         conflict,
         movedFrom: prev?.kind === 'file' ? prev.movedFrom : null,
       };
-      const seq = await this.record(agent, ShadowEventTypes.written, payload);
+      const seq = await this.record(agent, ShadowEventTypes.written, payload, claim);
       return { path: rel, hash: blob.hash, size: data.length, seq, conflict };
     });
   }
 
   delete(agent: string, rel: string, opts?: ChangeOptions): Promise<number> {
-    return this.settled(this.deleteNow(agent, rel), opts);
+    return this.settled(this.deleteNow(agent, rel, opts?.claim), opts);
   }
 
-  private deleteNow(agent: string, rel: string): Promise<number> {
+  private deleteNow(agent: string, rel: string, claim: Claim | undefined): Promise<number> {
     return this.exclusive(agent, async () => {
       const n = this.node(agent, rel);
       if (!n) throw new ShadowError(404, 'ENOENT', `no such file: ${rel}`);
@@ -207,20 +216,20 @@ export class ShadowFiles {
         baseHash: this.baseHashFor(agent, rel),
         baseKind,
       };
-      return this.record(agent, ShadowEventTypes.deleted, payload);
+      return this.record(agent, ShadowEventTypes.deleted, payload, claim);
     });
   }
 
   move(agent: string, from: string, to: string, opts?: ChangeOptions): Promise<number> {
-    return this.settled(this.moveNow(agent, from, to), opts);
+    return this.settled(this.moveNow(agent, from, to, opts?.claim), opts);
   }
 
-  private moveNow(agent: string, from: string, to: string): Promise<number> {
+  private moveNow(agent: string, from: string, to: string, claim: Claim | undefined): Promise<number> {
     return this.exclusive(agent, async () => {
       if (from === to) throw new ShadowError(400, 'EINVAL', 'from and to are the same path');
       const n = this.node(agent, from);
       if (!n) throw new ShadowError(404, 'ENOENT', `no such file: ${from}`);
-      if (n.type === 'dir') return this.moveDir(agent, from, to);
+      if (n.type === 'dir') return this.moveDir(agent, from, to, claim);
       this.mayWrite(agent, from);
       this.checkWritable(agent, to);
       let hash = n.hash;
@@ -236,7 +245,7 @@ export class ShadowFiles {
         fromBaseHash: this.baseHashFor(agent, from),
         fromBaseKind: this.baseKind(from),
       };
-      return this.record(agent, ShadowEventTypes.moved, payload);
+      return this.record(agent, ShadowEventTypes.moved, payload, claim);
     });
   }
 
@@ -245,7 +254,7 @@ export class ShadowFiles {
    * old directories removed (deepest first). rename(2) rules: not into itself, onto nothing or an
    * empty directory only.
    */
-  private async moveDir(agent: string, from: string, to: string): Promise<number> {
+  private async moveDir(agent: string, from: string, to: string, claim: Claim | undefined): Promise<number> {
     if (to.startsWith(from + '/'))
       throw new ShadowError(400, 'EINVAL', `${from} cannot be moved into itself (${to})`);
     const view = this.view(agent);
@@ -295,7 +304,7 @@ export class ShadowFiles {
     }
     for (const d of [...dirs].reverse())
       events.push({ type: ShadowEventTypes.dirRemoved, data: this.dirRemoval(agent, d) });
-    const appended = await this.store.append({ stream: `shadow:${agent}`, agentId: agent, events });
+    const appended = await this.store.append({ stream: `shadow:${agent}`, agentId: agent, events, claim });
     for (const e of appended) this.applyEvent(e.stream, e.type, e.data, e.seq, Date.parse(e.ts));
     return appended[appended.length - 1]!.seq;
   }
@@ -316,10 +325,10 @@ export class ShadowFiles {
   }
 
   mkdir(agent: string, rel: string, opts?: ChangeOptions): Promise<number> {
-    return this.settled(this.mkdirNow(agent, rel), opts);
+    return this.settled(this.mkdirNow(agent, rel, opts?.claim), opts);
   }
 
-  private mkdirNow(agent: string, rel: string): Promise<number> {
+  private mkdirNow(agent: string, rel: string, claim: Claim | undefined): Promise<number> {
     return this.exclusive(agent, async () => {
       if (this.node(agent, rel)) throw new ShadowError(409, 'EEXIST', `${rel} already exists`);
       this.mayWrite(agent, rel);
@@ -328,15 +337,15 @@ export class ShadowFiles {
       if (!p) throw new ShadowError(404, 'ENOENT', `parent directory ${parent} does not exist`);
       if (p.type !== 'dir') throw new ShadowError(409, 'ENOTDIR', `${parent} is not a directory`);
       const payload: DirData = { path: rel };
-      return this.record(agent, ShadowEventTypes.dirCreated, payload);
+      return this.record(agent, ShadowEventTypes.dirCreated, payload, claim);
     });
   }
 
   rmdir(agent: string, rel: string, opts?: ChangeOptions): Promise<number> {
-    return this.settled(this.rmdirNow(agent, rel), opts);
+    return this.settled(this.rmdirNow(agent, rel, opts?.claim), opts);
   }
 
-  private rmdirNow(agent: string, rel: string): Promise<number> {
+  private rmdirNow(agent: string, rel: string, claim: Claim | undefined): Promise<number> {
     return this.exclusive(agent, async () => {
       const n = this.node(agent, rel);
       if (!n) throw new ShadowError(404, 'ENOENT', `no such directory: ${rel}`);
@@ -345,7 +354,7 @@ export class ShadowFiles {
         throw new ShadowError(409, 'ENOTEMPTY', `${rel} is not empty`);
       this.mayWrite(agent, rel);
       const payload = this.dirRemoval(agent, rel);
-      return this.record(agent, ShadowEventTypes.dirRemoved, payload);
+      return this.record(agent, ShadowEventTypes.dirRemoved, payload, claim);
     });
   }
 
@@ -410,8 +419,14 @@ export class ShadowFiles {
   }
 
   /** Applied (the extension wrote them into the workspace) or discarded: the overlay forgets them. */
-  settle(agent: string, paths: string[], how: 'applied' | 'discarded', by: string): Promise<number> {
-    return this.settled(this.settleNow(agent, paths, how, by), undefined);
+  settle(
+    agent: string,
+    paths: string[],
+    how: 'applied' | 'discarded',
+    by: string,
+    opts?: ChangeOptions,
+  ): Promise<number> {
+    return this.settled(this.settleNow(agent, paths, how, by, opts?.claim), opts);
   }
 
   private settleNow(
@@ -419,6 +434,7 @@ export class ShadowFiles {
     paths: string[],
     how: 'applied' | 'discarded',
     by: string,
+    claim: Claim | undefined,
   ): Promise<number> {
     return this.exclusive(agent, async () => {
       const o = this.overlay(agent);
@@ -435,6 +451,7 @@ export class ShadowFiles {
         stream: `shadow:${agent}`,
         agentId: by,
         events: [{ type, data: { paths, agentId: agent } }],
+        claim,
       });
       this.applyEvent(e!.stream, e!.type, e!.data, e!.seq, Date.parse(e!.ts));
       return e!.seq;

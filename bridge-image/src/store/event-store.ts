@@ -42,7 +42,22 @@ export interface AppendInput {
    * transaction as the append, under (agentId, key). See append-reply.ts for the bodies.
    */
   idempotencyKey?: string | undefined;
+  /** The keyed request this append is made for; see Claim. */
+  claim?: Claim | undefined;
 }
+
+/**
+ * A keyed request (agent and Idempotency-Key) whose handler writes: each append made for it marks
+ * the key carried out in the append's own transaction, before its reply is kept in a later one. A
+ * retry that finds the mark but no reply (the bridge stopped between the two) is refused, not rerun.
+ */
+export interface Claim {
+  agentId: string;
+  key: string;
+}
+
+/** How recallReply shows a claimed key whose reply was never kept. */
+export const CLAIMED = 0;
 
 export class VersionConflict extends Error {
   override name = 'VersionConflict';
@@ -282,6 +297,7 @@ export class EventStore {
       agentId: input.agentId,
       expectedVersion: input.expectedVersion ?? null,
       remember: input.idempotencyKey ?? null,
+      claim: input.claim ?? null,
       ids,
       types,
       data,
@@ -295,7 +311,7 @@ export class EventStore {
     return this.enqueue({ op: 'reply', agentId, key, status, body }, undefined).then(() => undefined);
   }
 
-  /** The reply remembered for this key, if any. */
+  /** The reply remembered for this key, if any; status CLAIMED: carried out, reply not kept. */
   recallReply(agentId: string, key: string): { status: number; body: string } | undefined {
     return (
       (this.stmts.replyGet.get(agentId, key) as { status: number; body: string } | undefined) ?? undefined

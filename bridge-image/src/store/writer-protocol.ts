@@ -18,6 +18,11 @@ export interface AppendOp {
    * the same transaction, so a retry after a crash can never append a second time.
    */
   remember: string | null;
+  /**
+   * A request this append is made for: (agentId, key) is marked carried out (status 0) in the same
+   * transaction, so a retry after a crash before its reply is kept learns that, and is not run again.
+   */
+  claim: { agentId: string; key: string } | null;
 }
 
 export interface BlobOp {
@@ -28,7 +33,7 @@ export interface BlobOp {
   size?: number;
 }
 
-/** A reply remembered under an idempotency key, so a retried request gets it again. */
+/** A reply remembered under an idempotency key, so a retried request gets it again; replaces a claim. */
 export interface ReplyOp {
   op: 'reply';
   agentId: string;

@@ -29,8 +29,15 @@ const insert = db.prepare(
 const indexer = new Indexer(db);
 const lastSeqStmt = db.prepare('SELECT MAX(seq) FROM events').pluck();
 const blobPut = db.prepare('INSERT OR IGNORE INTO blobs (hash, size, data) VALUES (?,?,?)');
+// A final reply takes the place of a claim (status 0) but never of another final reply.
 const replyPut = db.prepare(
-  'INSERT OR IGNORE INTO idempotency (agent_id, key, status, body, created) VALUES (?,?,?,?,?)',
+  'INSERT INTO idempotency (agent_id, key, status, body, created) VALUES (?,?,?,?,?) ' +
+    'ON CONFLICT (agent_id, key) DO UPDATE SET status = excluded.status, body = excluded.body, ' +
+    'created = excluded.created WHERE idempotency.status = 0',
+);
+// A handler that appends several times claims once.
+const claimPut = db.prepare(
+  "INSERT OR IGNORE INTO idempotency (agent_id, key, status, body, created) VALUES (?,?,0,'',?)",
 );
 // Remembered replies are for retries after a failure, not forever.
 db.prepare('DELETE FROM idempotency WHERE created < ?').run(Date.now() - 24 * 3600_000);
@@ -116,6 +123,7 @@ function apply(ts: number, ops: WriteOp[]): OpResult[] {
     for (let k = 0; k < ids.length; k++)
       insert.run(nextSeq++, ids[k], op.stream, ++v, types[k], op.agentId, ts, paths[k], data[k]);
     versions.set(op.stream, v);
+    if (op.claim !== null) claimPut.run(op.claim.agentId, op.claim.key, ts);
     if (op.remember !== null) {
       const body = appendedBody(op.stream, ids, seqStart, current + 1);
       replyPut.run(op.agentId, op.remember, 201, JSON.stringify(body), ts);

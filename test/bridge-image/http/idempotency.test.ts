@@ -1,5 +1,12 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deriveAgentKey, deriveSessionKey, type SessionInfo } from '../../../bridge-image/protocol/index.js';
+import {
+  deriveAgentKey,
+  deriveSessionKey,
+  ErrorCode,
+  type SessionInfo,
+} from '../../../bridge-image/protocol/index.js';
 import { startBridge, type BridgeProcess } from '../../helpers/bridge-process.js';
 import { raw, signedHeaders } from '../../helpers/signed-fetch.js';
 
@@ -72,5 +79,49 @@ describe('idempotency keys', () => {
         idempotencyKey: 'bad key!',
       }),
     ).rejects.toMatchObject({ status: 400 });
+  });
+
+  it('answers a keyed write on any route once, and a repeat with the first reply', async () => {
+    const c = b.agent('ida');
+    const send = () =>
+      c.callRaw('POST', '/v1/messages', {
+        body: { to: ['idb'], body: 'only once' },
+        idempotencyKey: 'message-key-1',
+      });
+    const first = await send();
+    const again = await send();
+    expect(again.body.toString()).toBe(first.body.toString());
+    expect(again.headers['x-lighthouse-idempotent-replay']).toBe('true');
+    expect((await b.admin().query({ type: 'message.sent' })).events).toHaveLength(1);
+  });
+
+  it('refuses with reply_lost, and does not redo, a write carried out whose reply was not kept', async () => {
+    // What a bridge stopped between a handler's commit and its reply's leaves behind: the claim alone.
+    await b.stop();
+    const db = new Database(path.join(b.dataDir, 'events.db'));
+    db.prepare("INSERT INTO idempotency (agent_id, key, status, body, created) VALUES (?, ?, 0, '', ?)").run(
+      'ida',
+      'task-key-lost-1',
+      Date.now(),
+    );
+    db.close();
+    b = await startBridge({ dataDir: b.dataDir, secret: b.secret });
+    const task = { to: 'idb', title: 'do it once' };
+    const retry = b
+      .agent('ida')
+      .callRaw('POST', '/v1/tasks', { body: task, idempotencyKey: 'task-key-lost-1' });
+    await expect(retry).rejects.toMatchObject({
+      status: 409,
+      code: ErrorCode.replyLost,
+      details: { method: 'POST', route: '/v1/tasks' },
+    });
+    await expect(retry).rejects.toThrow(/carried out before the bridge stopped.*not done again/);
+    expect((await b.admin().query({ type: 'task.dispatched' })).events).toHaveLength(0);
+    // The same key from another agent is another request.
+    const other = await b.agent('idb').callRaw('POST', '/v1/tasks', {
+      body: { to: 'ida', title: 'mine' },
+      idempotencyKey: 'task-key-lost-1',
+    });
+    expect(other.status).toBe(201);
   });
 });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EventStore, VersionConflict } from '../../../bridge-image/src/store/event-store.js';
+import { CLAIMED, EventStore, VersionConflict } from '../../../bridge-image/src/store/event-store.js';
 import { StoreOpenError } from '../../../bridge-image/src/store/schema.js';
 import { tempDir, WRITER_JS } from '../../helpers/bridge-process.js';
 
@@ -126,6 +126,64 @@ describe('EventStore', () => {
       },
     });
     expect(store.recallReply('b', 'key-one-1')).toBeUndefined();
+  });
+
+  it('marks a claimed key carried out in the same commit as the append, kept across a restart', async () => {
+    const file = path.join(tempDir(), 'e.db');
+    const store = open(file);
+    const commits: number[] = [];
+    store.onCommit((s) => commits.push(s.appends));
+    const claim = { agentId: 'caller', key: 'claim-key-1' };
+    // A handler that appends twice for one request claims once.
+    await store.append({ stream: 'task:t1', agentId: 'caller', events: [ev()], claim });
+    await store.append({ stream: 'task:t2', agentId: 'someone', events: [ev()], claim });
+    expect(commits).toEqual([1, 1]);
+    const peek = new Database(file, { readonly: true });
+    const row = peek
+      .prepare('SELECT status, body FROM idempotency WHERE agent_id = ? AND key = ?')
+      .get('caller', 'claim-key-1');
+    peek.close();
+    expect(row).toEqual({ status: CLAIMED, body: '' });
+    // A refused append carried nothing out, so it claims nothing.
+    const conflict = await store
+      .append({
+        stream: 'task:t1',
+        agentId: 'caller',
+        expectedVersion: 0,
+        events: [ev()],
+        claim: { agentId: 'caller', key: 'claim-key-2' },
+      })
+      .catch((x: unknown) => x);
+    expect(conflict).toBeInstanceOf(VersionConflict);
+
+    // The bridge stops before the reply is kept: the claim is what a retry finds.
+    await store.close();
+    const again = open(file);
+    expect(again.recallReply('caller', 'claim-key-1')).toEqual({ status: CLAIMED, body: '' });
+    expect(again.recallReply('caller', 'claim-key-2')).toBeUndefined();
+    expect(again.count()).toBe(2);
+  });
+
+  it('lets a reply replace a claim, but never another reply', async () => {
+    const store = open(path.join(tempDir(), 'e.db'));
+    await store.append({
+      stream: 'task:t1',
+      agentId: 'caller',
+      events: [ev()],
+      claim: { agentId: 'caller', key: 'claim-key-1' },
+    });
+    await store.rememberReply('caller', 'claim-key-1', 201, '{"id":"t1"}');
+    expect(store.recallReply('caller', 'claim-key-1')).toEqual({ status: 201, body: '{"id":"t1"}' });
+    await store.rememberReply('caller', 'claim-key-1', 404, '{"late":true}');
+    expect(store.recallReply('caller', 'claim-key-1')).toEqual({ status: 201, body: '{"id":"t1"}' });
+    // A claim after the reply (a handler's straggling append) does not hide the reply.
+    await store.append({
+      stream: 'task:t2',
+      agentId: 'caller',
+      events: [ev()],
+      claim: { agentId: 'caller', key: 'claim-key-1' },
+    });
+    expect(store.recallReply('caller', 'claim-key-1')!.status).toBe(201);
   });
 
   it('stores a blob once by its SHA-256', async () => {

@@ -17,9 +17,9 @@ export function agentRoutes(svc: BridgeServices): Route[] {
       method: 'POST',
       path: '/v1/agents/register',
       access: ['agent', 'expert'],
-      handler: async ({ body, session }) => {
+      handler: async ({ body, session, claim }) => {
         const req = parseJson(body, AgentRegisterRequest);
-        const info = await agents.register(session!.agentId, session!.role, req);
+        const info = await agents.register(session!.agentId, session!.role, req, claim);
         return ok(info, 201);
       },
     },
@@ -27,9 +27,9 @@ export function agentRoutes(svc: BridgeServices): Route[] {
       method: 'POST',
       path: '/v1/agents/heartbeat',
       access: ALL,
-      handler: async ({ body, session }) => {
+      handler: async ({ body, session, claim }) => {
         const req = parseJson(body, HeartbeatRequest);
-        await agents.heartbeat(session!.agentId, req.status);
+        await agents.heartbeat(session!.agentId, req.status, claim);
         return ok({ ok: true, expiresAt: new Date(session!.expiresAt).toISOString() });
       },
     },

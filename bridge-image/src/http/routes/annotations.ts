@@ -24,10 +24,10 @@ export function annotationRoutes(svc: BridgeServices, book: AnnotationBook): Rou
       path: '/v1/annotations',
       access: ALL,
       handler: async (ctx) => {
-        const { body, session } = ctx;
+        const { body, session, claim } = ctx;
         const r = parseJson(body, AnnotationRequest);
         const path = safePath(r.path, ctx);
-        return ok(await book.add(session!.agentId, path, r.note, r.lines), 201);
+        return ok(await book.add(session!.agentId, path, r.note, r.lines, claim), 201);
       },
     },
     {
@@ -46,9 +46,9 @@ export function annotationRoutes(svc: BridgeServices, book: AnnotationBook): Rou
       method: 'POST',
       path: '/v1/annotations/:id/resolve',
       access: ALL,
-      handler: async ({ params, session }) => {
+      handler: async ({ params, session, claim }) => {
         try {
-          return ok(await book.resolve(params.id!, session!.agentId));
+          return ok(await book.resolve(params.id!, session!.agentId, claim));
         } catch (e) {
           if (e instanceof AnnotationNotFound) throw new HttpError(404, ErrorCode.notFound, e.message);
           throw e;

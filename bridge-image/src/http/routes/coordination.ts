@@ -70,20 +70,20 @@ export function coordinationRoutes(svc: BridgeServices, c: Coordination): Route[
       method: 'POST',
       path: '/v1/reviews/:id/answer',
       access: ['admin', 'expert'],
-      handler: async ({ params, body, session }) => {
+      handler: async ({ params, body, session, claim }) => {
         const a = parseJson(body, ReviewAnswer);
         const s = session!;
         const by = { agentId: s.agentId, role: s.role, capabilities: svc.agents.capabilitiesOf(s.agentId) };
-        return ok(await mapped(() => c.reviews.answer(params.id!, by, a.decision, a.reason)));
+        return ok(await mapped(() => c.reviews.answer(params.id!, by, a.decision, a.reason, claim)));
       },
     },
     {
       method: 'POST',
       path: '/v1/messages',
       access: ALL,
-      handler: async ({ body, session }) => {
+      handler: async ({ body, session, claim }) => {
         const m = parseJson(body, SendMessage);
-        return ok(await mapped(() => c.post.send(session!.agentId, m)), 201);
+        return ok(await mapped(() => c.post.send(session!.agentId, m, claim)), 201);
       },
     },
     {
@@ -107,16 +107,16 @@ export function coordinationRoutes(svc: BridgeServices, c: Coordination): Route[
       method: 'POST',
       path: '/v1/messages/:id/ack',
       access: ALL,
-      handler: async ({ params, session }) =>
-        ok({ seq: await mapped(() => c.post.ack(session!.agentId, params.id!)) }),
+      handler: async ({ params, session, claim }) =>
+        ok({ seq: await mapped(() => c.post.ack(session!.agentId, params.id!, claim)) }),
     },
     {
       method: 'POST',
       path: '/v1/collaborations',
       access: ALL,
-      handler: async ({ body, session }) => {
+      handler: async ({ body, session, claim }) => {
         const r = parseJson(body, CollaborationRequest);
-        return ok(await mapped(() => c.post.startCollaboration(session!.agentId, r)), 201);
+        return ok(await mapped(() => c.post.startCollaboration(session!.agentId, r, claim)), 201);
       },
     },
     {
@@ -129,9 +129,9 @@ export function coordinationRoutes(svc: BridgeServices, c: Coordination): Route[
       method: 'POST',
       path: '/v1/elicitations',
       access: ALL,
-      handler: async ({ body, session }) => {
+      handler: async ({ body, session, claim }) => {
         const r = parseJson(body, ElicitRequest);
-        return ok(await mapped(() => c.elicitations.ask(session!.agentId, r)), 201);
+        return ok(await mapped(() => c.elicitations.ask(session!.agentId, r, claim)), 201);
       },
     },
     {
@@ -152,18 +152,18 @@ export function coordinationRoutes(svc: BridgeServices, c: Coordination): Route[
       path: '/v1/elicitations/:id/respond',
       // admin too: the developer answers, from VS Code, what agents ask of "developer"
       access: ALL,
-      handler: async ({ params, body, session }) => {
+      handler: async ({ params, body, session, claim }) => {
         const r = parseJson(body, ElicitResponse);
-        return ok(await mapped(() => c.elicitations.respond(params.id!, session!.agentId, r)));
+        return ok(await mapped(() => c.elicitations.respond(params.id!, session!.agentId, r, claim)));
       },
     },
     {
       method: 'POST',
       path: '/v1/tasks',
       access: ALL,
-      handler: async ({ body, session }) => {
+      handler: async ({ body, session, claim }) => {
         const r = parseJson(body, TaskRequest);
-        return ok(await mapped(() => c.tasks.dispatch(session!.agentId, r)), 201);
+        return ok(await mapped(() => c.tasks.dispatch(session!.agentId, r, claim)), 201);
       },
     },
     {
@@ -176,9 +176,9 @@ export function coordinationRoutes(svc: BridgeServices, c: Coordination): Route[
       method: 'POST',
       path: '/v1/tasks/:id/status',
       access: ALL,
-      handler: async ({ params, body, session }) => {
+      handler: async ({ params, body, session, claim }) => {
         const r = parseJson(body, TaskUpdate);
-        return ok(await mapped(() => c.tasks.update(params.id!, session!.agentId, r.status, r.note)));
+        return ok(await mapped(() => c.tasks.update(params.id!, session!.agentId, r.status, r.note, claim)));
       },
     },
   ];

@@ -32,26 +32,26 @@ export function leaseRoutes(_svc: BridgeServices, leases: LeaseTable): Route[] {
       method: 'POST',
       path: '/v1/leases',
       access: ['agent', 'expert'],
-      handler: async ({ body, session }) => {
+      handler: async ({ body, session, claim }) => {
         const r = parseJson(body, LeaseRequest);
-        return ok(await mapped(() => leases.acquire(session!.agentId, r.globs, r.mode, r.ttlMs)), 201);
+        return ok(await mapped(() => leases.acquire(session!.agentId, r.globs, r.mode, r.ttlMs, claim)), 201);
       },
     },
     {
       method: 'POST',
       path: '/v1/leases/:id/renew',
       access: ['agent', 'expert'],
-      handler: async ({ body, session, params }) => {
+      handler: async ({ body, session, params, claim }) => {
         const r = parseJson(body, RenewRequest);
-        return ok(await mapped(() => leases.renew(session!.agentId, params.id!, r.ttlMs)));
+        return ok(await mapped(() => leases.renew(session!.agentId, params.id!, r.ttlMs, claim)));
       },
     },
     {
       method: 'DELETE',
       path: '/v1/leases/:id',
       access: ['agent', 'expert'],
-      handler: async ({ session, params }) =>
-        ok(await mapped(() => leases.release(session!.agentId, params.id!))),
+      handler: async ({ session, params, claim }) =>
+        ok(await mapped(() => leases.release(session!.agentId, params.id!, claim))),
     },
     {
       method: 'GET',

@@ -61,13 +61,14 @@ export function sessionRoutes(svc: BridgeServices): Route[] {
       method: 'DELETE',
       path: '/v1/sessions/current',
       access: ['admin', 'agent', 'expert'],
-      handler: async ({ session }) => {
+      handler: async ({ session, claim }) => {
         const s = session!;
         sessions.end(s);
         await store.append({
           stream: `agent:${s.agentId}`,
           agentId: s.agentId,
           events: [{ type: EventTypes.sessionEnded, data: { sessionId: s.id, reason: 'closed' } }],
+          claim,
         });
         return ok({ sessionId: s.id, ended: true });
       },

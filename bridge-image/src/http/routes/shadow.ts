@@ -84,19 +84,19 @@ export function shadowRoutes(svc: BridgeServices, shadows: ShadowFiles): Route[]
       path: '/v1/shadow/file',
       access: ['agent', 'expert'],
       bodyLimit: 64 * 1024 * 1024,
-      handler: guarded(async ({ query, session, body }) => {
+      handler: guarded(async ({ query, session, body, claim }) => {
         const q = parseQuery(query, WriteQuery);
-        return ok(await shadows.write(session!.agentId, normalise(q.path), body, q.ifMatch), 201);
+        return ok(await shadows.write(session!.agentId, normalise(q.path), body, q.ifMatch, { claim }), 201);
       }),
     },
     {
       method: 'DELETE',
       path: '/v1/shadow/file',
       access: ['agent', 'expert'],
-      handler: guarded(async ({ query, session }) => {
+      handler: guarded(async ({ query, session, claim }) => {
         const q = parseQuery(query, PathRequest);
         const rel = normalise(q.path);
-        return ok({ path: rel, seq: await shadows.delete(session!.agentId, rel) });
+        return ok({ path: rel, seq: await shadows.delete(session!.agentId, rel, { claim }) });
       }),
     },
     {
@@ -123,29 +123,29 @@ export function shadowRoutes(svc: BridgeServices, shadows: ShadowFiles): Route[]
       method: 'POST',
       path: '/v1/shadow/move',
       access: ['agent', 'expert'],
-      handler: guarded(async ({ body, session }) => {
+      handler: guarded(async ({ body, session, claim }) => {
         const r = parseJson(body, MoveRequest);
         const from = normalise(r.from);
         const to = normalise(r.to);
-        return ok({ from, to, seq: await shadows.move(session!.agentId, from, to) });
+        return ok({ from, to, seq: await shadows.move(session!.agentId, from, to, { claim }) });
       }),
     },
     {
       method: 'POST',
       path: '/v1/shadow/mkdir',
       access: ['agent', 'expert'],
-      handler: guarded(async ({ body, session }) => {
+      handler: guarded(async ({ body, session, claim }) => {
         const rel = normalise(parseJson(body, PathRequest).path);
-        return ok({ path: rel, seq: await shadows.mkdir(session!.agentId, rel) }, 201);
+        return ok({ path: rel, seq: await shadows.mkdir(session!.agentId, rel, { claim }) }, 201);
       }),
     },
     {
       method: 'POST',
       path: '/v1/shadow/rmdir',
       access: ['agent', 'expert'],
-      handler: guarded(async ({ body, session }) => {
+      handler: guarded(async ({ body, session, claim }) => {
         const rel = normalise(parseJson(body, PathRequest).path);
-        return ok({ path: rel, seq: await shadows.rmdir(session!.agentId, rel) });
+        return ok({ path: rel, seq: await shadows.rmdir(session!.agentId, rel, { claim }) });
       }),
     },
     {
@@ -172,10 +172,10 @@ export function shadowRoutes(svc: BridgeServices, shadows: ShadowFiles): Route[]
       method: 'POST',
       path: how === 'applied' ? '/v1/shadow/apply' : '/v1/shadow/discard',
       access: ['admin'],
-      handler: guarded(async ({ body, session }) => {
+      handler: guarded(async ({ body, session, claim }) => {
         const r = parseJson(body, ApplyRequest);
         const paths = r.paths.map((p) => normalise(p));
-        const seq = await shadows.settle(r.agentId, paths, how, session!.agentId);
+        const seq = await shadows.settle(r.agentId, paths, how, session!.agentId, { claim });
         const result: ApplyResult = { agentId: r.agentId, paths, seq };
         return ok(result);
       }),

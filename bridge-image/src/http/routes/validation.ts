@@ -34,7 +34,7 @@ export function validationRoutes(
       method: 'POST',
       path: '/v1/validate',
       access: ALL,
-      handler: async ({ body, session }) => {
+      handler: async ({ body, session, claim }) => {
         const s = session!;
         const req = parseJson(body, ValidateRequest);
         const agentId = req.agentId ?? s.agentId;
@@ -57,13 +57,16 @@ export function validationRoutes(
           cached: outcome.cached,
         };
         if (outcome.decision === 'escalate') {
-          const r = await reviews.request({
-            agentId,
-            tool: req.tool,
-            input: recorded(req.input),
-            reason: outcome.reason,
-            rule: outcome.rule,
-          });
+          const r = await reviews.request(
+            {
+              agentId,
+              tool: req.tool,
+              input: recorded(req.input),
+              reason: outcome.reason,
+              rule: outcome.rule,
+            },
+            claim,
+          );
           answer.reviewId = r.id;
         }
         await svc.store.append({
@@ -76,6 +79,7 @@ export function validationRoutes(
             },
             { type: CommandEventTypes.validated, data: { tool: req.tool, ...answer } },
           ],
+          claim,
         });
         return ok(answer);
       },
@@ -84,12 +88,13 @@ export function validationRoutes(
       method: 'POST',
       path: '/v1/commands/executed',
       access: ['agent', 'expert'],
-      handler: async ({ body, session }) => {
+      handler: async ({ body, session, claim }) => {
         const req = parseJson(body, ExecutedRequest);
         const [e] = await svc.store.append({
           stream: `agent:${session!.agentId}`,
           agentId: session!.agentId,
           events: [{ type: CommandEventTypes.executed, data: { ...req, input: recorded(req.input) } }],
+          claim,
         });
         return ok({ seq: e!.seq }, 201);
       },
