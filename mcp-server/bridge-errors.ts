@@ -15,6 +15,8 @@ export interface CallContext {
   forbiddenHint?: string;
   /** What the calling tool suggests when the bridge refuses the request as it stands (400 or 409 conflict). */
   conflictHint?: string;
+  /** Where the calling tool's effect shows, for a call carried out whose answer was lost (reply_lost). */
+  doneHint?: string;
 }
 
 /** The bridge's answer when a path is refused by its path-safety rules (400 or 403). */
@@ -50,6 +52,13 @@ export function describeFailure(err: unknown, ctx: CallContext): string {
       return `The call was cancelled before the bridge answered (${message}).`;
     case ErrorCode.versionConflict:
       return describeConflict(err);
+    case ErrorCode.replyLost:
+      // The model calls the tool again with a new key, which would do it again: it must look first.
+      return (
+        'The bridge carried this call out, but stopped before it could answer, so the result is not known ' +
+        'here; it was not done a second time. Look at its effect before deciding what to do next: calling ' +
+        `again would do it again. ${ctx.doneHint ?? 'The list and read tools show the current state.'}`
+      );
     case ErrorCode.badSignature:
     case ErrorCode.unauthenticated:
       return `The bridge at ${ctx.bridgeUrl} refused the credentials of agent "${ctx.agentId}" (${code}: ${message}). The key file must hold the key made for exactly this agent id by this bridge's master secret (npm run key -- ${ctx.agentId}); fix the MCP server's --agent or --key-file and restart it.`;

@@ -40,6 +40,8 @@ export interface BridgeCallOptions {
   forbiddenHint?: string;
   /** Appended when the bridge answers 400 or 409 conflict, e.g. where to see the current state. */
   conflictHint?: string;
+  /** Appended when the bridge carried the call out but lost its answer (reply_lost): where it shows. */
+  doneHint?: string;
 }
 
 /**
@@ -60,6 +62,7 @@ export async function withBridge(
       notFoundHint: opts.notFoundHint,
       forbiddenHint: opts.forbiddenHint,
       conflictHint: opts.conflictHint,
+      doneHint: opts.doneHint,
     });
     // Bridge errors are expected and explained to the model; anything else is a bug worth a log line.
     if (!(err instanceof BridgeError))

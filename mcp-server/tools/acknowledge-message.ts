@@ -43,6 +43,7 @@ export function registerAcknowledgeMessage(server: McpServer, client: BridgeClie
           );
         },
         {
+          doneHint: 'inbox shows whether the message is acknowledged.',
           notFoundHint:
             'Only messages addressed to you can be acknowledged; inbox lists them with their ids.',
         },

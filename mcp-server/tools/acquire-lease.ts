@@ -42,16 +42,20 @@ export function registerAcquireLease(server: McpServer, client: BridgeClient): v
       },
     },
     (args, extra) =>
-      withBridge(client, async () => {
-        const lease = await client.acquireLease(
-          { globs: args.globs, ttlMs: args.ttl_ms, mode: args.mode },
-          extra.signal,
-        );
-        return toolSuccess(
-          lease,
-          `Lease ${lease.id} (${lease.mode}) on ${lease.globs.join(', ')} until ${lease.expiresAt}. ` +
-            `Renew it with renew_lease before then if you need longer; release it with release_lease when done.`,
-        );
-      }),
+      withBridge(
+        client,
+        async () => {
+          const lease = await client.acquireLease(
+            { globs: args.globs, ttlMs: args.ttl_ms, mode: args.mode },
+            extra.signal,
+          );
+          return toolSuccess(
+            lease,
+            `Lease ${lease.id} (${lease.mode}) on ${lease.globs.join(', ')} until ${lease.expiresAt}. ` +
+              `Renew it with renew_lease before then if you need longer; release it with release_lease when done.`,
+          );
+        },
+        { doneHint: 'list_leases shows whether you hold the lease now.' },
+      ),
   );
 }

@@ -48,14 +48,18 @@ export function registerAddAnnotation(server: McpServer, client: BridgeClient): 
       },
     },
     (args, extra) =>
-      withBridge(client, async () => {
-        const lines =
-          args.start_line === undefined
-            ? undefined
-            : { start: args.start_line, end: args.end_line ?? args.start_line };
-        const a = await client.annotate({ path: args.path, note: args.note, lines }, extra.signal);
-        const where = a.lines ? `${a.path}:${a.lines.start}-${a.lines.end}` : a.path;
-        return toolSuccess(a, `Annotation ${a.id} added on ${where}.`);
-      }),
+      withBridge(
+        client,
+        async () => {
+          const lines =
+            args.start_line === undefined
+              ? undefined
+              : { start: args.start_line, end: args.end_line ?? args.start_line };
+          const a = await client.annotate({ path: args.path, note: args.note, lines }, extra.signal);
+          const where = a.lines ? `${a.path}:${a.lines.start}-${a.lines.end}` : a.path;
+          return toolSuccess(a, `Annotation ${a.id} added on ${where}.`);
+        },
+        { doneHint: 'list_annotations on the path shows whether the note is there.' },
+      ),
   );
 }

@@ -44,6 +44,7 @@ export function registerAnswerReview(server: McpServer, client: BridgeClient): v
           return toolSuccess(r, `Review ${r.id} answered: ${r.decision}. ${r.agentId} is told.`);
         },
         {
+          doneHint: 'list_reviews shows how it was decided.',
           notFoundHint: 'list_reviews shows the reviews and their ids.',
           forbiddenHint:
             'Only experts answer reviews: the MCP server must run with --role expert, the agent must be ' +

@@ -39,16 +39,20 @@ export function registerAskAgent(server: McpServer, client: BridgeClient): void 
       },
     },
     (args, extra) =>
-      withBridge(client, async () => {
-        const el = await client.elicit(
-          { to: args.to, question: args.question, schema: args.schema, ttlMs: args.ttl_ms },
-          extra.signal,
-        );
-        return toolSuccess(
-          el,
-          `Asked ${el.to} (elicitation ${el.id}, open until ${el.expiresAt}). ` +
-            `Call check_elicitation with elicitation_id "${el.id}" later to read the answer.`,
-        );
-      }),
+      withBridge(
+        client,
+        async () => {
+          const el = await client.elicit(
+            { to: args.to, question: args.question, schema: args.schema, ttlMs: args.ttl_ms },
+            extra.signal,
+          );
+          return toolSuccess(
+            el,
+            `Asked ${el.to} (elicitation ${el.id}, open until ${el.expiresAt}). ` +
+              `Call check_elicitation with elicitation_id "${el.id}" later to read the answer.`,
+          );
+        },
+        { doneHint: 'check_elicitation without an id lists the questions you asked.' },
+      ),
   );
 }

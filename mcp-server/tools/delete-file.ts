@@ -36,22 +36,26 @@ export function registerDeleteFile(server: McpServer, client: BridgeClient): voi
       },
     },
     (args, extra) =>
-      withBridge(client, async () => {
-        let value: z.infer<typeof deleteFileOutput>;
-        try {
-          const res = await client.deleteFile(args.path, extra.signal);
-          value = { path: String(res.path ?? args.path), type: 'file', seq: res.seq };
-        } catch (e) {
-          // A directory: remove it if it is empty (the bridge refuses with ENOTEMPTY otherwise).
-          if (!(e instanceof BridgeError && e.code === 'EISDIR')) throw e;
-          const res = await client.rmdir(args.path, extra.signal);
-          value = { path: String(res.path ?? args.path), type: 'dir', seq: res.seq };
-        }
-        const what = value.type === 'dir' ? 'the empty directory' : '';
-        return toolSuccess(
-          value,
-          `Deleted ${what ? `${what} ` : ''}${value.path} in your shadow (event ${value.seq}); the workspace is unchanged until the developer applies it.`,
-        );
-      }),
+      withBridge(
+        client,
+        async () => {
+          let value: z.infer<typeof deleteFileOutput>;
+          try {
+            const res = await client.deleteFile(args.path, extra.signal);
+            value = { path: String(res.path ?? args.path), type: 'file', seq: res.seq };
+          } catch (e) {
+            // A directory: remove it if it is empty (the bridge refuses with ENOTEMPTY otherwise).
+            if (!(e instanceof BridgeError && e.code === 'EISDIR')) throw e;
+            const res = await client.rmdir(args.path, extra.signal);
+            value = { path: String(res.path ?? args.path), type: 'dir', seq: res.seq };
+          }
+          const what = value.type === 'dir' ? 'the empty directory' : '';
+          return toolSuccess(
+            value,
+            `Deleted ${what ? `${what} ` : ''}${value.path} in your shadow (event ${value.seq}); the workspace is unchanged until the developer applies it.`,
+          );
+        },
+        { doneHint: 'list_directory shows whether it is gone.' },
+      ),
   );
 }

@@ -34,12 +34,16 @@ export function registerDispatchTask(server: McpServer, client: BridgeClient): v
       },
     },
     (args, extra) =>
-      withBridge(client, async () => {
-        const t = await client.dispatchTask(
-          { to: args.to, title: args.title, description: args.description, priority: args.priority },
-          extra.signal,
-        );
-        return toolSuccess(t, `Task ${t.id} (${t.priority}) dispatched to ${t.to}; list_tasks follows it.`);
-      }),
+      withBridge(
+        client,
+        async () => {
+          const t = await client.dispatchTask(
+            { to: args.to, title: args.title, description: args.description, priority: args.priority },
+            extra.signal,
+          );
+          return toolSuccess(t, `Task ${t.id} (${t.priority}) dispatched to ${t.to}; list_tasks follows it.`);
+        },
+        { doneHint: 'list_tasks shows whether the task was dispatched.' },
+      ),
   );
 }

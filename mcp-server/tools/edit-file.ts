@@ -58,39 +58,43 @@ export function registerEditFile(server: McpServer, client: BridgeClient): void 
       },
     },
     (args, extra) =>
-      withBridge(client, async () => {
-        if (args.old_string === args.new_string) {
-          return toolError('old_string and new_string are the same, so there is nothing to change.');
-        }
-        const data = await client.readFile(args.path, { signal: extra.signal });
-        if (isBinary(data)) {
-          return toolError(
-            `${args.path} is binary (${data.length} bytes), so it cannot be edited as text; use write_file to replace it.`,
-          );
-        }
-        const text = data.toString('utf8');
-        const found = countOccurrences(text, args.old_string);
-        if (found === 0) {
-          return toolError(
-            `old_string was not found in ${args.path}, so nothing was changed. It must match the file ` +
-              'exactly, including whitespace, indentation and line endings; read_file shows the current text.',
-          );
-        }
-        if (found > 1 && !args.replace_all) {
-          return toolError(
-            `old_string occurs ${found} times in ${args.path}, so nothing was changed. Include more ` +
-              'surrounding text to make it unique, or set replace_all to true to replace every occurrence.',
-          );
-        }
-        // split/join, not String.replace: new_string is literal text, and "$&" in it must stay "$&".
-        const edited = text.split(args.old_string).join(args.new_string);
-        // The hash of what was read: the bridge flags the write as a conflict if the file changed since.
-        const res = await client.writeFile(args.path, edited, {
-          ifMatch: sha256(data),
-          signal: extra.signal,
-        });
-        const value: z.infer<typeof editFileOutput> = { ...res, replacements: found };
-        return toolSuccess(value, writeNote(res, `Replaced ${count(found, 'occurrence')} in`));
-      }),
+      withBridge(
+        client,
+        async () => {
+          if (args.old_string === args.new_string) {
+            return toolError('old_string and new_string are the same, so there is nothing to change.');
+          }
+          const data = await client.readFile(args.path, { signal: extra.signal });
+          if (isBinary(data)) {
+            return toolError(
+              `${args.path} is binary (${data.length} bytes), so it cannot be edited as text; use write_file to replace it.`,
+            );
+          }
+          const text = data.toString('utf8');
+          const found = countOccurrences(text, args.old_string);
+          if (found === 0) {
+            return toolError(
+              `old_string was not found in ${args.path}, so nothing was changed. It must match the file ` +
+                'exactly, including whitespace, indentation and line endings; read_file shows the current text.',
+            );
+          }
+          if (found > 1 && !args.replace_all) {
+            return toolError(
+              `old_string occurs ${found} times in ${args.path}, so nothing was changed. Include more ` +
+                'surrounding text to make it unique, or set replace_all to true to replace every occurrence.',
+            );
+          }
+          // split/join, not String.replace: new_string is literal text, and "$&" in it must stay "$&".
+          const edited = text.split(args.old_string).join(args.new_string);
+          // The hash of what was read: the bridge flags the write as a conflict if the file changed since.
+          const res = await client.writeFile(args.path, edited, {
+            ifMatch: sha256(data),
+            signal: extra.signal,
+          });
+          const value: z.infer<typeof editFileOutput> = { ...res, replacements: found };
+          return toolSuccess(value, writeNote(res, `Replaced ${count(found, 'occurrence')} in`));
+        },
+        { doneHint: 'read_file shows whether the file has the edit.' },
+      ),
   );
 }

@@ -43,34 +43,38 @@ export function registerMoveFile(server: McpServer, client: BridgeClient): void 
       },
     },
     (args, extra) =>
-      withBridge(client, async () => {
-        let existing: 'file' | 'dir' | undefined;
-        try {
-          existing = (await client.stat(args.to, { signal: extra.signal })).type;
-        } catch (e) {
-          if (!(e instanceof BridgeError && e.code === 'ENOENT')) throw e;
-        }
-        if (existing === 'dir') {
-          return toolError(
-            `${args.to} is a directory. Give the full new path of the file, e.g. "${args.to}/${args.from.split('/').pop()}".`,
+      withBridge(
+        client,
+        async () => {
+          let existing: 'file' | 'dir' | undefined;
+          try {
+            existing = (await client.stat(args.to, { signal: extra.signal })).type;
+          } catch (e) {
+            if (!(e instanceof BridgeError && e.code === 'ENOENT')) throw e;
+          }
+          if (existing === 'dir') {
+            return toolError(
+              `${args.to} is a directory. Give the full new path of the file, e.g. "${args.to}/${args.from.split('/').pop()}".`,
+            );
+          }
+          if (existing === 'file' && !args.overwrite) {
+            return toolError(
+              `${args.to} already exists, so nothing was moved. Choose another destination, or pass overwrite: true to replace it.`,
+            );
+          }
+          const res = await client.move(args.from, args.to, extra.signal);
+          const value: z.infer<typeof moveFileOutput> = {
+            from: String(res.from ?? args.from),
+            to: String(res.to ?? args.to),
+            seq: res.seq,
+            replaced: existing === 'file',
+          };
+          return toolSuccess(
+            value,
+            `Moved ${value.from} to ${value.to} in your shadow (event ${value.seq})${value.replaced ? ', replacing the file that was there' : ''}.`,
           );
-        }
-        if (existing === 'file' && !args.overwrite) {
-          return toolError(
-            `${args.to} already exists, so nothing was moved. Choose another destination, or pass overwrite: true to replace it.`,
-          );
-        }
-        const res = await client.move(args.from, args.to, extra.signal);
-        const value: z.infer<typeof moveFileOutput> = {
-          from: String(res.from ?? args.from),
-          to: String(res.to ?? args.to),
-          seq: res.seq,
-          replaced: existing === 'file',
-        };
-        return toolSuccess(
-          value,
-          `Moved ${value.from} to ${value.to} in your shadow (event ${value.seq})${value.replaced ? ', replacing the file that was there' : ''}.`,
-        );
-      }),
+        },
+        { doneHint: 'shadow_changes shows where the file is now.' },
+      ),
   );
 }

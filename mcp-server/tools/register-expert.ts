@@ -40,14 +40,18 @@ export function registerRegisterExpert(server: McpServer, client: BridgeClient):
       },
     },
     (args, extra) =>
-      withBridge(client, async () => {
-        const info = await client.registerAgent(args, extra.signal);
-        const note =
-          client.role === 'expert'
-            ? undefined
-            : `Recorded with role ${info.role}: this MCP server runs with --role ${client.role}. ` +
-              'To take part as an expert, the MCP server must be started with --role expert.';
-        return toolSuccess(info, note);
-      }),
+      withBridge(
+        client,
+        async () => {
+          const info = await client.registerAgent(args, extra.signal);
+          const note =
+            client.role === 'expert'
+              ? undefined
+              : `Recorded with role ${info.role}: this MCP server runs with --role ${client.role}. ` +
+                'To take part as an expert, the MCP server must be started with --role expert.';
+          return toolSuccess(info, note);
+        },
+        { doneHint: 'list_agents shows your registration.' },
+      ),
   );
 }

@@ -35,7 +35,10 @@ export function registerReleaseLease(server: McpServer, client: BridgeClient): v
           const lease = await client.releaseLease(args.lease_id, extra.signal);
           return toolSuccess(lease, `Released lease ${lease.id} on ${lease.globs.join(', ')}.`);
         },
-        { notFoundHint: LEASE_NOT_FOUND_HINT },
+        {
+          notFoundHint: LEASE_NOT_FOUND_HINT,
+          doneHint: 'list_leases shows whether the lease is still held.',
+        },
       ),
   );
 }

@@ -41,7 +41,7 @@ export function registerRenewLease(server: McpServer, client: BridgeClient): voi
           const lease = await client.renewLease(args.lease_id, args.ttl_ms, extra.signal);
           return toolSuccess(lease, `Lease ${lease.id} now lasts until ${lease.expiresAt}.`);
         },
-        { notFoundHint: LEASE_NOT_FOUND_HINT },
+        { notFoundHint: LEASE_NOT_FOUND_HINT, doneHint: 'list_leases shows when the lease expires now.' },
       ),
   );
 }

@@ -35,7 +35,10 @@ export function registerResolveAnnotation(server: McpServer, client: BridgeClien
           const a = await client.resolveAnnotation(args.annotation_id, extra.signal);
           return toolSuccess(a, `Annotation ${a.id} on ${a.path} is resolved (by ${a.resolvedBy}).`);
         },
-        { notFoundHint: 'list_annotations (with include_resolved: true) shows the notes and their ids.' },
+        {
+          notFoundHint: 'list_annotations (with include_resolved: true) shows the notes and their ids.',
+          doneHint: 'list_annotations (with include_resolved: true) shows whether the note is resolved.',
+        },
       ),
   );
 }

@@ -55,6 +55,7 @@ export function registerRespondElicitation(server: McpServer, client: BridgeClie
           return toolSuccess(el, `Elicitation ${el.id} answered (${el.action}); ${el.from} can read it now.`);
         },
         {
+          doneHint: 'check_elicitation with this id shows whether it is answered.',
           notFoundHint: 'check_elicitation lists the questions asked of you and their ids.',
           conflictHint: "check_elicitation with this id shows the question's schema and state.",
         },

@@ -65,6 +65,7 @@ export function registerSendMessage(server: McpServer, client: BridgeClient): vo
           return toolSuccess(m, `Message ${m.id} sent to ${to} (thread ${m.thread}).`);
         },
         {
+          doneHint: 'query_events with type "message.sent" and your agent id shows the messages you sent.',
           notFoundHint:
             'The thread must be the id of an existing message (inbox shows them) and the collaboration one ' +
             'that was started with start_collaboration.',

@@ -48,6 +48,7 @@ export function registerStartCollaboration(server: McpServer, client: BridgeClie
           );
         },
         {
+          doneHint: 'query_events with type "collaboration.started" shows the collaborations started.',
           conflictHint:
             'Choose another name, or send_message to the existing collaboration if you are in it.',
         },

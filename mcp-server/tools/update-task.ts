@@ -44,6 +44,7 @@ export function registerUpdateTask(server: McpServer, client: BridgeClient): voi
           return toolSuccess(t, `Task ${t.id} "${t.title}" is now ${t.status}.`);
         },
         {
+          doneHint: "list_tasks shows the task's status and notes.",
           notFoundHint: 'list_tasks shows the tasks you dispatched or received, with their ids.',
           forbiddenHint:
             'Only the agent who dispatched a task and the one it was dispatched to may update it.',

@@ -33,13 +33,20 @@ export function registerValidate(server: McpServer, client: BridgeClient): void 
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     (args, extra) =>
-      withBridge(client, async () =>
-        toolSuccess(
-          await client.validate(
-            { tool: args.tool, input: args.input, ...(args.cwd ? { cwd: args.cwd } : {}) },
-            extra.signal,
+      withBridge(
+        client,
+        async () =>
+          toolSuccess(
+            await client.validate(
+              { tool: args.tool, input: args.input, ...(args.cwd ? { cwd: args.cwd } : {}) },
+              extra.signal,
+            ),
           ),
-        ),
+        {
+          doneHint:
+            'list_reviews shows whether it opened a review (for "escalate"); if not, validate again: ' +
+            'validating changes nothing.',
+        },
       ),
   );
 }

@@ -49,12 +49,16 @@ export function registerWriteFile(server: McpServer, client: BridgeClient): void
       },
     },
     (args, extra) =>
-      withBridge(client, async () => {
-        const res = await client.writeFile(args.path, args.content, {
-          ifMatch: args.if_match,
-          signal: extra.signal,
-        });
-        return toolSuccess(res, writeNote(res, 'Wrote'));
-      }),
+      withBridge(
+        client,
+        async () => {
+          const res = await client.writeFile(args.path, args.content, {
+            ifMatch: args.if_match,
+            signal: extra.signal,
+          });
+          return toolSuccess(res, writeNote(res, 'Wrote'));
+        },
+        { doneHint: 'read_file shows whether the file has the new content.' },
+      ),
   );
 }
