@@ -147,7 +147,7 @@ async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Prom
 
 describe('keyed writes across a crash', () => {
   it(
-    'never carries a write out notOnce when the bridge is SIGKILLed between its commit and its reply',
+    'carries every keyed write out exactly once when the bridge is SIGKILLed between its commit and its reply',
     { timeout: 180_000 },
     async () => {
       let lost = 0;
