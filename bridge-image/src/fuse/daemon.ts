@@ -218,7 +218,10 @@ function flushPath(path: string): Promise<number> {
   const mark = w.edits;
   const done = change({ op: 'writeFile', path, data: w.buf }).then((r) => {
     if (writing.get(path) === w && w.edits === mark) writing.delete(path);
-    return r.ok ? 0 : code(r.errno);
+    if (r.ok) return 0;
+    // Mostly recorded when no caller is left to hear of a failure (after close(2)).
+    process.stderr.write(`fuse: recording ${path} failed: ${r.message}\n`);
+    return code(r.errno);
   });
   w.recording = { edits: mark, done };
   return done;

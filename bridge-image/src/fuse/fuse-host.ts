@@ -319,9 +319,13 @@ export class FuseHost {
         return { names: this.readdir(req.path) };
       case 'read':
         return { data: this.read(req.path, req.offset, req.length) };
-      case 'checkWritable':
-        this.writable(req.path);
+      case 'checkWritable': {
+        // A lease is checked at the first write(2) too: the write is recorded after close(2)
+        // returned, when nobody could be told it was refused.
+        const w = this.writable(req.path);
+        this.d.shadows.mayWrite(w.agent, w.rel);
         return {};
+      }
       case 'writeFile': {
         const w = this.writable(req.path);
         await this.d.shadows.write(
