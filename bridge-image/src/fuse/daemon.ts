@@ -577,7 +577,8 @@ function mount(m: MountRequest): void {
     fsname: 'lighthouse,hard_remove',
     subtype: 'lighthouse',
     // The kernel keeps names and attributes this long; whatever changes behind its back is dropped
-    // at once with notify messages. Pages of unchanged files stay cached across opens (auto_cache).
+    // at once with notify messages. Pages stay cached across opens (see `ops.open`); auto_cache
+    // decides that only when opens reach libfuse (no invalidation possible).
     attrTimeout: String(m.cacheSeconds),
     entryTimeout: String(m.cacheSeconds),
     autoCache: cache && localFs !== undefined,
@@ -652,8 +653,10 @@ function leave(): void {
   if (leaving) return;
   leaving = true;
   watcher?.close();
-  if (fuse) fuse.unmount(() => process.exit(0));
-  else process.exit(0);
+  const unmount = () => (fuse ? fuse.unmount(() => process.exit(0)) : process.exit(0));
+  // Writes not recorded yet are recorded if the bridge still answers (it may be leaving as well).
+  if (!process.connected || writing.size === 0) return unmount();
+  void Promise.race([flushUnder('/shadows'), new Promise((r) => setTimeout(r, 1000))]).then(unmount);
 }
 // The bridge went away: nobody can answer; leave rather than hang every caller of the mount.
 process.on('disconnect', leave);
