@@ -401,11 +401,11 @@ const ops: Fuse.OPERATIONS = {
   // No flush op: libfuse answers FLUSH with ENOSYS, and the kernel then stops sending it, so close(2)
   // never waits for this process.
   /**
-   * The kernel answers ENOSYS to an open by opening every file of the mount from then on without
-   * asking (and without a release at close), keeping the pages it cached: reading a cached file
-   * costs no round trip at all. That is right only while the daemon drops what goes stale
-   * (invalidation.ts); without caching or invalidation the open is answered, and the pages are
-   * dropped at each open (no kernel_cache) or when the attributes changed (auto_cache).
+   * Answered ENOSYS once, Linux opens every file of the mount from then on without asking (and
+   * releases none of them), keeping the pages it cached: reading a cached file costs no round trip
+   * at all. That is right only while the daemon drops what goes stale (invalidation.ts); without
+   * caching or invalidation each open is answered, and libfuse drops the pages when the attributes
+   * changed (auto_cache) or at every open (caching off).
    */
   open: (_path, _flags, cb) => cb(keepPages() ? Fuse.ENOSYS : 0),
   // Only files created through the mount (and the very first one opened) are released.
