@@ -2,11 +2,12 @@
  * The FUSE daemon: its own process, so that nothing serving the mount ever reads it. Lookups, stat,
  * readdir and reads of current/, shadows/ and history/ are answered here, from the daemon's own
  * read-only connection to the event store and the workspace directory; changes (and context/,
- * streams/) go to the bridge over IPC. Writes are buffered per open file: the bridge records one
- * shadow.written event when the file is flushed or closed, not one per write(2).
+ * streams/) go to the bridge over IPC. Writes are gathered per path and recorded as one
+ * shadow.written event, not one per write(2) (see `Pending`).
  *
  * The kernel may cache names, attributes and pages (LIGHTHOUSE_FUSE_CACHE_SECONDS); the daemon
- * follows the event log and the workspace and drops what went stale (see invalidation.ts).
+ * follows the event log and the workspace and drops what went stale (see invalidation.ts). With
+ * caching on, opening and closing a file never reach this process (see `ops.open`).
  * Bundled as bridge-image/dist/fuse-daemon.js.
  */
 import { closeSync, fstatSync, readFileSync, readSync, realpathSync, write } from 'node:fs';
@@ -61,17 +62,29 @@ function stat(a: Attr) {
 }
 
 /**
- * No open() or release() reaches this process: the kernel opens files without asking (so reading a
- * cached file costs no round trip), and reads and writes name the file by path. Writes are gathered
- * per path from the first write(2) until the next flush (close), then recorded as one event. Opening
- * a read-only part for writing therefore succeeds, and the first write fails with EROFS.
+ * Writes gathered for one path since its first write(2). The kernel opens and closes files without
+ * telling this process (see `ops.open`), so closing records nothing by itself. They are recorded as
+ * one event when the first of these comes: the release of a file created through the mount (the
+ * kernel still reports those), fsync(2), IDLE_MS without a write to the path, a change through the
+ * mount that involves the path (rename, unlink), an HTTP request of the bridge that may read the
+ * shadow (`settle`), or unmounting. Until then reads and stat through the mount are served from the
+ * buffer. Opening a read-only part for writing succeeds; the first write fails with EROFS.
  */
 interface Pending {
   buf: Buffer;
   dirty: boolean;
   /** Counts writes, so that a flush knows whether more came while it was being recorded. */
   edits: number;
+  /** Records the writes once the path has been left alone for IDLE_MS. */
+  idle?: NodeJS.Timeout;
+  /** The record on its way and how many edits it holds: asking again for those joins it. */
+  recording?: { edits: number; done: Promise<number> };
 }
+/**
+ * Long enough that a program writing a file in pieces (cp, a compiler) gives one event; short enough
+ * that the event log and the store hold the change soon after the writer is done.
+ */
+const IDLE_MS = 1000;
 const writing = new Map<string, Pending>();
 const starting = new Map<string, Promise<Pending | number>>();
 
@@ -95,6 +108,34 @@ let generation = 0;
  */
 const attrMemo = new Map<string, { attr: Attr | number; generation: number; until: number }>();
 let memoMs = 0;
+/** Whether the kernel may keep pages across opens: caching is on and stale pages can be dropped. */
+let caching = false;
+const keepPages = () => caching && localFs !== undefined && tracker !== undefined && fuseFd !== undefined;
+/**
+ * The size and mtime last answered for each file. The kernel keeps a file's pages until told
+ * otherwise, and drops them by itself only when it sees the size change: a workspace file edited
+ * where no inotify watch sees it (beyond LIGHTHOUSE_FUSE_WATCH_LIMIT) would be read stale for as
+ * long as the pages stay. Its attributes are asked for again once the kernel's cache time passes;
+ * an answer that differs without a change having been noted drops the file's pages.
+ */
+const answered = new Map<string, { size: number; mtimeMs: number }>();
+
+function noteAnswer(path: string, attr: Attr): void {
+  if (attr.type !== 'file' || !tracker) return;
+  const prev = answered.get(path);
+  if (answered.size >= 200_000) answered.clear();
+  answered.set(path, { size: attr.size, mtimeMs: attr.mtimeMs });
+  if (!prev || (prev.size === attr.size && prev.mtimeMs === attr.mtimeMs)) return;
+  if (tracker.targets.inodes.has(path)) return;
+  const s = sources.get(path);
+  if (s) {
+    // Possibly a descriptor of the file the path named before (replaced by a rename).
+    sources.delete(path);
+    if (s.source.kind === 'fd') closeSync(s.source.fd);
+  }
+  tracker.targets.inodes.add(path);
+  void invalidatePending();
+}
 const sources = new Map<string, { source: ReadSource; generation: number }>();
 function forgetSources(): void {
   for (const { source } of sources.values()) if (source.kind === 'fd') closeSync(source.fd);
@@ -163,19 +204,42 @@ function startWriting(path: string, truncated: boolean): Promise<Pending | numbe
   return p;
 }
 
-async function flushPath(path: string): Promise<number> {
+function flushPath(path: string): Promise<number> {
   const w = writing.get(path);
-  if (!w) return 0;
+  if (!w) return Promise.resolve(0);
+  clearTimeout(w.idle);
   if (!w.dirty) {
     writing.delete(path);
-    return 0;
+    return Promise.resolve(0);
   }
+  if (w.recording?.edits === w.edits) return w.recording.done;
   // The buffer stays the truth for this path until the change is recorded and this daemon's view
   // shows it: a stat meanwhile must not see the old size (and the kernel cache it).
   const mark = w.edits;
-  const r = await change({ op: 'writeFile', path, data: w.buf });
-  if (writing.get(path) === w && w.edits === mark) writing.delete(path);
-  return r.ok ? 0 : code(r.errno);
+  const done = change({ op: 'writeFile', path, data: w.buf }).then((r) => {
+    if (writing.get(path) === w && w.edits === mark) writing.delete(path);
+    if (r.ok) return 0;
+    // Mostly recorded when no caller is left to hear of a failure (after close(2)).
+    process.stderr.write(`fuse: recording ${path} failed: ${r.message}\n`);
+    return code(r.errno);
+  });
+  w.recording = { edits: mark, done };
+  return done;
+}
+
+/** Records what was written to `path` or below it (a directory about to move). */
+function flushUnder(path: string): Promise<unknown> {
+  return Promise.all(
+    [...writing.keys()].filter((p) => p === path || p.startsWith(path + '/')).map((p) => flushPath(p)),
+  );
+}
+
+/** A write landed in `w`: the path is dirty, and recorded unless written again within IDLE_MS. */
+function edited(path: string, w: Pending): void {
+  w.dirty = true;
+  w.edits++;
+  clearTimeout(w.idle);
+  w.idle = setTimeout(() => void flushPath(path), IDLE_MS);
 }
 
 /** A change made through the mount: once the bridge recorded it, this daemon's view must show it. */
@@ -188,12 +252,11 @@ async function change(req: HostRequest): Promise<HostReply> {
   return r;
 }
 
-function resize(w: Pending, size: number): void {
+function resize(path: string, w: Pending, size: number): void {
   const next = Buffer.alloc(size);
   w.buf.copy(next, 0, 0, Math.min(size, w.buf.length));
   w.buf = next;
-  w.dirty = true;
-  w.edits++;
+  edited(path, w);
 }
 
 /** Runs a local answer: a value, an errno, or undefined when the bridge must answer instead. */
@@ -215,19 +278,19 @@ function local<T>(fn: (l: LocalFs) => T | undefined): { v: T } | { errno: number
 }
 
 /**
- * truncate(2) names no open file, so nothing would record a buffered change: it is recorded at once.
- * ftruncate(2) and open(O_TRUNC) come from an open file, whose close records the change.
+ * truncate(2) of a path nobody writes is recorded at once. ftruncate(2) and open(O_TRUNC) come from
+ * an open file, and are gathered with its writes.
  */
 function truncatePath(path: string, size: number, open: boolean, cb: Fuse.Cb): void {
   const w = writing.get(path);
   if (w) {
-    resize(w, size);
+    resize(path, w, size);
     return cb(0);
   }
   if (open) {
     void startWriting(path, size === 0).then((r) => {
       if (typeof r === 'number') return cb(r);
-      if (r.buf.length !== size || size === 0) resize(r, size);
+      if (r.buf.length !== size || size === 0) resize(path, r, size);
       cb(0);
     });
     return;
@@ -255,7 +318,9 @@ const ops: Fuse.OPERATIONS = {
     if (l) {
       if (attrMemo.size >= 100_000) attrMemo.clear();
       attrMemo.set(path, { attr: 'errno' in l ? l.errno : l.v, generation, until: Date.now() + memoMs });
-      return 'errno' in l ? cb(l.errno) : answer(l.v);
+      if ('errno' in l) return cb(l.errno);
+      noteAnswer(path, l.v);
+      return answer(l.v);
     }
     void ask({ op: 'getattr', path }).then((r) => (r.ok ? answer(r.attr!) : cb(code(r.errno))));
   },
@@ -311,8 +376,7 @@ const ops: Fuse.OPERATIONS = {
         w.buf = grown;
       }
       buffer.copy(w.buf, position, 0, length);
-      w.dirty = true;
-      w.edits++;
+      edited(path, w);
       cb(length);
     };
     const w = writing.get(path);
@@ -328,26 +392,47 @@ const ops: Fuse.OPERATIONS = {
         r.buf = grown;
       }
       data.copy(r.buf, position);
-      r.dirty = true;
-      r.edits++;
+      edited(path, r);
       cb(length);
     });
   },
   truncate: (path, size, cb) => truncatePath(path, size, false, cb),
   ftruncate: (path, _fd, size, cb) => truncatePath(path, size, true, cb),
-  flush: (path, _fd, cb) => {
-    if (!writing.has(path)) return cb(0);
-    void flushPath(path).then(cb);
+  // No flush op: libfuse answers FLUSH with ENOSYS, and the kernel then stops sending it, so close(2)
+  // never waits for this process.
+  /**
+   * Answered ENOSYS once, Linux opens every file of the mount from then on without asking (and
+   * releases none of them), keeping the pages it cached: reading a cached file costs no round trip
+   * at all. That is right only while the daemon drops what goes stale (invalidation.ts); without
+   * caching or invalidation each open is answered, and libfuse drops the pages when the attributes
+   * changed (auto_cache) or at every open (caching off).
+   */
+  open: (_path, _flags, cb) => cb(keepPages() ? Fuse.ENOSYS : 0),
+  // Only files created through the mount (and the very first one opened) are released.
+  release: (path, _fd, cb) => {
+    cb(0);
+    if (writing.has(path)) void flushPath(path);
   },
   fsync: (path, _fd, _datasync, cb) => {
     if (!writing.has(path)) return cb(0);
     void flushPath(path).then(cb);
   },
-  unlink: (path, cb) => void change({ op: 'unlink', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
+  unlink: (path, cb) => {
+    // What was written to a file that goes away goes with it, as on any file system.
+    const w = writing.get(path);
+    if (w) {
+      clearTimeout(w.idle);
+      writing.delete(path);
+    }
+    void change({ op: 'unlink', path }).then((r) => cb(r.ok ? 0 : code(r.errno)));
+  },
   mkdir: (path, _mode, cb) => void change({ op: 'mkdir', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
   rmdir: (path, cb) => void change({ op: 'rmdir', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
+  // The writes gathered on either side are recorded first: they belong to what moves (or is replaced).
   rename: (src, dest, cb) =>
-    void change({ op: 'rename', from: src, to: dest }).then((r) => cb(r.ok ? 0 : code(r.errno))),
+    void Promise.all([flushUnder(src), flushUnder(dest)])
+      .then(() => change({ op: 'rename', from: src, to: dest }))
+      .then((r) => cb(r.ok ? 0 : code(r.errno))),
   // Times and modes are the shadow's own; accept the calls `cp -p`, `touch` and editors make.
   utimens: (_path, _atime, _mtime, cb) => cb(0),
   chmod: (path, _mode, cb) => void ask({ op: 'getattr', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
@@ -443,6 +528,8 @@ function invalidatePending(): Promise<void> {
         await writeAll(messages(candidates, byPath, 'inodes'));
         if (reader.applyEvents(events, tracker.before, tracker.after) > 0) generation++;
         const now = tracker.take();
+        // Explained changes: the next answer for these paths is no news.
+        for (const p of now.inodes) answered.delete(p);
         await writeAll(messages(now, byPath));
         // Noted meanwhile (a change through the mount) and not probed yet: the next round.
         let more = false;
@@ -463,6 +550,7 @@ function invalidatePending(): Promise<void> {
 function mount(m: MountRequest): void {
   memoMs = m.cacheSeconds * 1000;
   const cache = m.cacheSeconds > 0;
+  caching = cache;
   try {
     reader = new StoreReader(m.dbFile);
     // The mount point may lie in the workspace (native mode: .lighthouse/mnt); the daemon must never
@@ -489,7 +577,8 @@ function mount(m: MountRequest): void {
     fsname: 'lighthouse,hard_remove',
     subtype: 'lighthouse',
     // The kernel keeps names and attributes this long; whatever changes behind its back is dropped
-    // at once with notify messages. Pages of unchanged files stay cached across opens (auto_cache).
+    // at once with notify messages. Pages stay cached across opens (see `ops.open`); auto_cache
+    // decides that only when opens reach libfuse (no invalidation possible).
     attrTimeout: String(m.cacheSeconds),
     entryTimeout: String(m.cacheSeconds),
     autoCache: cache && localFs !== undefined,
@@ -541,6 +630,10 @@ process.on('message', (m: ToDaemon) => {
     r?.(m.inos);
   } else if (m.kind === 'sync') {
     void invalidatePending().then(() => send({ kind: 'synced', id: m.id }));
+  } else if (m.kind === 'settle') {
+    void flushUnder(m.agent === undefined ? '/shadows' : `/shadows/${m.agent}`).then(() =>
+      send({ kind: 'synced', id: m.id }),
+    );
   } else if (m.kind === 'mount') {
     mount(m);
   } else if (m.kind === 'unmount') {
@@ -549,8 +642,8 @@ process.on('message', (m: ToDaemon) => {
       send({ kind: 'unmounted' });
       process.exit(0);
     };
-    if (!fuse) return done();
-    fuse.unmount(() => done());
+    // What was written and not recorded yet is recorded while the bridge still answers.
+    void flushUnder('/shadows').then(() => (fuse ? fuse.unmount(() => done()) : done()));
   }
 });
 
@@ -560,8 +653,10 @@ function leave(): void {
   if (leaving) return;
   leaving = true;
   watcher?.close();
-  if (fuse) fuse.unmount(() => process.exit(0));
-  else process.exit(0);
+  const unmount = () => (fuse ? fuse.unmount(() => process.exit(0)) : process.exit(0));
+  // Writes not recorded yet are recorded if the bridge still answers (it may be leaving as well).
+  if (!process.connected || writing.size === 0) return unmount();
+  void Promise.race([flushUnder('/shadows'), new Promise((r) => setTimeout(r, 1000))]).then(unmount);
 }
 // The bridge went away: nobody can answer; leave rather than hang every caller of the mount.
 process.on('disconnect', leave);

@@ -68,6 +68,7 @@ declare module 'fuse-native' {
     static EIO: number;
     static EBADF: number;
     static ENOENT: number;
+    static ENOSYS: number;
   }
   export = Fuse;
 }

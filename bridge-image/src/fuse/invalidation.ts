@@ -55,6 +55,17 @@ export function findFuseFd(): number | undefined {
 const parentOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
 const join = (dir: string, rel: string) => (rel === '' ? dir : `${dir}/${rel}`);
 
+/**
+ * An annotation changes context/ (new names) and the content of its path's file there, whose pages
+ * the kernel would otherwise keep when the size happens to stay the same.
+ */
+function noteAnnotation(e: LoggedEvent, t: Targets): void {
+  if (!e.type.startsWith('annotation.')) return;
+  t.entries.add('/context');
+  const p = (e.data as { path?: unknown }).path;
+  if (typeof p === 'string' && p !== '') t.inodes.add(`/context/${p}.json`);
+}
+
 /** Mount paths whose cached name (entry) or node (inode) must be dropped. */
 export class Targets {
   readonly entries = new Set<string>();
@@ -115,7 +126,7 @@ export class ChangeTracker {
 
   after = (e: LoggedEvent): void => {
     this.targets.inodes.add('/streams/events.jsonl');
-    if (e.type.startsWith('annotation.')) this.targets.entries.add('/context');
+    noteAnnotation(e, this.targets);
     const t = this.touched(e);
     if (!t) return;
     const now = this.kindsOf(t.agent, t.paths);
@@ -135,7 +146,7 @@ export class ChangeTracker {
     for (const p of this.targets.inodes) t.inodes.add(p);
     if (events.length > 0) t.inodes.add('/streams/events.jsonl');
     for (const e of events) {
-      if (e.type.startsWith('annotation.')) t.entries.add('/context');
+      noteAnnotation(e, t);
       const touched = this.touched(e);
       if (!touched) continue;
       const top = `/shadows/${touched.agent}`;

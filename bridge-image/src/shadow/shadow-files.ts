@@ -46,7 +46,7 @@ export class ShadowFiles {
     private readonly store: EventStore,
     private readonly base: WorkspaceBase,
     /** Throws when the agent may not change this path (another agent's exclusive lease). */
-    private readonly mayWrite: (agent: string, rel: string) => void = () => undefined,
+    readonly mayWrite: (agent: string, rel: string) => void = () => undefined,
   ) {
     store.replay({ types: ['shadow.*'] }, (e) =>
       this.applyEvent(e.stream, e.type, e.data, e.seq, Date.parse(e.ts)),
