@@ -62,29 +62,21 @@ function stat(a: Attr) {
 }
 
 /**
- * Writes gathered for one path since its first write(2). The kernel opens and closes files without
- * telling this process (see `ops.open`), so closing records nothing by itself. They are recorded as
- * one event when the first of these comes: the release of a file created through the mount (the
- * kernel still reports those), fsync(2), IDLE_MS without a write to the path, a change through the
- * mount that involves the path (rename, unlink), an HTTP request of the bridge that may read the
- * shadow (`settle`), or unmounting. Until then reads and stat through the mount are served from the
- * buffer. Opening a read-only part for writing succeeds; the first write fails with EROFS.
+ * Writes gathered for one path since its first write(2), recorded as one event at the next flush
+ * (every close(2) sends one), fsync(2), rename of the path, or unmount: when close returns, the change
+ * is in the event store, so nothing a program wrote and closed is lost if the bridge stops. The kernel
+ * opens files without asking (see `ops.open`), so a flush names the path, not an open file. Until it
+ * is recorded, reads and stat through the mount are served from the buffer. Opening a read-only part
+ * for writing succeeds; the first write fails with EROFS.
  */
 interface Pending {
   buf: Buffer;
   dirty: boolean;
   /** Counts writes, so that a flush knows whether more came while it was being recorded. */
   edits: number;
-  /** Records the writes once the path has been left alone for IDLE_MS. */
-  idle?: NodeJS.Timeout;
   /** The record on its way and how many edits it holds: asking again for those joins it. */
   recording?: { edits: number; done: Promise<number> };
 }
-/**
- * Long enough that a program writing a file in pieces (cp, a compiler) gives one event; short enough
- * that the event log and the store hold the change soon after the writer is done.
- */
-const IDLE_MS = 1000;
 const writing = new Map<string, Pending>();
 const starting = new Map<string, Promise<Pending | number>>();
 
@@ -207,7 +199,6 @@ function startWriting(path: string, truncated: boolean): Promise<Pending | numbe
 function flushPath(path: string): Promise<number> {
   const w = writing.get(path);
   if (!w) return Promise.resolve(0);
-  clearTimeout(w.idle);
   if (!w.dirty) {
     writing.delete(path);
     return Promise.resolve(0);
@@ -234,12 +225,10 @@ function flushUnder(path: string): Promise<unknown> {
   );
 }
 
-/** A write landed in `w`: the path is dirty, and recorded unless written again within IDLE_MS. */
-function edited(path: string, w: Pending): void {
+/** A write landed in `w`: the path is dirty until its next flush. */
+function edited(w: Pending): void {
   w.dirty = true;
   w.edits++;
-  clearTimeout(w.idle);
-  w.idle = setTimeout(() => void flushPath(path), IDLE_MS);
 }
 
 /** A change made through the mount: once the bridge recorded it, this daemon's view must show it. */
@@ -252,11 +241,11 @@ async function change(req: HostRequest): Promise<HostReply> {
   return r;
 }
 
-function resize(path: string, w: Pending, size: number): void {
+function resize(w: Pending, size: number): void {
   const next = Buffer.alloc(size);
   w.buf.copy(next, 0, 0, Math.min(size, w.buf.length));
   w.buf = next;
-  edited(path, w);
+  edited(w);
 }
 
 /** Runs a local answer: a value, an errno, or undefined when the bridge must answer instead. */
@@ -284,13 +273,13 @@ function local<T>(fn: (l: LocalFs) => T | undefined): { v: T } | { errno: number
 function truncatePath(path: string, size: number, open: boolean, cb: Fuse.Cb): void {
   const w = writing.get(path);
   if (w) {
-    resize(path, w, size);
+    resize(w, size);
     return cb(0);
   }
   if (open) {
     void startWriting(path, size === 0).then((r) => {
       if (typeof r === 'number') return cb(r);
-      if (r.buf.length !== size || size === 0) resize(path, r, size);
+      if (r.buf.length !== size || size === 0) resize(r, size);
       cb(0);
     });
     return;
@@ -376,7 +365,7 @@ const ops: Fuse.OPERATIONS = {
         w.buf = grown;
       }
       buffer.copy(w.buf, position, 0, length);
-      edited(path, w);
+      edited(w);
       cb(length);
     };
     const w = writing.get(path);
@@ -392,18 +381,22 @@ const ops: Fuse.OPERATIONS = {
         r.buf = grown;
       }
       data.copy(r.buf, position);
-      edited(path, r);
+      edited(r);
       cb(length);
     });
   },
   truncate: (path, size, cb) => truncatePath(path, size, false, cb),
   ftruncate: (path, _fd, size, cb) => truncatePath(path, size, true, cb),
-  // No flush op: libfuse answers FLUSH with ENOSYS, and the kernel then stops sending it, so close(2)
-  // never waits for this process.
+  // close(2) waits for this: a program that closed a file may rely on its change being recorded (a
+  // flush of a path nobody wrote answers at once).
+  flush: (path, _fd, cb) => {
+    if (!writing.has(path)) return cb(0);
+    void flushPath(path).then(cb);
+  },
   /**
    * Answered ENOSYS once, Linux opens every file of the mount from then on without asking (and
-   * releases none of them), keeping the pages it cached: reading a cached file costs no round trip
-   * at all. That is right only while the daemon drops what goes stale (invalidation.ts); without
+   * releases none of them), keeping the pages it cached: opening a cached file costs no round trip
+   * (closing it costs the flush). That is right only while the daemon drops what goes stale (invalidation.ts); without
    * caching or invalidation each open is answered, and libfuse drops the pages when the attributes
    * changed (auto_cache) or at every open (caching off).
    */
@@ -419,11 +412,7 @@ const ops: Fuse.OPERATIONS = {
   },
   unlink: (path, cb) => {
     // What was written to a file that goes away goes with it, as on any file system.
-    const w = writing.get(path);
-    if (w) {
-      clearTimeout(w.idle);
-      writing.delete(path);
-    }
+    writing.delete(path);
     void change({ op: 'unlink', path }).then((r) => cb(r.ok ? 0 : code(r.errno)));
   },
   mkdir: (path, _mode, cb) => void change({ op: 'mkdir', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
@@ -630,10 +619,6 @@ process.on('message', (m: ToDaemon) => {
     r?.(m.inos);
   } else if (m.kind === 'sync') {
     void invalidatePending().then(() => send({ kind: 'synced', id: m.id }));
-  } else if (m.kind === 'settle') {
-    void flushUnder(m.agent === undefined ? '/shadows' : `/shadows/${m.agent}`).then(() =>
-      send({ kind: 'synced', id: m.id }),
-    );
   } else if (m.kind === 'mount') {
     mount(m);
   } else if (m.kind === 'unmount') {
