@@ -1,16 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BridgeClient } from '../../bridge-image/protocol/index.js';
-import { startBridge, tempDir, type BridgeProcess } from '../helpers/bridge-process.js';
+import { bridgesKilledAfterEach, tempDir } from '../helpers/bridge-process.js';
 
-const running: BridgeProcess[] = [];
-afterEach(async () => {
-  for (const b of running.splice(0)) await b.stop('SIGKILL');
-});
-const start = async (opts: Parameters<typeof startBridge>[0] = {}) => {
-  const b = await startBridge(opts);
-  running.push(b);
-  return b;
-};
+const start = bridgesKilledAfterEach();
 
 /** Writers that append until told to stop, remembering every event the bridge acknowledged. */
 function writers(clients: BridgeClient[]) {

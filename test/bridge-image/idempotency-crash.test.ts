@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BridgeError,
   ErrorCode,
@@ -6,17 +6,9 @@ import {
   type BridgeClient,
   type CallOptions,
 } from '../../bridge-image/protocol/index.js';
-import { startBridge, tempDir, type BridgeProcess } from '../helpers/bridge-process.js';
+import { bridgesKilledAfterEach, tempDir, type BridgeProcess } from '../helpers/bridge-process.js';
 
-const running: BridgeProcess[] = [];
-afterEach(async () => {
-  for (const b of running.splice(0)) await b.stop('SIGKILL');
-});
-const start = async (opts: Parameters<typeof startBridge>[0] = {}) => {
-  const b = await startBridge(opts);
-  running.push(b);
-  return b;
-};
+const start = bridgesKilledAfterEach();
 
 /** A write route, and how the effect of one request (named by its marker) shows in the event log. */
 interface Kind {

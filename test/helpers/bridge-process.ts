@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -118,5 +119,21 @@ export async function startBridge(opts: StartOptions = {}): Promise<BridgeProces
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       return exited;
     },
+  };
+}
+
+/**
+ * A `start` for tests that kill bridges on purpose: every bridge it started is SIGKILLed after each
+ * test (one that already died is left as it is). Call it at the top of a test file.
+ */
+export function bridgesKilledAfterEach(): (opts?: StartOptions) => Promise<BridgeProcess> {
+  const running: BridgeProcess[] = [];
+  afterEach(async () => {
+    for (const b of running.splice(0)) await b.stop('SIGKILL');
+  });
+  return async (opts = {}) => {
+    const b = await startBridge(opts);
+    running.push(b);
+    return b;
   };
 }
