@@ -7,7 +7,7 @@
  *
  * The kernel may cache names, attributes and pages (LIGHTHOUSE_FUSE_CACHE_SECONDS); the daemon
  * follows the event log and the workspace and drops what went stale (see invalidation.ts). With
- * caching on, opening and closing a file never reach this process (see `ops.open`).
+ * caching on, opening a file never reaches this process (see `ops.open`); closing it sends a flush.
  * Bundled as bridge-image/dist/fuse-daemon.js.
  */
 import { closeSync, fstatSync, readFileSync, readSync, realpathSync, write } from 'node:fs';
@@ -210,7 +210,7 @@ function flushPath(path: string): Promise<number> {
   const done = change({ op: 'writeFile', path, data: w.buf }).then((r) => {
     if (writing.get(path) === w && w.edits === mark) writing.delete(path);
     if (r.ok) return 0;
-    // Mostly recorded when no caller is left to hear of a failure (after close(2)).
+    // Recorded at release, rename or shutdown, nobody is left to hear of a failure: say it here.
     process.stderr.write(`fuse: recording ${path} failed: ${r.message}\n`);
     return code(r.errno);
   });
@@ -396,12 +396,14 @@ const ops: Fuse.OPERATIONS = {
   /**
    * Answered ENOSYS once, Linux opens every file of the mount from then on without asking (and
    * releases none of them), keeping the pages it cached: opening a cached file costs no round trip
-   * (closing it costs the flush). That is right only while the daemon drops what goes stale (invalidation.ts); without
-   * caching or invalidation each open is answered, and libfuse drops the pages when the attributes
-   * changed (auto_cache) or at every open (caching off).
+   * (closing it costs the flush). That is right only while the daemon drops what goes stale
+   * (invalidation.ts); without caching or invalidation each open is answered, and libfuse drops the
+   * pages when the attributes changed (auto_cache) or at every open (caching off).
    */
   open: (_path, _flags, cb) => cb(keepPages() ? Fuse.ENOSYS : 0),
-  // Only files created through the mount (and the very first one opened) are released.
+  // Only files created through the mount (and the very first one opened) are released; their flush
+  // came first, so this records only writes that reached the daemon after it (a shared mmap written
+  // back after close).
   release: (path, _fd, cb) => {
     cb(0);
     if (writing.has(path)) void flushPath(path);

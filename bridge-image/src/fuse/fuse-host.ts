@@ -310,7 +310,7 @@ export class FuseHost {
         // A lease is checked at the first write(2) too: a refusal at close(2) is one that most
         // programs never look at.
         const w = this.writable(req.path);
-        this.d.shadows.mayWrite(w.agent, w.rel);
+        this.d.shadows.checkWritable(w.agent, w.rel);
         return {};
       }
       case 'writeFile': {

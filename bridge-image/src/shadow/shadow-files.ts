@@ -46,7 +46,7 @@ export class ShadowFiles {
     private readonly store: EventStore,
     private readonly base: WorkspaceBase,
     /** Throws when the agent may not change this path (another agent's exclusive lease). */
-    readonly mayWrite: (agent: string, rel: string) => void = () => undefined,
+    private readonly mayWrite: (agent: string, rel: string) => void = () => undefined,
   ) {
     store.replay({ types: ['shadow.*'] }, (e) =>
       this.applyEvent(e.stream, e.type, e.data, e.seq, Date.parse(e.ts)),
@@ -137,7 +137,8 @@ export class ShadowFiles {
 
   // ---- changes ----
 
-  private checkWritable(agent: string, rel: string): void {
+  /** Throws what a write of `rel` would be refused for: a lease, a file where a directory must be, a directory. */
+  checkWritable(agent: string, rel: string): void {
     this.mayWrite(agent, rel);
     for (let p = parentOf(rel); p !== ''; p = parentOf(p)) {
       const n = this.node(agent, p);

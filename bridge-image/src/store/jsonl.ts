@@ -55,7 +55,7 @@ export async function importJsonl(
   if (store.lastSeq !== 0)
     throw new ImportError('import needs an empty store; this one already holds events');
   const events: Event[] = [];
-  const blobs: BlobImport = { rows: new Map(), manifests: [], contents: 0 };
+  const blobs: BlobImport = { rows: new Map(), manifests: [], lines: 0 };
   let n = 0;
   let header: z.infer<typeof Header> | undefined;
   for await (const raw of lines) {
@@ -108,23 +108,24 @@ export async function importJsonl(
   } catch (e) {
     throw new ImportError((e as Error).message);
   }
-  return { events: events.length, blobs: blobs.contents };
+  return { events: events.length, blobs: blobs.lines };
 }
 
 interface BlobImport {
   /** Rows to store, by hash: whole small blobs, chunks and manifests. */
   rows: Map<string, BlobRow & { hash: string }>;
   manifests: { line: number; hash: string }[];
-  /** Blobs as the export's writer saw them: whole contents, not chunks. */
-  contents: number;
+  /** Blob lines read: a whole blob, a chunk or a manifest each count once. */
+  lines: number;
 }
 
 /**
  * One blob line: whole content (checked against its hash, and chunked here if large, so that a
  * restored store streams it like one written by the bridge), or a manifest (checked once every
- * line is in). A chunk is a whole blob line of its own, so it is counted as one too.
+ * line is in).
  */
 function addBlobLine(to: BlobImport, line: number, hash: string, data: Buffer, size?: number): void {
+  to.lines++;
   if (size !== undefined && size !== data.length) {
     if (data.length !== Math.ceil(size / BLOB_CHUNK) * 32 || size <= BLOB_CHUNK) {
       throw new ImportError(
@@ -136,7 +137,6 @@ function addBlobLine(to: BlobImport, line: number, hash: string, data: Buffer, s
     return;
   }
   if (sha256(data) !== hash) throw new ImportError(`line ${line}: blob ${hash} does not match its content`);
-  to.contents++;
   const parts = split(data);
   if (!parts) {
     to.rows.set(hash, { hash, size: data.length, data });
@@ -164,5 +164,4 @@ function checkManifest(blobs: BlobImport, m: { line: number; hash: string }): vo
   if (size !== row.size || whole.digest('hex') !== m.hash) {
     throw new ImportError(`line ${m.line}: blob ${m.hash} does not match its content (from its chunks)`);
   }
-  blobs.contents++;
 }

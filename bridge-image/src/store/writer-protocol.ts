@@ -1,4 +1,5 @@
 /** Messages between the event store (main thread) and its writer worker. Internal to the bridge. */
+import type { Claim } from './event-store.js';
 
 export interface AppendOp {
   op: 'append';
@@ -22,7 +23,7 @@ export interface AppendOp {
    * A request this append is made for: (agentId, key) is marked carried out (status 0) in the same
    * transaction, so a retry after a crash before its reply is kept learns that, and is not run again.
    */
-  claim: { agentId: string; key: string } | null;
+  claim: Claim | null;
 }
 
 export interface BlobOp {
