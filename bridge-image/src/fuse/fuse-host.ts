@@ -214,7 +214,8 @@ export class FuseHost {
   /** Unmounts cleanly; a daemon that does not answer is killed and the mount lazily detached. */
   async stop(mountPoint: string): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    // A daemon killed by a signal (as after a failed mount) has no exit code, only a signal.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     this.state = { enabled: false, mounted: false, reason: 'bridge stopped' };
     // A daemon that got the same signal may already be leaving on its own.

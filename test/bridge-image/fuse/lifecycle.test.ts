@@ -42,6 +42,19 @@ describe.skipIf(!fuseAvailable)('the FUSE mount over its life', () => {
     expect(b.stderr()).not.toContain('cleared a stale FUSE mount');
   });
 
+  it('still stops on SIGTERM after its FUSE daemon was killed', async () => {
+    const mnt = path.join(tempDir(), 'mnt');
+    const b = await startBridge({ fuseMount: mnt });
+    const daemons = daemonPids(b.proc.pid!);
+    expect(daemons).toHaveLength(1);
+    process.kill(daemons[0]!, 'SIGKILL');
+    for (let i = 0; i < 100 && !b.stderr().includes('FUSE daemon exited'); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect((await b.admin().ready()).fuse.mounted).toBe(false);
+    expect(await b.stop('SIGTERM')).toBe(0);
+    expect(mounted(mnt)).toBe(false);
+  });
+
   it('clears a stale mount left by a crash at the next start', async () => {
     const top = tempDir();
     const mnt = path.join(top, 'mnt');
