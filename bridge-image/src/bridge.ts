@@ -132,6 +132,7 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
       config.fuseMount === null
         ? { enabled: false, mounted: false, reason: 'disabled by configuration' }
         : fuse.status,
+    mountWrites: (agent) => fuse.settleWrites(agent),
   };
   streams = new StreamServer(svc);
   const leases = new LeaseTable(store);

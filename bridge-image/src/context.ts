@@ -23,4 +23,9 @@ export interface BridgeServices {
   revoke: (s: Session, reason: string, kind?: SecurityKind) => Promise<void>;
   requestShutdown: (reason: string) => void;
   fuseStatus: () => { enabled: boolean; mounted: boolean; reason: string | null };
+  /**
+   * Resolves once writes made through the FUSE mount in this agent's shadow (every shadow without
+   * one) are recorded; call before reading or changing a shadow for an HTTP request.
+   */
+  mountWrites: (agent?: string) => Promise<void>;
 }

@@ -7,7 +7,7 @@
  *
  * The kernel may cache names, attributes and pages (LIGHTHOUSE_FUSE_CACHE_SECONDS); the daemon
  * follows the event log and the workspace and drops what went stale (see invalidation.ts). With
- * caching on, opening a file never reaches this process (see `ops.open`); closing it sends a flush.
+ * caching on, neither opening nor closing a file reaches this process (see `ops.open`).
  * Bundled as bridge-image/dist/fuse-daemon.js.
  */
 import { closeSync, fstatSync, readFileSync, readSync, realpathSync, write } from 'node:fs';
@@ -62,21 +62,31 @@ function stat(a: Attr) {
 }
 
 /**
- * Writes gathered for one path since its first write(2), recorded as one event at the next flush
- * (every close(2) sends one), fsync(2), rename of the path, or unmount: when close returns, the change
- * is in the event store, so nothing a program wrote and closed is lost if the bridge stops. The kernel
- * opens files without asking (see `ops.open`), so a flush names the path, not an open file. Until it
- * is recorded, reads and stat through the mount are served from the buffer. Opening a read-only part
- * for writing succeeds; the first write fails with EROFS.
+ * Writes gathered for one path since its first write(2). The kernel opens and closes files without
+ * telling this process (see `ops.open`), so closing records nothing by itself. They are recorded as
+ * one event when the first of these comes: the release of a file created through the mount (the
+ * kernel still reports those), fsync(2), IDLE_MS without a write to the path, a change through the
+ * mount that involves the path (rename, unlink), an HTTP request of the bridge that may read the
+ * shadow or another agent's lease request (`settle`), or unmounting. Until then reads and stat through the mount are served from the
+ * buffer. Opening a read-only part for writing succeeds; the first write fails with EROFS.
  */
 interface Pending {
   buf: Buffer;
   dirty: boolean;
   /** Counts writes, so that a flush knows whether more came while it was being recorded. */
   edits: number;
+  /** Records the writes once the path has been left alone for IDLE_MS. */
+  idle?: NodeJS.Timeout;
   /** The record on its way and how many edits it holds: asking again for those joins it. */
   recording?: { edits: number; done: Promise<number> };
 }
+/**
+ * Long enough that a program writing a file in pieces (cp, a compiler) gives one event; short enough
+ * that the event log and the store hold the change soon after the writer is done, and that a crash of
+ * the bridge loses at most this much of what was closed but never fsync'd (a native file system's
+ * page cache risks seconds of it).
+ */
+const IDLE_MS = 500;
 const writing = new Map<string, Pending>();
 const starting = new Map<string, Promise<Pending | number>>();
 
@@ -199,6 +209,7 @@ function startWriting(path: string, truncated: boolean): Promise<Pending | numbe
 function flushPath(path: string): Promise<number> {
   const w = writing.get(path);
   if (!w) return Promise.resolve(0);
+  clearTimeout(w.idle);
   if (!w.dirty) {
     writing.delete(path);
     return Promise.resolve(0);
@@ -225,10 +236,12 @@ function flushUnder(path: string): Promise<unknown> {
   );
 }
 
-/** A write landed in `w`: the path is dirty until its next flush. */
-function edited(w: Pending): void {
+/** A write landed in `w`: the path is dirty, and recorded unless written again within IDLE_MS. */
+function edited(path: string, w: Pending): void {
   w.dirty = true;
   w.edits++;
+  clearTimeout(w.idle);
+  w.idle = setTimeout(() => void flushPath(path), IDLE_MS);
 }
 
 /** A change made through the mount: once the bridge recorded it, this daemon's view must show it. */
@@ -241,11 +254,11 @@ async function change(req: HostRequest): Promise<HostReply> {
   return r;
 }
 
-function resize(w: Pending, size: number): void {
+function resize(path: string, w: Pending, size: number): void {
   const next = Buffer.alloc(size);
   w.buf.copy(next, 0, 0, Math.min(size, w.buf.length));
   w.buf = next;
-  edited(w);
+  edited(path, w);
 }
 
 /** Runs a local answer: a value, an errno, or undefined when the bridge must answer instead. */
@@ -273,13 +286,13 @@ function local<T>(fn: (l: LocalFs) => T | undefined): { v: T } | { errno: number
 function truncatePath(path: string, size: number, open: boolean, cb: Fuse.Cb): void {
   const w = writing.get(path);
   if (w) {
-    resize(w, size);
+    resize(path, w, size);
     return cb(0);
   }
   if (open) {
     void startWriting(path, size === 0).then((r) => {
       if (typeof r === 'number') return cb(r);
-      if (r.buf.length !== size || size === 0) resize(r, size);
+      if (r.buf.length !== size || size === 0) resize(path, r, size);
       cb(0);
     });
     return;
@@ -365,7 +378,7 @@ const ops: Fuse.OPERATIONS = {
         w.buf = grown;
       }
       buffer.copy(w.buf, position, 0, length);
-      edited(w);
+      edited(path, w);
       cb(length);
     };
     const w = writing.get(path);
@@ -381,29 +394,24 @@ const ops: Fuse.OPERATIONS = {
         r.buf = grown;
       }
       data.copy(r.buf, position);
-      edited(r);
+      edited(path, r);
       cb(length);
     });
   },
   truncate: (path, size, cb) => truncatePath(path, size, false, cb),
   ftruncate: (path, _fd, size, cb) => truncatePath(path, size, true, cb),
-  // close(2) waits for this: a program that closed a file may rely on its change being recorded (a
-  // flush of a path nobody wrote answers at once).
-  flush: (path, _fd, cb) => {
-    if (!writing.has(path)) return cb(0);
-    void flushPath(path).then(cb);
-  },
+  // No flush op: libfuse answers FLUSH with ENOSYS, and the kernel then stops sending it, so close(2)
+  // never waits for this process (a round trip of ~100 µs per close, a third of a cached 1 MB read).
   /**
    * Answered ENOSYS once, Linux opens every file of the mount from then on without asking (and
-   * releases none of them), keeping the pages it cached: opening a cached file costs no round trip
-   * (closing it costs the flush). That is right only while the daemon drops what goes stale
-   * (invalidation.ts); without caching or invalidation each open is answered, and libfuse drops the
-   * pages when the attributes changed (auto_cache) or at every open (caching off).
+   * releases none of them), keeping the pages it cached: reading a cached file costs no round trip
+   * at all. That is right only while the daemon drops what goes stale (invalidation.ts); without
+   * caching or invalidation each open is answered, and libfuse drops the pages when the attributes
+   * changed (auto_cache) or at every open (caching off).
    */
   open: (_path, _flags, cb) => cb(keepPages() ? Fuse.ENOSYS : 0),
-  // Only files created through the mount (and the very first one opened) are released; their flush
-  // came first, so this records only writes that reached the daemon after it (a shared mmap written
-  // back after close).
+  // Only files created through the mount (and the very first one opened) are released: the only
+  // close the daemon hears of.
   release: (path, _fd, cb) => {
     cb(0);
     if (writing.has(path)) void flushPath(path);
@@ -414,7 +422,11 @@ const ops: Fuse.OPERATIONS = {
   },
   unlink: (path, cb) => {
     // What was written to a file that goes away goes with it, as on any file system.
-    writing.delete(path);
+    const w = writing.get(path);
+    if (w) {
+      clearTimeout(w.idle);
+      writing.delete(path);
+    }
     void change({ op: 'unlink', path }).then((r) => cb(r.ok ? 0 : code(r.errno)));
   },
   mkdir: (path, _mode, cb) => void change({ op: 'mkdir', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
@@ -621,6 +633,10 @@ process.on('message', (m: ToDaemon) => {
     r?.(m.inos);
   } else if (m.kind === 'sync') {
     void invalidatePending().then(() => send({ kind: 'synced', id: m.id }));
+  } else if (m.kind === 'settle') {
+    void flushUnder(m.agent === undefined ? '/shadows' : `/shadows/${m.agent}`).then(() =>
+      send({ kind: 'synced', id: m.id }),
+    );
   } else if (m.kind === 'mount') {
     mount(m);
   } else if (m.kind === 'unmount') {

@@ -98,20 +98,33 @@ export class FuseHost {
    * they made stale. Never waits more than 2 s (a wedged daemon must not hang HTTP writes).
    */
   sync(): Promise<void> {
+    return this.ask((id) => ({ kind: 'sync', id }), 'FUSE invalidation');
+  }
+
+  /**
+   * Resolves once the writes made through the mount in `agent`'s shadow (every shadow without one)
+   * are recorded. close(2) does not wait for that, so an HTTP request that may read them asks first:
+   * `echo x > shadows/a/f` followed by a read over HTTP sees x. Never waits more than 2 s.
+   */
+  settleWrites(agent?: string): Promise<void> {
+    return this.ask((id) => ({ kind: 'settle', id, agent }), 'recording writes made through FUSE');
+  }
+
+  private ask(msg: (id: number) => ToDaemon, what: string): Promise<void> {
     const child = this.child;
     if (!this.state.mounted || !child?.connected) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const id = ++this.nextSync;
       const timer = setTimeout(() => {
         this.syncs.delete(id);
-        this.d.log.warn('FUSE invalidation took more than 2 s', { id });
+        this.d.log.warn(`${what} took more than 2 s`, { id });
         resolve();
       }, 2000);
       this.syncs.set(id, () => {
         clearTimeout(timer);
         resolve();
       });
-      child.send({ kind: 'sync', id } satisfies ToDaemon);
+      child.send(msg(id));
     });
   }
 
@@ -308,8 +321,8 @@ export class FuseHost {
       case 'read':
         return { data: this.read(req.path, req.offset, req.length) };
       case 'checkWritable': {
-        // A lease is checked at the first write(2) too: a refusal at close(2) is one that most
-        // programs never look at.
+        // A lease is checked at the first write(2) too: the write is recorded after close(2)
+        // returned, when nobody could be told it was refused.
         const w = this.writable(req.path);
         this.d.shadows.checkWritable(w.agent, w.rel);
         return {};

@@ -43,6 +43,11 @@ export type ToDaemon =
   | MountRequest
   /** Catch up with the event log and drop what the kernel caches of the changed paths; answer `synced`. */
   | { kind: 'sync'; id: number }
+  /**
+   * Record the writes gathered in this agent's shadow (every shadow without one), then answer
+   * `synced`: asked before an HTTP request that may read them.
+   */
+  | { kind: 'settle'; id: number; agent?: string }
   /** The inode numbers of mount paths (null: not there), for a `probe`. */
   | { kind: 'probed'; id: number; inos: (number | null)[] }
   | { kind: 'reply'; id: number; reply: HostReply }

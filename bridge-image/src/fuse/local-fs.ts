@@ -110,14 +110,14 @@ export class LocalFs {
         const n = sv.view.node(sv.rel);
         if (!n) throw new FsError('ENOENT', `no ${sv.rel}`);
         if (n.type !== 'dir') throw new FsError('ENOTDIR', `${p} is not a directory`);
-        const list = sv.view.list(sv.rel);
+        const list = sv.view.entries(sv.rel);
         return {
           names: list.map((e) => e.name),
-          attrs: list.map((e) => ({
+          attrs: list.map(({ node: e }) => ({
             type: e.type,
-            size: e.size,
+            size: e.type === 'file' ? e.size : 0,
             perm: sv.writable ? e.mode & 0o777 : e.mode & 0o555,
-            mtimeMs: Date.parse(e.mtime),
+            mtimeMs: e.mtimeMs,
           })),
         };
       }

@@ -263,7 +263,7 @@ export class ShadowFiles {
     const target = view.node(to);
     if (target) {
       if (target.type !== 'dir') throw new ShadowError(409, 'ENOTDIR', `${to} is not a directory`);
-      if (view.list(to).length > 0) throw new ShadowError(409, 'ENOTEMPTY', `${to} is not empty`);
+      if (view.entries(to).length > 0) throw new ShadowError(409, 'ENOTEMPTY', `${to} is not empty`);
       this.mayWrite(agent, to);
       events.push({ type: ShadowEventTypes.dirRemoved, data: this.dirRemoval(agent, to) });
     } else {
@@ -275,8 +275,8 @@ export class ShadowFiles {
     const files: string[] = [];
     const walk = (rel: string) => {
       dirs.push(rel);
-      for (const e of view.list(rel))
-        (e.type === 'dir' ? walk : (f: string) => files.push(f))(`${rel}/${e.name}`);
+      for (const e of view.entries(rel))
+        (e.node.type === 'dir' ? walk : (f: string) => files.push(f))(`${rel}/${e.name}`);
     };
     walk(from);
     const moved = (p: string) => to + p.slice(from.length);
@@ -351,7 +351,7 @@ export class ShadowFiles {
       const n = this.node(agent, rel);
       if (!n) throw new ShadowError(404, 'ENOENT', `no such directory: ${rel}`);
       if (n.type !== 'dir') throw new ShadowError(409, 'ENOTDIR', `${rel} is not a directory`);
-      if (this.view(agent).list(rel).length > 0)
+      if (this.view(agent).entries(rel).length > 0)
         throw new ShadowError(409, 'ENOTEMPTY', `${rel} is not empty`);
       this.mayWrite(agent, rel);
       const payload = this.dirRemoval(agent, rel);

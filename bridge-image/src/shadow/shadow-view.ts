@@ -1,7 +1,7 @@
 import type { ShadowStat } from '../../protocol/index.js';
-import type { Overlay } from './overlay.js';
+import type { Overlay, OverlayEntry } from './overlay.js';
 import { ShadowError } from './shadow-errors.js';
-import type { WorkspaceBase } from './workspace-base.js';
+import type { BaseStat, WorkspaceBase } from './workspace-base.js';
 
 const DIR_MODE = 0o755;
 const parentOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
@@ -35,13 +35,20 @@ export class ShadowView {
   /** What is at `rel` in this shadow, or undefined. */
   node(rel: string): Node | undefined {
     if (rel === '') return { type: 'dir', mode: DIR_MODE, mtimeMs: 0, source: 'workspace' };
-    const o = this.overlay;
     // An ancestor that the shadow turned into a file, deleted or removed hides everything below it.
-    for (let p = parentOf(rel); p !== ''; p = parentOf(p)) {
-      const a = o.get(p);
-      if (a && a.kind !== 'dir') return undefined;
-    }
-    const e = o.get(rel);
+    for (let p = parentOf(rel); p !== ''; p = parentOf(p)) if (this.hides(p)) return undefined;
+    const e = this.overlay.get(rel);
+    return this.nodeOf(rel, e, e ? undefined : this.base.stat(rel));
+  }
+
+  /** Whether the shadow's entry at `dir` hides what the workspace has below it. */
+  private hides(dir: string): boolean {
+    const a = this.overlay.get(dir);
+    return a !== undefined && a.kind !== 'dir';
+  }
+
+  /** What is at `rel`, from its overlay entry or else the workspace's stat of it (ancestors checked). */
+  private nodeOf(rel: string, e: OverlayEntry | undefined, b: BaseStat | undefined): Node | undefined {
     if (e) {
       if (e.kind === 'file') {
         return {
@@ -54,9 +61,8 @@ export class ShadowView {
         };
       }
       if (e.kind === 'dir') return { type: 'dir', mode: DIR_MODE, mtimeMs: e.mtimeMs, source: 'shadow' };
-      if (e.kind === 'rmdir' || e.kind === 'deleted') return this.implicitDir(o, rel);
+      return this.implicitDir(this.overlay, rel);
     }
-    const b = this.base.stat(rel);
     if (b) {
       if (b.type === 'dir') return { type: 'dir', mode: b.mode, mtimeMs: b.mtimeMs, source: 'workspace' };
       return {
@@ -68,7 +74,7 @@ export class ShadowView {
         source: 'workspace',
       };
     }
-    return this.implicitDir(o, rel);
+    return this.implicitDir(this.overlay, rel);
   }
 
   /** A directory that exists only because the shadow holds something below it. */
@@ -85,6 +91,10 @@ export class ShadowView {
   stat(rel: string): ShadowStat {
     const n = this.node(rel);
     if (!n) throw new ShadowError(404, 'ENOENT', `no such file or directory: ${rel}`);
+    return this.statOf(rel, n);
+  }
+
+  private statOf(rel: string, n: Node): ShadowStat {
     return {
       path: rel,
       type: n.type,
@@ -122,20 +132,34 @@ export class ShadowView {
   }
 
   list(rel: string): (ShadowStat & { name: string })[] {
+    const prefix = rel === '' ? '' : rel + '/';
+    return this.entries(rel).map(({ name, node }) => ({ ...this.statOf(prefix + name, node), name }));
+  }
+
+  /**
+   * The entries of a directory and what they are, sorted by name, without hashing workspace files
+   * (a listing of the mount needs none). The workspace directory is read once, one stat per entry.
+   */
+  entries(rel: string): { name: string; node: Node }[] {
     const n = this.node(rel);
     if (!n) throw new ShadowError(404, 'ENOENT', `no such directory: ${rel || '.'}`);
     if (n.type !== 'dir') throw new ShadowError(409, 'ENOTDIR', `${rel} is not a directory`);
-    const names = new Set<string>(this.base.list(rel).keys());
+    // A directory the shadow removed, shown only for what it holds below, lists nothing (node()
+    // answers undefined for each of its children alike).
+    if (rel !== '' && this.hides(rel)) return [];
+    const base = this.base.list(rel);
+    const names = new Set<string>(base.keys());
     const prefix = rel === '' ? '' : rel + '/';
     for (const k of this.overlay.keys()) {
       if (!k.startsWith(prefix)) continue;
       const rest = k.slice(prefix.length);
       if (rest) names.add(rest.split('/')[0]!);
     }
-    const out: (ShadowStat & { name: string })[] = [];
+    const out: { name: string; node: Node }[] = [];
     for (const name of [...names].sort()) {
       const child = prefix + name;
-      if (this.node(child)) out.push({ ...this.stat(child), name });
+      const node = this.nodeOf(child, this.overlay.get(child), base.get(name));
+      if (node) out.push({ name, node });
     }
     return out;
   }

@@ -10,6 +10,17 @@ export interface BaseStat {
   mtimeMs: number;
 }
 
+/** What the workspace says of a regular file or a directory (anything else: undefined). */
+function baseStat(st: fs.Stats): BaseStat | undefined {
+  if (!st.isFile() && !st.isDirectory()) return undefined;
+  return {
+    type: st.isDirectory() ? 'dir' : 'file',
+    size: st.size,
+    mode: st.mode & 0o7777,
+    mtimeMs: st.mtimeMs,
+  };
+}
+
 /** The workspace as it is on disk: read-only to the bridge, every access checked against the root. */
 export class WorkspaceBase {
   readonly root: string;
@@ -41,14 +52,7 @@ export class WorkspaceBase {
   stat(rel: string): BaseStat | undefined {
     const abs = this.resolve(rel);
     if (!abs) return undefined;
-    const st = fs.statSync(abs);
-    if (!st.isFile() && !st.isDirectory()) return undefined;
-    return {
-      type: st.isDirectory() ? 'dir' : 'file',
-      size: st.size,
-      mode: st.mode & 0o7777,
-      mtimeMs: st.mtimeMs,
-    };
+    return baseStat(fs.statSync(abs));
   }
 
   read(rel: string): Buffer | undefined {
@@ -120,18 +124,31 @@ export class WorkspaceBase {
     return out;
   }
 
-  /** Names in a workspace directory (only regular files and directories). */
+  /**
+   * Names in a workspace directory (only regular files and directories). The directory is resolved
+   * once; an entry that is no symlink lies inside it and needs one lstat, not a resolution of its own
+   * (a shadow's listing through the mount reads this for every directory `grep -r` enters).
+   */
   list(rel: string): Map<string, BaseStat> {
     const out = new Map<string, BaseStat>();
     const abs = this.resolve(rel);
-    if (!abs || !fs.statSync(abs).isDirectory()) return out;
-    for (const name of fs.readdirSync(abs)) {
-      const child = rel ? `${rel}/${name}` : name;
+    if (!abs) return out;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(abs, { withFileTypes: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return out;
+      throw e;
+    }
+    for (const d of entries) {
+      const child = rel ? `${rel}/${d.name}` : d.name;
+      if (this.isHidden(child)) continue;
       try {
-        const st = this.stat(child);
-        if (st) out.set(name, st);
+        const st =
+          d.isFile() || d.isDirectory() ? baseStat(fs.lstatSync(path.join(abs, d.name))) : this.stat(child);
+        if (st) out.set(d.name, st);
       } catch {
-        // a symlink leading outside is simply not listed
+        // gone since the directory was read, or a symlink leading outside: simply not listed
       }
     }
     return out;

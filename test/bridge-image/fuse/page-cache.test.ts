@@ -20,7 +20,7 @@ async function readUntil(file: string, want: string, ms: number): Promise<string
 
 /**
  * The kernel opens files of the mount without asking the daemon and keeps their pages across opens;
- * nothing may be read stale for that, and what was written is recorded by the time close returns.
+ * nothing may be read stale for that, and nothing written may wait for a close the daemon never sees.
  * Only the workspace root is watched (limit 1) and the kernel's cache time is 1 s, so that edits
  * beyond the watch limit show within the test.
  */
@@ -75,28 +75,97 @@ describe.skipIf(!fuseAvailable)('the kernel page cache of the mount', () => {
     }
   });
 
-  it('records what a program wrote by the time its close returns, one event per close', async () => {
+  /** The event log as the mount serves it (no HTTP request, which would have writes recorded first). */
+  const logged = (all = false) =>
+    fs
+      .readFileSync(path.join(mnt, 'streams/events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as { seq: number; type: string; data: { path?: string; size?: number; id?: string } },
+      )
+      .filter((e) => all || e.type === 'shadow.written');
+
+  it('records a write to an existing file that no close reports, once the writer pauses', async () => {
     const sa = path.join(mnt, 'shadows/alice');
     fs.writeFileSync(path.join(sa, 'kept.txt'), 'first\n');
-    // An existing file, opened by the kernel without asking the daemon; two writes, one close.
-    const fd = fs.openSync(path.join(sa, 'kept.txt'), 'r+');
-    fs.writeSync(fd, 'second');
-    fs.writeSync(fd, ', longer\n');
-    fs.closeSync(fd);
-    // No waiting: the events are in the store already.
-    const { events } = await alice.query({ stream: 'shadow:alice', type: 'shadow.written' });
-    const kept = events.filter((e) => (e.data as { path?: string }).path === 'kept.txt');
-    // Created (empty), then one event for each close.
-    expect(kept.map((e) => (e.data as { size: number }).size)).toEqual([0, 6, 15]);
-    expect(fs.readFileSync(path.join(mnt, `history/${kept[2]!.seq}/alice/kept.txt`), 'utf8')).toBe(
+    fs.writeFileSync(path.join(sa, 'kept.txt'), 'second, longer\n');
+    expect(fs.readFileSync(path.join(sa, 'kept.txt'), 'utf8')).toBe('second, longer\n');
+    const recorded = () => logged().find((e) => e.data.path === 'kept.txt' && e.data.size === 15);
+    const deadline = Date.now() + 10_000;
+    while (!recorded() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const e = recorded();
+    expect(e).toBeDefined();
+    expect(fs.readFileSync(path.join(mnt, `history/${e!.seq}/alice/kept.txt`), 'utf8')).toBe(
       'second, longer\n',
     );
   });
 
-  it('shows a write through the mount over HTTP as soon as it is closed', async () => {
+  it('records a write by the time fsync returns', async () => {
+    const sa = path.join(mnt, 'shadows/alice');
+    fs.writeFileSync(path.join(sa, 'synced.txt'), 'one\n');
+    // An existing file: the kernel opens it without the daemon, and its close reports nothing.
+    const fd = fs.openSync(path.join(sa, 'synced.txt'), 'r+');
+    try {
+      fs.writeSync(fd, 'two, and more\n');
+      fs.fsyncSync(fd);
+      // No waiting and no HTTP request: the event is in the log the mount serves.
+      const e = logged().find((x) => x.data.path === 'synced.txt' && x.data.size === 14);
+      expect(e).toBeDefined();
+      expect(fs.readFileSync(path.join(mnt, `history/${e!.seq}/alice/synced.txt`), 'utf8')).toBe(
+        'two, and more\n',
+      );
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
+  it('records a write gathered in one shadow before another agent takes a lease on its path', async () => {
+    const sa = path.join(mnt, 'shadows/alice');
+    fs.writeFileSync(path.join(sa, 'contested.txt'), 'alice 1\n');
+    await alice.stat('contested.txt');
+    const carol = b.agent('carol');
+    await carol.registerAgent({ capabilities: [] });
+    const fd = fs.openSync(path.join(sa, 'contested.txt'), 'r+');
+    try {
+      fs.writeSync(fd, 'alice 2\n');
+      // Within the daemon's idle time: only the lease itself can have alice's write recorded first.
+      const lease = await carol.acquireLease({ globs: ['contested.txt'], ttlMs: 60_000 });
+      try {
+        const log = logged(true);
+        const written = log.find(
+          (x) =>
+            x.type === 'shadow.written' &&
+            x.data.path === 'contested.txt' &&
+            fs.readFileSync(path.join(mnt, `history/${x.seq}/alice/contested.txt`), 'utf8') === 'alice 2\n',
+        );
+        const leased = log.find((x) => x.type === 'lease.acquired' && x.data.id === lease.id);
+        expect(written).toBeDefined();
+        expect(leased).toBeDefined();
+        expect(written!.seq).toBeLessThan(leased!.seq);
+        // What alice writes from now on is refused at the write.
+        let err: NodeJS.ErrnoException | undefined;
+        try {
+          fs.writeSync(fd, 'alice 3\n');
+        } catch (e) {
+          err = e as NodeJS.ErrnoException;
+        }
+        expect(err?.code).toBe('EACCES');
+        expect((await alice.readFile('contested.txt')).toString()).toBe('alice 2\n');
+      } finally {
+        await carol.releaseLease(lease.id);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
+  it('shows a write through the mount over HTTP at once, also when no close reports it', async () => {
     const sa = path.join(mnt, 'shadows/alice');
     fs.writeFileSync(path.join(sa, 'seen.txt'), 'one\n');
     expect((await alice.readFile('seen.txt')).toString()).toBe('one\n');
+    // An existing file: the kernel neither opens nor releases it with the daemon.
     execFileSync('bash', ['-c', 'printf two >> seen.txt && printf three > other.txt'], { cwd: sa });
     expect((await alice.readFile('seen.txt')).toString()).toBe('one\ntwo');
     expect((await alice.stat('other.txt')).size).toBe(5);

@@ -79,8 +79,13 @@ export function eventRoutes(svc: BridgeServices): Route[] {
       method: 'GET',
       path: '/v1/events',
       access: ALL,
-      handler: ({ query }) => {
+      handler: async ({ query }) => {
         const q = parseQuery(query, EventQuery);
+        // Writes made through the FUSE mount are recorded after close(2) returns; a query that may
+        // list them waits for them.
+        if (q.stream?.startsWith('shadow:')) await svc.mountWrites(q.stream.slice('shadow:'.length));
+        else if (q.stream === undefined && (q.type === undefined || q.type.includes('shadow')))
+          await svc.mountWrites();
         if (q.since && q.until && Date.parse(q.since) >= Date.parse(q.until)) {
           throw new HttpError(
             400,

@@ -17,7 +17,7 @@ export function leaseHeldError(e: LeaseHeld): HttpError {
   });
 }
 
-export function leaseRoutes(_svc: BridgeServices, leases: LeaseTable): Route[] {
+export function leaseRoutes(svc: BridgeServices, leases: LeaseTable): Route[] {
   const mapped = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -34,6 +34,10 @@ export function leaseRoutes(_svc: BridgeServices, leases: LeaseTable): Route[] {
       access: ['agent', 'expert'],
       handler: async ({ body, session, claim }) => {
         const r = parseJson(body, LeaseRequest);
+        // Writes made through the FUSE mount are recorded after close(2) returns. Those begun before
+        // this lease are recorded first, so the lease never refuses a write its holder could not
+        // have known about; a write(2) after the lease fails at once (EACCES).
+        await svc.mountWrites();
         return ok(await mapped(() => leases.acquire(session!.agentId, r.globs, r.mode, r.ttlMs, claim)), 201);
       },
     },

@@ -34,6 +34,10 @@ export function shadowRoutes(svc: BridgeServices, shadows: ShadowFiles): Route[]
     (fn: (ctx: RouteContext) => ReturnType<Route['handler']>): Route['handler'] =>
     async (ctx) => {
       try {
+        // Writes made through the FUSE mount are recorded after close(2) returns: the shadow this
+        // request reads or changes gets them first (admin: the one named, or all of them).
+        const s = ctx.session!;
+        await svc.mountWrites(s.role === 'admin' ? (ctx.query.get('agent') ?? undefined) : s.agentId);
         return await fn(ctx);
       } catch (e) {
         if (e instanceof PathRejected) throw pathRefused(svc, e, ctx);
