@@ -41,6 +41,7 @@ import {
   Lease,
   LeaseList,
   ShadowDiff,
+  ShadowSummary,
   type ApplyRequest,
   type LeaseRequest,
 } from './shadow.js';
@@ -372,6 +373,13 @@ export class BridgeClient {
   }
   changes(opts: { agent?: string; signal?: AbortSignal } = {}) {
     return this.call('GET', Routes.shadowChanges, ShadowChanges, {
+      query: { agent: opts.agent },
+      signal: opts.signal,
+    });
+  }
+  /** Per agent, how many paths its shadow changes and how many conflict (admin): cheaper than changes(). */
+  shadowSummary(opts: { agent?: string; signal?: AbortSignal } = {}) {
+    return this.call('GET', Routes.shadowSummary, ShadowSummary, {
       query: { agent: opts.agent },
       signal: opts.signal,
     });

@@ -25,6 +25,7 @@ export const Routes = {
   shadowMkdir: '/v1/shadow/mkdir',
   shadowRmdir: '/v1/shadow/rmdir',
   shadowChanges: '/v1/shadow/changes',
+  shadowSummary: '/v1/shadow/summary',
   shadowApply: '/v1/shadow/apply',
   shadowDiscard: '/v1/shadow/discard',
   shadowDiff: '/v1/shadow/diff',

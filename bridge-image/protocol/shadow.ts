@@ -62,6 +62,32 @@ export type ShadowChange = z.infer<typeof ShadowChange>;
 export const ShadowChanges = z.object({ agentId: z.string(), changes: z.array(ShadowChange) });
 export type ShadowChanges = z.infer<typeof ShadowChanges>;
 
+/** How many paths one agent's shadow changes, and how many of those conflict; no paths, no diffs. */
+export const ShadowCount = z.object({
+  agentId: z.string(),
+  changes: z.number().int().min(0),
+  conflicts: z.number().int().min(0),
+});
+export type ShadowCount = z.infer<typeof ShadowCount>;
+
+/** Every shadow's counts at once (admin): an agent not listed changes nothing. */
+export const ShadowSummary = z.object({ agents: z.array(ShadowCount) });
+export type ShadowSummary = z.infer<typeof ShadowSummary>;
+
+/** Strict: a misspelt parameter is refused rather than silently answered for every agent. */
+export const SummaryQuery = z.strictObject(
+  {
+    /** Only this agent, listed even when its shadow changes nothing. */
+    agent: AgentId.optional(),
+  },
+  {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys'
+        ? `unknown parameter ${iss.keys.join(', ')} (the only one is agent)`
+        : undefined,
+  },
+);
+
 export const MoveRequest = z.object({ from: WorkspacePath, to: WorkspacePath });
 export const PathRequest = z.object({ path: WorkspacePath });
 export const ApplyRequest = z.object({

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ShadowChange } from '../../bridge-image/protocol/index.js';
+import type { BridgeClient, ShadowChange } from '../../bridge-image/protocol/index.js';
 import { planApply, type ApplyStep } from '../model/apply-plan.js';
 import type { ShadowNode } from '../tree/shadow-tree.js';
 import { workspaceFolder } from '../workspace-id.js';
@@ -7,20 +7,27 @@ import { command, requireClient, type CommandContext } from './context.js';
 
 type Target = ShadowNode | { agentId: string; paths?: string[] } | undefined;
 
-/** Which agent and which of its changes a command was invoked on (a tree row, or arguments). */
-function selection(
-  ctx: CommandContext,
-  target: Target,
-  all: boolean,
-): { agentId: string; changes: ShadowChange[] } {
+/**
+ * Which agent and which of its paths a command was invoked on (a tree row, or arguments); no paths:
+ * all of them. Not taken from the tree, which only knows the lists of agents that were expanded.
+ */
+function selection(target: Target, all: boolean): { agentId: string; paths?: string[] } {
   if (!target) throw new Error('pick a changed file or an agent in the Shadow Files view');
   const agentId = target.agentId;
-  const known = ctx.trees.shadow.changesOf(agentId);
-  if ('kind' in target && target.kind === 'file' && !all) return { agentId, changes: [target.change] };
-  if ('paths' in target && target.paths) {
-    return { agentId, changes: known.filter((c) => target.paths!.includes(c.path)) };
-  }
-  return { agentId, changes: known };
+  if ('kind' in target && target.kind === 'file' && !all) return { agentId, paths: [target.change.path] };
+  if ('paths' in target && target.paths) return { agentId, paths: target.paths };
+  return { agentId };
+}
+
+/** The agent's changes as the bridge has them now, limited to the chosen paths. */
+async function freshChanges(
+  client: BridgeClient,
+  chosen: { agentId: string; paths?: string[] },
+): Promise<ShadowChange[]> {
+  const { changes } = await client.changes({ agent: chosen.agentId });
+  if (!chosen.paths) return changes;
+  const wanted = new Set(chosen.paths);
+  return changes.filter((c) => wanted.has(c.path));
 }
 
 /**
@@ -31,11 +38,9 @@ async function apply(ctx: CommandContext, target: Target, all: boolean): Promise
   const client = requireClient(ctx);
   const folder = workspaceFolder();
   if (!folder) throw new Error('open the project folder first');
-  const chosen = selection(ctx, target, all);
-  // Fetch fresh changes: the tree may be older than the shadow.
-  const fresh = await client.changes({ agent: chosen.agentId });
-  const wanted = new Set(chosen.changes.map((c) => c.path));
-  const changes = fresh.changes.filter((c) => all || wanted.has(c.path));
+  const chosen = selection(target, all);
+  // Fetch fresh changes: the tree may be older than the shadow. Apply All takes every one of them.
+  const changes = await freshChanges(client, all ? { agentId: chosen.agentId } : chosen);
   if (!changes.length) throw new Error(`${chosen.agentId} has no changes to apply`);
   const contents = new Map<string, Buffer>();
   await Promise.all(
@@ -89,8 +94,9 @@ async function addStep(edit: vscode.WorkspaceEdit, root: vscode.Uri, step: Apply
 
 async function discard(ctx: CommandContext, target: Target, all: boolean): Promise<string[]> {
   const client = requireClient(ctx);
-  const chosen = selection(ctx, target, all);
-  const paths = chosen.changes.map((c) => c.path);
+  const chosen = selection(target, all);
+  // Named paths go as they are (the bridge refuses one that is not changed); all: as the bridge has them now.
+  const paths = chosen.paths ?? (await freshChanges(client, chosen)).map((c) => c.path);
   if (!paths.length) throw new Error(`${chosen.agentId} has no changes to discard`);
   if (!(target && 'paths' in target)) {
     const pick = await vscode.window.showWarningMessage(

@@ -4,10 +4,11 @@ import { LeaseEventTypes, ShadowEventTypes } from '../../bridge-image/protocol/e
 import type { Lease, ShadowChange } from '../../bridge-image/protocol/index.js';
 import type { BridgeController } from '../bridge/controller.js';
 import { SCHEME, shadowPath } from '../fs/lighthouse-uri.js';
+import { shadowRoots, staleLists } from '../model/shadow-roots.js';
 import { treeRefresher } from '../util/tree-refresh.js';
 
 export type ShadowNode =
-  | { kind: 'agent'; agentId: string; count: number }
+  | { kind: 'agent'; agentId: string; count: number; conflicts: number }
   | { kind: 'file'; agentId: string; change: ShadowChange }
   | { kind: 'lease'; agentId: string; lease: Lease };
 
@@ -32,7 +33,10 @@ export class ShadowTree implements vscode.TreeDataProvider<ShadowNode>, vscode.F
   readonly onDidChangeTreeData = this.changed.event;
   private readonly decorationsChanged = new vscode.EventEmitter<vscode.Uri[] | undefined>();
   readonly onDidChangeFileDecorations = this.decorationsChanged.event;
-  /** The last changes fetched per agent, by path (in the bridge's order), for decorations and the apply commands. */
+  /**
+   * The last changes fetched per agent (when it was expanded), by path in the bridge's order, for
+   * file decorations. The root only has counts: a list they prove out of date is dropped there.
+   */
   private readonly changes = new Map<string, Map<string, ShadowChange>>();
   private leases: Lease[] = [];
   private readonly refreshSoon = treeRefresher(() => this.refresh());
@@ -52,32 +56,28 @@ export class ShadowTree implements vscode.TreeDataProvider<ShadowNode>, vscode.F
     this.changes.set(agentId, new Map(changes.map((c) => [c.path, c])));
   }
 
-  changesOf(agentId: string): ShadowChange[] {
-    return [...(this.changes.get(agentId)?.values() ?? [])];
-  }
-
   async getChildren(node?: ShadowNode): Promise<ShadowNode[]> {
     const client = this.bridge.client;
     if (!client) return [];
     if (!node) {
-      const [{ agents }, leases] = await Promise.all([client.listAgents(), client.listLeases()]);
+      // Counts only: every agent's full change list on each burst of shadow events would cost the
+      // bridge and this window far more than the rows show.
+      const [{ agents }, leases, summary] = await Promise.all([
+        client.listAgents(),
+        client.listLeases(),
+        client.shadowSummary(),
+      ]);
       this.leases = leases.leases;
-      const ids = agents.filter((a) => a.role !== 'admin').map((a) => a.agentId);
-      const lists = await Promise.all(ids.map((id) => client.changes({ agent: id })));
-      const out: ShadowNode[] = [];
-      lists.forEach((l, i) => {
-        const id = ids[i]!;
-        this.remember(id, l.changes);
-        const held = this.leases.filter((x) => x.agentId === id).length;
-        if (l.changes.length || held) out.push({ kind: 'agent', agentId: id, count: l.changes.length });
-      });
-      this.decorationsChanged.fire(undefined);
-      return out;
+      const stale = staleLists(this.changes, summary);
+      for (const id of stale) this.changes.delete(id);
+      if (stale.length) this.decorationsChanged.fire(undefined);
+      return shadowRoots(agents, this.leases, summary).map((r) => ({ kind: 'agent', ...r }));
     }
     if (node.kind !== 'agent') return [];
     // Expanding an agent fetches its changes afresh: the list may have moved since the root was drawn.
     const { changes } = await client.changes({ agent: node.agentId });
     this.remember(node.agentId, changes);
+    this.decorationsChanged.fire(undefined);
     const files: ShadowNode[] = changes
       .slice()
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
@@ -93,7 +93,9 @@ export class ShadowTree implements vscode.TreeDataProvider<ShadowNode>, vscode.F
       case 'agent': {
         const item = new vscode.TreeItem(node.agentId, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `agent:${node.agentId}`;
-        item.description = `${node.count} changed`;
+        item.description = node.conflicts
+          ? `${node.count} changed · ${node.conflicts} conflict${node.conflicts === 1 ? '' : 's'}`
+          : `${node.count} changed`;
         item.iconPath = new vscode.ThemeIcon('account');
         item.contextValue = node.count ? 'shadowAgent' : 'shadowAgentEmpty';
         return item;

@@ -1,6 +1,7 @@
 import {
   ShadowEventTypes,
   type ShadowChange,
+  type ShadowCount,
   type ShadowDiff,
   type ShadowStat,
   type ShadowWriteResult,
@@ -25,6 +26,12 @@ export { ShadowError };
 
 const FILE_MODE = 0o644;
 const parentOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
+
+type ChangedEntry = Extract<OverlayEntry, { kind: 'file' | 'deleted' }>;
+
+/** A change conflicts when its write was based on stale content, or the workspace moved on under it. */
+const conflicted = (e: ChangedEntry, currentBaseHash: string | null): boolean =>
+  (e.kind === 'file' && e.conflict) || e.baseHash !== currentBaseHash;
 
 export interface ChangeOptions {
   /** false: answer without waiting for the FUSE mount to show the change (changes made through it). */
@@ -359,15 +366,21 @@ export class ShadowFiles {
     });
   }
 
+  /**
+   * The overlay entries that are changes (files written, moved or deleted; not directories). Looked
+   * up, not made: counting an agent the admin names must not leave an empty overlay behind.
+   */
+  private changed(agent: string): [string, ChangedEntry][] {
+    return [...(this.overlays.get(agent) ?? [])].filter((x): x is [string, ChangedEntry] => {
+      const k = x[1].kind;
+      return k === 'file' || k === 'deleted';
+    });
+  }
+
   /** What the agent's shadow changes, with conflicts and the other shadows touching the same paths. */
   changes(agent: string): ShadowChange[] {
     const out: ShadowChange[] = [];
-    const entries = [...this.overlay(agent)]
-      .filter((x): x is [string, Extract<OverlayEntry, { kind: 'file' | 'deleted' }>] => {
-        const k = x[1].kind;
-        return k === 'file' || k === 'deleted';
-      })
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = this.changed(agent).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const currents = this.base.hashMany(entries.map(([path]) => path));
     const others = [...this.overlays].filter(([a]) => a !== agent).sort(([a], [b]) => (a < b ? -1 : 1));
     for (const [path, e] of entries) {
@@ -390,11 +403,30 @@ export class ShadowFiles {
         hash: e.kind === 'file' ? e.hash : null,
         baseHash: e.baseHash,
         currentBaseHash: current,
-        conflict: (e.kind === 'file' && e.conflict) || e.baseHash !== current,
+        conflict: conflicted(e, current),
         alsoChangedBy,
         movedFrom: e.kind === 'file' ? e.movedFrom : null,
         seq: e.seq,
       });
+    }
+    return out;
+  }
+
+  /**
+   * changes(agent).length and how many of them conflict, per agent, without building the list: no
+   * sorting, no other shadows looked through, no blobs read; only the workspace hashes a conflict
+   * needs (cached by size and mtime). Agents whose shadow changes nothing are left out unless named.
+   */
+  summary(only?: string): ShadowCount[] {
+    const agents = only === undefined ? this.agents().sort() : [only];
+    const out: ShadowCount[] = [];
+    for (const agentId of agents) {
+      const entries = this.changed(agentId);
+      if (entries.length === 0 && only === undefined) continue;
+      const currents = this.base.hashMany(entries.map(([path]) => path));
+      let conflicts = 0;
+      for (const [path, e] of entries) if (conflicted(e, currents.get(path) ?? null)) conflicts++;
+      out.push({ agentId, changes: entries.length, conflicts });
     }
     return out;
   }

@@ -85,7 +85,7 @@ export async function measureExtension(): Promise<ExtensionNumbers> {
     }),
   );
   await agent.close();
-  const node: ShadowNode = { kind: 'agent', agentId: 'bench-10k', count: FILES };
+  const node: ShadowNode = { kind: 'agent', agentId: 'bench-10k', count: FILES, conflicts: 0 };
   const expandMs: number[] = [];
   const fetchChangesMs: number[] = [];
   for (let i = 0; i < 6; i++) {

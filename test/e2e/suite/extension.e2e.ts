@@ -119,7 +119,7 @@ export function registerExtensionSuite(): void {
     });
 
     it('opens a change as a diff against the workspace', async () => {
-      const agentNode: ShadowNode = { kind: 'agent', agentId: 'claude-e2e', count: 2 };
+      const agentNode: ShadowNode = { kind: 'agent', agentId: 'claude-e2e', count: 2, conflicts: 0 };
       const file = (await api.trees.shadow.getChildren(agentNode)).find(
         (n): n is Extract<ShadowNode, { kind: 'file' }> =>
           n.kind === 'file' && n.change.path === 'README.txt',

@@ -8,11 +8,13 @@ import {
   PathRequest,
   ReadQuery,
   ShadowQuery,
+  SummaryQuery,
   WriteQuery,
   type ApplyResult,
   type ShadowChanges,
   type ShadowDiff,
   type ShadowListing,
+  type ShadowSummary,
 } from '../../../protocol/index.js';
 import type { Session } from '../../auth/sessions.js';
 import type { BridgeServices } from '../../context.js';
@@ -159,6 +161,17 @@ export function shadowRoutes(svc: BridgeServices, shadows: ShadowFiles): Route[]
       handler: guarded(({ query, session }) => {
         const agent = owner(session!, parseQuery(query, AgentQuery).agent);
         const body: ShadowChanges = { agentId: agent, changes: shadows.changes(agent) };
+        return ok(body);
+      }),
+    },
+    {
+      // Every shadow's counts in one call, for a view that shows them all: admin only, like reading
+      // another agent's changes; an agent counts its own with /v1/shadow/changes.
+      method: 'GET',
+      path: '/v1/shadow/summary',
+      access: ['admin'],
+      handler: guarded(({ query }) => {
+        const body: ShadowSummary = { agents: shadows.summary(parseQuery(query, SummaryQuery).agent) };
         return ok(body);
       }),
     },
