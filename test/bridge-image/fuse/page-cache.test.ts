@@ -18,6 +18,16 @@ async function readUntil(file: string, want: string, ms: number): Promise<string
   return got;
 }
 
+/** The error code `fn` fails with, or undefined when it succeeds. */
+function errnoOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+    return undefined;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code;
+  }
+}
+
 /**
  * The kernel opens files of the mount without asking the daemon and keeps their pages across opens;
  * nothing may be read stale for that, and nothing written may wait for a close the daemon never sees.
@@ -145,13 +155,7 @@ describe.skipIf(!fuseAvailable)('the kernel page cache of the mount', () => {
         expect(leased).toBeDefined();
         expect(written!.seq).toBeLessThan(leased!.seq);
         // What alice writes from now on is refused at the write.
-        let err: NodeJS.ErrnoException | undefined;
-        try {
-          fs.writeSync(fd, 'alice 3\n');
-        } catch (e) {
-          err = e as NodeJS.ErrnoException;
-        }
-        expect(err?.code).toBe('EACCES');
+        expect(errnoOf(() => fs.writeSync(fd, 'alice 3\n'))).toBe('EACCES');
         expect((await alice.readFile('contested.txt')).toString()).toBe('alice 2\n');
       } finally {
         await carol.releaseLease(lease.id);
@@ -180,13 +184,9 @@ describe.skipIf(!fuseAvailable)('the kernel page cache of the mount', () => {
     await bob.registerAgent({ capabilities: [] });
     const lease = await bob.acquireLease({ globs: ['leased.txt'], ttlMs: 60_000 });
     try {
-      let err: NodeJS.ErrnoException | undefined;
-      try {
-        fs.appendFileSync(path.join(mnt, 'shadows/alice/leased.txt'), 'more\n');
-      } catch (e) {
-        err = e as NodeJS.ErrnoException;
-      }
-      expect(err?.code).toBe('EACCES');
+      expect(errnoOf(() => fs.appendFileSync(path.join(mnt, 'shadows/alice/leased.txt'), 'more\n'))).toBe(
+        'EACCES',
+      );
       expect((await alice.readFile('leased.txt')).toString()).toBe('before\n');
     } finally {
       await bob.releaseLease(lease.id);
