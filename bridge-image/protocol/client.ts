@@ -6,7 +6,7 @@ import { AgentList, HeartbeatResponse } from './agents.js';
 import { BridgeError } from './errors.js';
 import type { AppendRequest, EventQuery } from './events.js';
 import { AppendResponse, BlobPut, EventPage } from './events.js';
-import { sendRaw, errorFromResponse, type RawResponse } from './http-transport.js';
+import { receiveRaw, sendRaw, errorFromResponse, type RawResponse } from './http-transport.js';
 import { Routes } from './routes.js';
 import { SessionInfo, SessionList, type Role, type SessionOpenRequest } from './sessions.js';
 import { deriveSessionKey, Headers, signRequest } from './signing.js';
@@ -325,10 +325,35 @@ export class BridgeClient {
   backup(name?: string, signal?: AbortSignal) {
     return this.call('POST', Routes.backup, BackupResponse, { body: name ? { name } : {}, signal });
   }
+  /** The whole JSONL export as one string: for small stores; exportJsonlTo streams any size. */
   async exportJsonl(signal?: AbortSignal): Promise<string> {
     return (await this.callRaw('GET', Routes.exportJsonl, { signal, timeoutMs: 600_000 })).body.toString(
       'utf8',
     );
+  }
+  /**
+   * Streams the JSONL export into `out` (a file, say) as it arrives, never holding it whole, and
+   * ends `out`; resolves with its size in bytes. Reopens the session once if the bridge no longer
+   * knows it. Either side gives up after two minutes with nothing sent or taken.
+   */
+  async exportJsonlTo(out: NodeJS.WritableStream, signal?: AbortSignal): Promise<number> {
+    for (let reopened = false; ; reopened = true) {
+      const headers = await this.signedHeaders('GET', Routes.exportJsonl, signal);
+      const req: Parameters<typeof receiveRaw>[0] = {
+        url: new URL(Routes.exportJsonl, this.baseUrl),
+        headers,
+        timeoutMs: Math.max(this.timeoutMs, 120_000),
+        agent: this.agent,
+      };
+      if (signal) req.signal = signal;
+      try {
+        return await receiveRaw(req, out);
+      } catch (e) {
+        if (reopened || !(e instanceof BridgeError) || e.status !== 401 || !SESSION_RETRY_CODES.has(e.code))
+          throw e;
+        this.current = undefined;
+      }
+    }
   }
   // ---- shadow files ----
 

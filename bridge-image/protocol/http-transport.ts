@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import { BridgeError, ErrorBody } from './errors.js';
 
 export interface RawResponse {
@@ -68,6 +69,70 @@ export function sendRaw(req: RawRequest): Promise<RawResponse> {
         );
     });
     r.end(req.body);
+  });
+}
+
+/**
+ * A GET whose answer, when 2xx, is piped into `out` as it arrives (and `out` ended), at the pace
+ * `out` takes it; resolves with its size in bytes. Any other answer is read whole and rejected as
+ * a BridgeError, with nothing written to `out`. `timeoutMs` is how long the bridge may send nothing.
+ */
+export function receiveRaw(
+  req: Omit<RawRequest, 'method' | 'body'>,
+  out: NodeJS.WritableStream,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    if (req.signal?.aborted) {
+      reject(new BridgeError(0, 'cancelled', 'the request was cancelled before it was sent'));
+      return;
+    }
+    const r = http.request(req.url, { method: 'GET', headers: req.headers, agent: req.agent });
+    r.setTimeout(req.timeoutMs, () =>
+      r.destroy(
+        new BridgeError(0, 'timeout', `the bridge at ${req.url.origin} sent nothing for ${req.timeoutMs} ms`),
+      ),
+    );
+    const onAbort = () => r.destroy(new BridgeError(0, 'cancelled', `GET ${req.url.pathname} was cancelled`));
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    const done = () => req.signal?.removeEventListener('abort', onAbort);
+    r.on('response', (res) => {
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status >= 300) {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          done();
+          reject(errorFromResponse({ status, headers: res.headers, body: Buffer.concat(chunks) }));
+        });
+        return;
+      }
+      let bytes = 0;
+      res.on('data', (c: Buffer) => (bytes += c.length));
+      // An answer cut short (the bridge stopped, or gave up on a stalled reader) rejects here.
+      pipeline(res, out).then(
+        () => {
+          done();
+          resolve(bytes);
+        },
+        (e: Error) => {
+          done();
+          reject(e);
+        },
+      );
+    });
+    r.on('error', (e: NodeJS.ErrnoException) => {
+      done();
+      reject(
+        e instanceof BridgeError
+          ? e
+          : new BridgeError(
+              0,
+              'unreachable',
+              `the bridge at ${req.url.origin} is unreachable (${e.code ?? e.message})`,
+            ),
+      );
+    });
+    r.end();
   });
 }
 

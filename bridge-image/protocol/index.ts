@@ -12,3 +12,4 @@ export { StreamSubscription, type SubscribeOptions } from './subscription.js';
 export * from './shadow.js';
 export * from './annotations.js';
 export * from './coordination.js';
+export * from './export.js';

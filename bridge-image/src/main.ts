@@ -1,14 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 import { deriveAgentKey, AgentId } from '../protocol/index.js';
 import { createBridge } from './bridge.js';
 import { ensureSecretFile, loadMasterSecret, SecretError, writeKeyFile } from './auth/secret.js';
 import { parseArgs, UsageError } from './cli-args.js';
 import { createLogger, isLogLevel } from './log.js';
 import { EventStore, type Synchronous } from './store/event-store.js';
-import { exportJsonl, ImportError, importJsonl } from './store/jsonl.js';
+import { ImportError } from './store/import-error.js';
+import { exportJsonl } from './store/jsonl.js';
+import { importJsonl } from './store/jsonl-import.js';
 import { StoreOpenError } from './store/schema.js';
+import { writeLines } from './write-lines.js';
 
 const HELP = `lighthouse bridge
 
@@ -17,7 +19,7 @@ usage:
   bridge.js key <agent-id> [--out F] write an agent's key file (mode 0600) from the master secret
   bridge.js backup --to FILE         online backup of the event store
   bridge.js export [--out FILE]      JSONL export (stdout by default)
-  bridge.js import --from FILE       restore a JSONL export into an empty store
+  bridge.js import --from FILE       restore a JSONL export into an empty store (FILE - : stdin)
 
 options (environment in brackets):
   --native               run on this machine: store under ./.lighthouse/data, a master secret
@@ -249,8 +251,9 @@ async function main(argv: string[]): Promise<void> {
       const out: NodeJS.WritableStream =
         typeof outFlag === 'string' ? fs.createWriteStream(outFlag) : process.stdout;
       try {
-        for (const line of exportJsonl(store)) {
-          if (!out.write(line)) await new Promise<void>((res) => out.once('drain', () => res()));
+        // No stall limit: a pipe's reader may be slow on purpose (a compressor, a remote copy).
+        if (!(await writeLines(exportJsonl(store), out, Infinity))) {
+          throw new Error('export: the output was closed before the export was written');
         }
       } finally {
         await store.close();
@@ -261,10 +264,17 @@ async function main(argv: string[]): Promise<void> {
     case 'import': {
       const from = flags.get('from');
       if (typeof from !== 'string') throw new UsageError('import needs --from FILE');
+      let input: NodeJS.ReadableStream = process.stdin;
+      if (from !== '-') {
+        try {
+          input = fs.createReadStream('', { fd: fs.openSync(from, 'r'), highWaterMark: 1024 * 1024 });
+        } catch (e) {
+          throw new UsageError(`import: cannot read ${from}: ${(e as Error).message}`);
+        }
+      }
       const store = EventStore.open({ file: storeFile });
       try {
-        const lines = readline.createInterface({ input: fs.createReadStream(from), crlfDelay: Infinity });
-        const n = await importJsonl(store, lines);
+        const n = await importJsonl(store, input as AsyncIterable<Buffer>);
         process.stdout.write(`imported ${n.events} events and ${n.blobs} blobs into ${storeFile}\n`);
       } finally {
         await store.close();

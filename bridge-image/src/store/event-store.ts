@@ -8,6 +8,9 @@ import { conflictMessage } from './append-reply.js';
 import { isManifest, readRange, split, type BlobRow } from './blob-chunks.js';
 import { INDEX_BLOCK_BITS, migrate, SCHEMA_VERSION, StoreOpenError } from './schema.js';
 import { uuid7 } from './uuid7.js';
+import { EVENT_COLUMNS, pathOf, toEvent, type EventRow } from './event-row.js';
+import { ImportTxn } from './import-txn.js';
+import { Snapshots, type SnapshotReader } from './snapshots.js';
 import type { FromWriter, OpResult, ToWriter, WriteOp, WriterData } from './writer-protocol.js';
 
 export type Synchronous = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
@@ -78,17 +81,6 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-interface Row {
-  seq: number;
-  id: string;
-  stream: string;
-  stream_version: number;
-  type: string;
-  agent_id: string;
-  ts: number;
-  data: string;
-}
-
 /** A query in the store's terms; type entries ending in `*` are prefixes. */
 export interface StoreQuery {
   types?: string[] | undefined;
@@ -110,25 +102,6 @@ export interface CommitStats {
   appends: number;
   /** Seconds from each append's arrival to its commit. */
   latencies: number[];
-}
-
-const toEvent = (r: Row): Event => ({
-  seq: r.seq,
-  id: r.id,
-  stream: r.stream,
-  streamVersion: r.stream_version,
-  type: r.type,
-  agentId: r.agent_id,
-  ts: new Date(r.ts).toISOString(),
-  data: JSON.parse(r.data) as unknown,
-});
-
-function pathOf(data: unknown): string | null {
-  if (data && typeof data === 'object' && 'path' in data) {
-    const p = (data as { path: unknown }).path;
-    if (typeof p === 'string') return p;
-  }
-  return null;
 }
 
 /**
@@ -165,6 +138,9 @@ export class EventStore {
   private readonly warningListeners: ((message: string) => void)[] = [];
   /** Runs a function in one read transaction (one snapshot of the database). */
   private readonly inRead: <T>(fn: () => T) => T;
+  private readonly snapshots: Snapshots;
+  /** The import under way, if any (see beginImport). */
+  private importing: ImportTxn | undefined;
 
   private constructor(db: Database.Database, file: string, opts: EventStoreOptions) {
     this.db = db;
@@ -183,6 +159,10 @@ export class EventStore {
       metaGet: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
       indexedUpTo: db.prepare('SELECT upto FROM index_state WHERE one = 1').pluck(),
       replyGet: db.prepare('SELECT status, body FROM idempotency WHERE agent_id = ? AND key = ?'),
+      eventsPage: db.prepare(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
+      ),
+      blobsPage: db.prepare('SELECT hash, size, data FROM blobs WHERE hash > ? ORDER BY hash LIMIT 100'),
       metaSet: db.prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
       ),
@@ -190,6 +170,7 @@ export class EventStore {
     this.published = (this.stmts.lastSeq.get() as number | null) ?? 0;
     const read = db.transaction((fn: () => unknown) => fn());
     this.inRead = <T>(fn: () => T): T => read(fn) as T;
+    this.snapshots = new Snapshots(file);
     const data: WriterData = {
       file,
       synchronous: opts.synchronous ?? 'FULL',
@@ -400,6 +381,8 @@ export class EventStore {
       this.whenIdle();
     } else if (m.kind === 'fatal') {
       this.fail(m.message);
+    } else if (m.kind === 'import') {
+      this.importing?.answer(m);
     } else if (m.kind === 'warning') {
       for (const fn of this.warningListeners) fn(m.message);
     }
@@ -471,6 +454,7 @@ export class EventStore {
     const all = [...[...this.inFlight.values()].flat(), ...this.queue.splice(0)];
     this.inFlight.clear();
     for (const p of all) p.reject(err);
+    this.importing?.fail(err);
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
@@ -547,14 +531,14 @@ export class EventStore {
     const where = conds.join(' AND ');
     const desc = q.order === 'desc';
     const dir = desc ? 'DESC' : 'ASC';
-    const page = (rows: Row[]) => {
+    const page = (rows: EventRow[]) => {
       const more = rows.length > q.limit;
       const events = (more ? rows.slice(0, q.limit) : rows).map(toEvent);
       return { events, nextCursor: more ? events[events.length - 1]!.seq : null };
     };
     if (blocks === undefined) {
       const sql = `SELECT ${cols} FROM events e WHERE ${where} ORDER BY e.seq ${dir} LIMIT ?`;
-      return page(this.prepared(sql).all(...args, q.limit + 1) as Row[]);
+      return page(this.prepared(sql).all(...args, q.limit + 1) as EventRow[]);
     }
     const B = INDEX_BLOCK_BITS;
     const range: string[] = [];
@@ -578,10 +562,10 @@ export class EventStore {
     return page(
       this.inRead(() => {
         const upto = this.stmts.indexedUpTo.get() as number;
-        const rows: Row[] = [];
+        const rows: EventRow[] = [];
         const tail = () => {
           if (rows.length < want)
-            for (const r of this.prepared(tailSql).all(upto, ...args, want - rows.length) as Row[])
+            for (const r of this.prepared(tailSql).all(upto, ...args, want - rows.length) as EventRow[])
               rows.push(r);
         };
         if (desc) tail();
@@ -593,7 +577,7 @@ export class EventStore {
           const lo = block << B;
           const hi = Math.min(lo + (1 << B) - 1, upto);
           if (hi < lo) continue;
-          for (const r of scan.all(lo, hi, ...args, want - rows.length) as Row[]) rows.push(r);
+          for (const r of scan.all(lo, hi, ...args, want - rows.length) as EventRow[]) rows.push(r);
         }
         if (!desc) tail();
         return rows;
@@ -680,84 +664,72 @@ export class EventStore {
     return fs.statSync(dest).size;
   }
 
-  /** Every row for export, in seq order, a page at a time. */
+  /** Every event up to `upTo`, in seq order, a page at a time. */
   *iterateEvents(upTo = this.lastSeq, pageSize = 1000): Generator<Event> {
     let after = 0;
-    const stmt = this.db.prepare(
-      'SELECT seq, id, stream, stream_version, type, agent_id, ts, data FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
-    );
     for (;;) {
-      const rows = stmt.all(after, upTo, pageSize) as Row[];
+      const rows = this.stmts.eventsPage.all(after, upTo, pageSize) as EventRow[];
       for (const r of rows) yield toEvent(r);
       if (rows.length < pageSize) return;
       after = rows[rows.length - 1]!.seq;
     }
   }
 
-  /**
-   * Every blob row as stored, for export: a chunked blob is its manifest row (data shorter than size)
-   * and its chunks, each a row of its own, so no row is ever larger than a chunk or exported twice.
-   */
+  /** Every blob row as stored (a chunked blob is its manifest row and its chunks, each a row). */
   *iterateBlobRows(): Generator<{ hash: string; size: number; data: Buffer }> {
-    const stmt = this.db.prepare('SELECT hash, size, data FROM blobs WHERE hash > ? ORDER BY hash LIMIT 100');
     let after = '';
     for (;;) {
-      const rows = stmt.all(after) as { hash: string; size: number; data: Buffer }[];
+      const rows = this.stmts.blobsPage.all(after) as { hash: string; size: number; data: Buffer }[];
       yield* rows;
       if (rows.length < 100) return;
       after = rows[rows.length - 1]!.hash;
     }
   }
 
-  /** Restores exported events verbatim (seq, id, ts and all); only into an empty store, all or nothing. */
-  async importRows(events: Event[], blobs: { hash: string; size: number; data: Buffer }[]): Promise<void> {
+  /**
+   * Reads through one snapshot of the store (see snapshots.ts), while appends go on: what `body`
+   * yields, lazily. The snapshot begins at the generator's first step and ends when it is done or
+   * returned; every event acknowledged before the first step is in it.
+   */
+  readSnapshot<T>(body: (r: SnapshotReader) => Iterable<T>): Generator<T> {
+    return this.snapshots.read(body);
+  }
+
+  /**
+   * Opens an import into this store: one transaction in the writer, refused unless the store holds
+   * no events and no blobs, that the caller fills a batch at a time and then commits or aborts
+   * (import-txn.ts). Other writes wait until it ends.
+   */
+  async beginImport(): Promise<ImportTxn> {
     await this.drained();
-    if (this.published !== 0) throw new Error('import: the store is not empty');
-    const insert = this.stmts.insert;
-    let expected = 1;
-    const versions = new Map<string, number>();
-    this.db.transaction(() => {
-      for (const b of blobs) this.stmts.blobPut.run(b.hash, b.size, b.data);
-      for (const e of events) {
-        if (e.seq !== expected) {
-          throw new Error(
-            `import: expected seq ${expected} next, found ${e.seq} (the export has a gap or is out of order)`,
-          );
-        }
-        // The log has no unique constraint on stream versions (the writer assigns them exactly), so
-        // an import checks them itself: each stream's versions must increase.
-        const last = versions.get(e.stream) ?? 0;
-        if (!(e.streamVersion > last)) {
-          throw new Error(
-            `import: event ${e.seq} gives stream ${e.stream} version ${e.streamVersion}, not above ${last}`,
-          );
-        }
-        versions.set(e.stream, e.streamVersion);
-        const data = JSON.stringify(e.data ?? null);
-        insert.run(
-          e.seq,
-          e.id,
-          e.stream,
-          e.streamVersion,
-          e.type,
-          e.agentId,
-          Date.parse(e.ts),
-          pathOf(e.data),
-          data,
-        );
-        expected++;
-      }
-    })();
-    this.published = expected - 1;
-    // The writer's counters were read before these rows existed.
-    this.worker.postMessage({ kind: 'reload' } satisfies ToWriter);
+    if (this.closed || this.broken)
+      throw new Error(`the event store cannot write: ${this.broken ?? 'closed'}`);
+    if (this.importing) throw new Error('an import is already under way');
+    const txn = new ImportTxn(
+      (m) => this.worker.postMessage(m),
+      (lastSeq) => {
+        this.importing = undefined;
+        if (lastSeq !== undefined) this.published = lastSeq;
+      },
+    );
+    this.importing = txn;
+    try {
+      await txn.begin();
+    } catch (e) {
+      await txn.abort().catch(() => undefined);
+      throw e;
+    }
+    return txn;
   }
 
   /** Commits what is queued, checkpoints the WAL into the main file and closes. */
   async close(): Promise<void> {
     if (this.closed) return;
     await this.drained();
+    await this.importing?.abort().catch(() => undefined);
     this.closed = true;
+    // Before the writer's last checkpoint, which a long read's snapshot would hold back.
+    this.snapshots.close();
     if (!this.broken) {
       const closed = new Promise<void>((resolve) => {
         const onMsg = (m: FromWriter) => {

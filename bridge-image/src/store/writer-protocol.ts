@@ -51,8 +51,46 @@ export type OpResult =
   | { blobCreated: boolean }
   | { replyStored: boolean };
 
+/** A blob row of an import, as it is to be stored: whole content, a chunk, or a manifest. */
+export interface ImportBlob {
+  hash: string;
+  size: number;
+  data: Uint8Array;
+  /** The export's line it came from, for errors found later (a manifest's chunks are checked at the end). */
+  line: number;
+}
+
+/** An event of an import, checked on the main thread but for what needs the rows before it. */
+export interface ImportEvent {
+  line: number;
+  seq: number;
+  id: string;
+  stream: string;
+  streamVersion: number;
+  type: string;
+  agentId: string;
+  ts: number;
+  path: string | null;
+  /** JSON */
+  data: string;
+}
+
+/**
+ * An import is one transaction in the writer, open across many messages: `begin` (refused unless
+ * the store is empty), `rows` as many times as it takes, then `commit` or `abort`. The writer
+ * answers each with an `import` message, in order; after a failure it has rolled back already.
+ */
+export type ImportOp =
+  | { step: 'begin' }
+  | { step: 'rows'; blobs: ImportBlob[]; events: ImportEvent[] }
+  | { step: 'commit' }
+  | { step: 'abort' };
+
 export type ToWriter =
-  { kind: 'commit'; id: number; ts: number; ops: WriteOp[] } | { kind: 'reload' } | { kind: 'close' };
+  | { kind: 'commit'; id: number; ts: number; ops: WriteOp[] }
+  | { kind: 'reload' }
+  | { kind: 'close' }
+  | ({ kind: 'import' } & ImportOp);
 
 export type FromWriter =
   | { kind: 'ready'; lastSeq: number }
@@ -61,6 +99,9 @@ export type FromWriter =
   | { kind: 'failed'; ids: number[]; message: string }
   | { kind: 'closed' }
   | { kind: 'fatal'; message: string }
+  /** The answer to an import message; `lastSeq` after a commit. */
+  | { kind: 'import'; ok: true; lastSeq: number }
+  | { kind: 'import'; ok: false; message: string }
   /** Something went wrong that costs speed, not data (the index behind the log could not advance). */
   | { kind: 'warning'; message: string };
 

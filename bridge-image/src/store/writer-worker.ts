@@ -7,7 +7,8 @@ import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import { appendedBody, conflictBody } from './append-reply.js';
 import { Indexer } from './indexer.js';
-import type { FromWriter, OpResult, ToWriter, WriteOp, WriterData } from './writer-protocol.js';
+import { WriterImport } from './writer-import.js';
+import type { FromWriter, ImportOp, OpResult, ToWriter, WriteOp, WriterData } from './writer-protocol.js';
 
 const { file, synchronous, indexBatch, indexIdleMs } = workerData as WriterData;
 const port = parentPort!;
@@ -27,6 +28,7 @@ const insert = db.prepare(
   'INSERT INTO events (seq, id, stream, stream_version, type, agent_id, ts, path, data) VALUES (?,?,?,?,?,?,?,?,?)',
 );
 const indexer = new Indexer(db);
+const importer = new WriterImport(db);
 const lastSeqStmt = db.prepare('SELECT MAX(seq) FROM events').pluck();
 const blobPut = db.prepare('INSERT OR IGNORE INTO blobs (hash, size, data) VALUES (?,?,?)');
 // A final reply takes the place of a claim (status 0) but never of another final reply.
@@ -55,6 +57,7 @@ reload();
 
 let indexFailing = false;
 function indexSome(): void {
+  if (importer.active) return;
   try {
     indexedUpTo += indexer.step(indexBatch, synchronous);
     indexFailing = false;
@@ -149,6 +152,8 @@ let scheduled = false;
 
 function commitPending(): void {
   scheduled = false;
+  // They wait for the import to end (in the same transaction they would be undone with it).
+  if (importer.active) return;
   const msgs = pending;
   pending = [];
   if (msgs.length === 0) return;
@@ -166,8 +171,31 @@ function commitPending(): void {
   armIdleIndexing();
 }
 
+/** One step of an import; every step is answered, in order. */
+function importStep(m: ImportOp): void {
+  try {
+    let lastSeq = 0;
+    if (m.step === 'begin') importer.begin();
+    else if (m.step === 'rows') importer.rows(m.blobs, m.events);
+    else if (m.step === 'commit') {
+      lastSeq = importer.commit();
+      // The counters were read before these rows existed.
+      reload();
+    } else importer.abort();
+    post({ kind: 'import', ok: true, lastSeq });
+  } catch (e) {
+    post({ kind: 'import', ok: false, message: (e as Error).message });
+  }
+  if (!importer.active) {
+    commitPending();
+    armIdleIndexing();
+  }
+}
+
 port.on('message', (m: ToWriter) => {
-  if (m.kind === 'commit') {
+  if (m.kind === 'import') {
+    importStep(m);
+  } else if (m.kind === 'commit') {
     pending.push(m);
     if (!scheduled) {
       scheduled = true;
@@ -178,6 +206,7 @@ port.on('message', (m: ToWriter) => {
     reload();
     armIdleIndexing();
   } else if (m.kind === 'close') {
+    importer.abort();
     commitPending();
     try {
       db.pragma('wal_checkpoint(TRUNCATE)');

@@ -4,9 +4,13 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreReader } from '../../../bridge-image/src/fuse/store-reader.js';
 import { BLOB_CHUNK, sha256 } from '../../../bridge-image/src/store/blob-chunks.js';
-import { exportJsonl, importJsonl } from '../../../bridge-image/src/store/jsonl.js';
+import { exportJsonl } from '../../../bridge-image/src/store/jsonl.js';
+import { importJsonl } from '../../../bridge-image/src/store/jsonl-import.js';
 import { EventStore } from '../../../bridge-image/src/store/event-store.js';
 import { tempDir, WRITER_JS } from '../../helpers/bridge-process.js';
+
+/** Lines as an input stream gives them: each ends with a newline. */
+const asLines = (lines: string[]) => lines.map((l) => `${l}\n`);
 
 const opened: EventStore[] = [];
 afterEach(async () => {
@@ -72,14 +76,13 @@ describe('blobs in 1 MiB chunks', () => {
     const data = randomBytes(3 * BLOB_CHUNK + 12345);
     const { hash } = await a.putBlob(data);
     await a.append({ stream: 's', agentId: 'x', events: [{ type: 'custom.file', data: { hash } }] });
-    const lines = [...exportJsonl(a)];
+    const text = [...exportJsonl(a)].join('');
     // No line carries more than a chunk, and the content is in the export once.
-    const longest = Math.max(...lines.map((l) => l.length));
+    const longest = Math.max(...text.split('\n').map((l) => l.length));
     expect(longest).toBeLessThan(BLOB_CHUNK * 1.4);
-    const total = lines.reduce((n, l) => n + l.length, 0);
-    expect(total).toBeLessThan(data.length * 1.4);
+    expect(text.length).toBeLessThan(data.length * 1.4);
 
-    await importJsonl(b, lines.join('').split('\n'));
+    await importJsonl(b, [text]);
     expect(b.getBlob(hash)!.equals(data)).toBe(true);
     expect(
       b.readBlobRange(hash, BLOB_CHUNK - 5, 10)!.equals(data.subarray(BLOB_CHUNK - 5, BLOB_CHUNK + 5)),
@@ -100,7 +103,7 @@ describe('blobs in 1 MiB chunks', () => {
       JSON.stringify({ kind: 'lighthouse-export', format: 1, schemaVersion: 3, lastSeq: 0 }),
       JSON.stringify({ kind: 'blob', hash, data: data.toString('base64') }),
     ];
-    expect(await importJsonl(b, lines)).toEqual({ events: 0, blobs: 1 });
+    expect(await importJsonl(b, asLines(lines))).toEqual({ events: 0, blobs: 1 });
     expect(b.getBlob(hash)!.equals(data)).toBe(true);
     expect([...b.iterateBlobRows()]).toHaveLength(3);
   });
@@ -123,7 +126,7 @@ describe('blobs in 1 MiB chunks', () => {
     ]) {
       const b = EventStore.open({ file: path.join(tempDir(), 'b.db'), writerScript: WRITER_JS });
       opened.push(b);
-      await expect(importJsonl(b, bad)).rejects.toThrow(
+      await expect(importJsonl(b, asLines(bad))).rejects.toThrow(
         new RegExp(`blob ${hash}: chunk \\d+ .* is not in the export`),
       );
       expect(b.blobCount()).toBe(0);
@@ -132,6 +135,6 @@ describe('blobs in 1 MiB chunks', () => {
     const b = EventStore.open({ file: path.join(tempDir(), 'b.db'), writerScript: WRITER_JS });
     opened.push(b);
     const resized = lines.map((l) => l.replace(`"size":${data.length}`, `"size":${data.length + 1}`));
-    await expect(importJsonl(b, resized)).rejects.toThrow(/does not match its content/);
+    await expect(importJsonl(b, asLines(resized))).rejects.toThrow(/does not match its content/);
   });
 });

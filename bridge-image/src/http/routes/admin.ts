@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { BackupRequest, type BackupResponse } from '../../../protocol/index.js';
 import type { BridgeServices } from '../../context.js';
 import { exportJsonl } from '../../store/jsonl.js';
+import { writeLines } from '../../write-lines.js';
 import { parseJson } from '../body.js';
 import { ok, type Route } from '../router.js';
 
@@ -26,10 +26,20 @@ export function adminRoutes(svc: BridgeServices): Route[] {
       method: 'GET',
       path: '/v1/admin/export',
       access: ['admin'],
-      handler: ({ res }) => {
-        res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8' });
-        // Generator-backed stream: pages are read as the client drains them.
-        Readable.from(exportJsonl(store)).pipe(res);
+      streaming: true,
+      handler: async ({ res }) => {
+        const lines = exportJsonl(store);
+        // The first line opens the snapshot: a store that cannot is still answered with a clean error.
+        const header = lines.next().value as string;
+        res.writeHead(200, {
+          'content-type': 'application/x-ndjson; charset=utf-8',
+          'cache-control': 'no-store',
+        });
+        res.write(header);
+        // Lines are read from the snapshot only as fast as the client takes them. A client that went
+        // away or stopped reading gets no end (the export is cut short), and the snapshot ends.
+        if (await writeLines(lines, res)) res.end();
+        else res.destroy();
       },
     },
     {
