@@ -77,6 +77,8 @@ interface Pending {
   edits: number;
   /** Records the writes once the path has been left alone for IDLE_MS. */
   idle?: NodeJS.Timeout;
+  /** When the first write not yet handed to a record landed (see MAX_UNRECORDED_MS). */
+  since?: number;
   /** The record on its way and how many edits it holds: asking again for those joins it. */
   recording?: { edits: number; done: Promise<number> };
 }
@@ -87,6 +89,12 @@ interface Pending {
  * page cache risks seconds of it).
  */
 const IDLE_MS = 500;
+/**
+ * A program that keeps writing (a build log, `cmd > file` running for minutes) never pauses for
+ * IDLE_MS: its writes are recorded at least this often all the same, so the store and a crash lose
+ * no more than this much of them.
+ */
+const MAX_UNRECORDED_MS = 5000;
 const writing = new Map<string, Pending>();
 const starting = new Map<string, Promise<Pending | number>>();
 
@@ -218,6 +226,7 @@ function flushPath(path: string): Promise<number> {
   // The buffer stays the truth for this path until the change is recorded and this daemon's view
   // shows it: a stat meanwhile must not see the old size (and the kernel cache it).
   const mark = w.edits;
+  w.since = undefined;
   const done = change({ op: 'writeFile', path, data: w.buf }).then((r) => {
     if (writing.get(path) === w && w.edits === mark) writing.delete(path);
     if (r.ok) return 0;
@@ -236,12 +245,18 @@ function flushUnder(path: string): Promise<unknown> {
   );
 }
 
-/** A write landed in `w`: the path is dirty, and recorded unless written again within IDLE_MS. */
+/**
+ * A write landed in `w`: the path is dirty, and recorded unless written again within IDLE_MS, or at
+ * once when its first unrecorded write is MAX_UNRECORDED_MS old.
+ */
 function edited(path: string, w: Pending): void {
   w.dirty = true;
   w.edits++;
   clearTimeout(w.idle);
-  w.idle = setTimeout(() => void flushPath(path), IDLE_MS);
+  const now = Date.now();
+  w.since ??= now;
+  if (now - w.since >= MAX_UNRECORDED_MS) void flushPath(path);
+  else w.idle = setTimeout(() => void flushPath(path), IDLE_MS);
 }
 
 /** A change made through the mount: once the bridge recorded it, this daemon's view must show it. */

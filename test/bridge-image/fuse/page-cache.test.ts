@@ -112,6 +112,37 @@ describe.skipIf(!fuseAvailable)('the kernel page cache of the mount', () => {
     );
   });
 
+  it('records what a program that keeps writing has written so far, at least every 5 s', async () => {
+    const sa = path.join(mnt, 'shadows/alice');
+    fs.writeFileSync(path.join(sa, 'build.log'), '');
+    const fd = fs.openSync(path.join(sa, 'build.log'), 'a');
+    const sizes = () =>
+      logged()
+        .filter((e) => e.data.path === 'build.log')
+        .map((e) => e.data.size!);
+    try {
+      // A line every 100 ms never leaves the file alone for the daemon's idle time.
+      const started = Date.now();
+      const deadline = started + 12_000;
+      let lines = 0;
+      while (Date.now() < deadline && !sizes().some((n) => n > 0)) {
+        fs.writeSync(fd, `line ${lines++}\n`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const recorded = Math.max(...sizes());
+      expect(recorded).toBeGreaterThan(0);
+      // Recorded while the writing went on, once about 5 s of it had gathered.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(4500);
+      for (let i = 0; i < 10; i++) {
+        fs.writeSync(fd, `line ${lines++}\n`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(fs.statSync(path.join(sa, 'build.log')).size).toBeGreaterThan(recorded);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
   it('records a write by the time fsync returns', async () => {
     const sa = path.join(mnt, 'shadows/alice');
     fs.writeFileSync(path.join(sa, 'synced.txt'), 'one\n');
