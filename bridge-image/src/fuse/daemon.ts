@@ -65,10 +65,11 @@ function stat(a: Attr) {
  * Writes gathered for one path since its first write(2). The kernel opens and closes files without
  * telling this process (see `ops.open`), so closing records nothing by itself. They are recorded as
  * one event when the first of these comes: the release of a file created through the mount (the
- * kernel still reports those), fsync(2), IDLE_MS without a write to the path, a change through the
- * mount that involves the path (rename, unlink), an HTTP request of the bridge that may read the
- * shadow or another agent's lease request (`settle`), or unmounting. Until then reads and stat through the mount are served from the
- * buffer. Opening a read-only part for writing succeeds; the first write fails with EROFS.
+ * kernel still reports those), fsync(2), IDLE_MS without a write to the path (MAX_UNRECORDED_MS
+ * for a path written without a pause), a change through the mount that involves the path (rename,
+ * unlink), an HTTP request of the bridge that may read the shadow or another agent's lease request
+ * (`settle`), or unmounting. Until then reads and stat through the mount are served from the buffer.
+ * Opening a read-only part for writing succeeds; the first write fails with EROFS.
  */
 interface Pending {
   buf: Buffer;
