@@ -107,9 +107,7 @@ export class LocalFs {
       case 'history': {
         const sv = this.view(loc);
         if (!sv) return undefined;
-        const n = sv.view.node(sv.rel);
-        if (!n) throw new FsError('ENOENT', `no ${sv.rel}`);
-        if (n.type !== 'dir') throw new FsError('ENOTDIR', `${p} is not a directory`);
+        // entries() refuses a missing path (ENOENT) or a file (ENOTDIR) itself.
         const list = sv.view.entries(sv.rel);
         return {
           names: list.map((e) => e.name),
