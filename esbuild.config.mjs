@@ -129,7 +129,12 @@ bundles.push({
 if (process.argv.includes('--bench')) {
   bundles.push({
     ...common,
-    entryPoints: ['bench/run.ts', 'bench/lib/loadgen.ts', 'bench/lib/baseline-server.ts'],
+    entryPoints: [
+      'bench/run.ts',
+      'bench/lib/loadgen.ts',
+      'bench/lib/baseline-server.ts',
+      'bench/lib/read-repeatedly.ts',
+    ],
     outdir: 'dist/bench',
     entryNames: '[name]',
     format: 'cjs',

@@ -7,36 +7,26 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BridgeClient, deriveAgentKey } from '../bridge-image/protocol/index.js';
-import { median, startBridgeProcess, tempDir } from './lib/processes.js';
+import { ROOT, median, startBridgeProcess, tempDir } from './lib/processes.js';
+import { MB, dropCaches, readAll } from './lib/read-files.js';
 import { atMost, info, relative, relativeAtMost, type BenchResult } from './lib/report.js';
 
-const MB = 1024 * 1024;
 const seconds = (fn: () => void): number => {
   const t0 = process.hrtime.bigint();
   fn();
   return Number(process.hrtime.bigint() - t0) / 1e9;
 };
-const dropCaches = () => {
-  try {
-    execFileSync('sync');
-    fs.writeFileSync('/proc/sys/vm/drop_caches', '3');
-  } catch {
-    // not root: "first read" then means "first read by this process", still the same for all three
-  }
-};
-// One buffer for every read, as `cat` has: a fresh one per file would add its page faults to every
-// measurement alike and hide the difference between the file systems.
-const buf = Buffer.alloc(1 * MB);
-const readAll = (file: string) => {
-  const fd = fs.openSync(file, 'r');
-  try {
-    while (fs.readSync(fd, buf, 0, buf.length, null) > 0) {
-      // read through
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-};
+/** Processes of repeated reads (see lib/read-repeatedly.ts), 15 reads of each file in each. */
+const REPEAT_CYCLES = Number(process.env.BENCH_REPEAT_CYCLES ?? 7);
+
+function readRepeatedly(files: readonly string[], reads: number): number[][] {
+  const out = execFileSync(
+    process.execPath,
+    [path.join(ROOT, 'dist/bench/read-repeatedly.js'), JSON.stringify({ files, reads })],
+    { encoding: 'utf8' },
+  );
+  return JSON.parse(out) as number[][];
+}
 
 function makeWorkspace(root: string): void {
   fs.mkdirSync(root, { recursive: true });
@@ -98,13 +88,16 @@ export async function shadowSuite(): Promise<BenchResult[]> {
     await agent.writeFile('blob.bin', randomBytes(8 * MB));
     const blobs = [path.join(top, 'blob-native.bin'), path.join(shadow, 'blob.bin')] as const;
     fs.writeFileSync(blobs[0], fs.readFileSync(blobs[1]));
-    // Both files come into the page cache the same way, by a first read (a file just written would
-    // sit in the cache as the write left it), then are read in turns so that the machine's swings
-    // fall on both alike.
-    dropCaches();
-    for (const f of blobs) readAll(f);
+    // Pooled over REPEAT_CYCLES processes: one process alone lands anywhere in ±15% (read-repeatedly.ts).
     const samples: [number[], number[]] = [[], []];
-    for (let i = 0; i < 15; i++) blobs.forEach((f, k) => samples[k]!.push(8 / seconds(() => readAll(f))));
+    const cycles: string[] = [];
+    for (let c = 0; c < REPEAT_CYCLES; c++) {
+      const [native, ours] = readRepeatedly(blobs, 15) as [number[], number[]];
+      cycles.push((median(ours) / median(native)).toFixed(2));
+      samples[0].push(...native);
+      samples[1].push(...ours);
+    }
+    console.error(`shadow: repeated reads, ratio in each process: ${cycles.join(' ')}`);
     const [nativeRepeat, ourRepeat] = samples.map(median) as [number, number];
 
     console.error('shadow: grep -r over 5,000 files');
