@@ -10,3 +10,13 @@ export const ErrorBody = z.object({
   }),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/**
+ * Where in a value a zod issue is, written as the caller would write it: `events[0].type`,
+ * `rules[2].match.command`. Every message that names a bad field spells it this way.
+ */
+export function issuePath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const k of path) out += typeof k === 'number' ? `[${k}]` : out ? `.${String(k)}` : String(k);
+  return out;
+}

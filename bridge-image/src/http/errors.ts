@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import { ErrorCode, type ErrorBody } from '../../protocol/index.js';
+import { ErrorCode, issuePath, type ErrorBody } from '../../protocol/index.js';
 import { sendJson } from './response.js';
 
 export class HttpError extends Error {
@@ -20,10 +20,7 @@ export class HttpError extends Error {
 /** "events[0].type: Invalid input" — names the field, so the caller knows what to fix. */
 export function zodMessage(err: z.ZodError, what: string): string {
   const parts = err.issues.slice(0, 5).map((i) => {
-    const where = i.path.length
-      ? i.path.map((p, n) => (typeof p === 'number' ? `[${p}]` : `${n ? '.' : ''}${String(p)}`)).join('')
-      : what;
-    return `${where}: ${i.message}`;
+    return `${issuePath(i.path) || what}: ${i.message}`;
   });
   const more = err.issues.length > 5 ? ` (and ${err.issues.length - 5} more)` : '';
   return `invalid ${what}: ${parts.join('; ')}${more}`;
@@ -34,7 +31,7 @@ export function invalid(err: z.ZodError, what: string): HttpError {
     400,
     ErrorCode.invalidRequest,
     zodMessage(err, what),
-    err.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message, code: i.code })),
+    err.issues.map((i) => ({ path: issuePath(i.path), message: i.message, code: i.code })),
   );
 }
 

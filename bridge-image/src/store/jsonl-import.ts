@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { z } from 'zod';
-import { ExportBlobLine, ExportEventLine, ExportHeader } from '../../protocol/index.js';
+import { ExportBlobLine, ExportEventLine, ExportHeader, issuePath } from '../../protocol/index.js';
 import { BLOB_CHUNK, sha256, split } from './blob-chunks.js';
 import { pathOf } from './event-row.js';
 import type { EventStore } from './event-store.js';
@@ -114,7 +114,7 @@ function checked<S extends z.ZodType>(n: number, schema: S, json: unknown, what:
   const r = schema.safeParse(json);
   if (r.success) return r.data;
   const i = r.error.issues[0];
-  const where = i?.path.length ? `${i.path.join('.')}: ` : '';
+  const where = i?.path.length ? `${issuePath(i.path)}: ` : '';
   throw new ImportError(`line ${n}: ${what}: ${where}${i?.message}`, n);
 }
 

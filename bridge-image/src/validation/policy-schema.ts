@@ -112,10 +112,3 @@ export const PolicyFile = z.strictObject({
 
 export type PolicyFile = z.infer<typeof PolicyFile>;
 export type PolicyFileInput = z.input<typeof PolicyFile>;
-
-/** `rules[2].match.command` from a zod issue path. */
-export function formatIssuePath(p: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const k of p) out += typeof k === 'number' ? `[${k}]` : out ? `.${String(k)}` : String(k);
-  return out;
-}

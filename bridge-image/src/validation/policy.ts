@@ -1,8 +1,9 @@
 /** A validated policy file, compiled once into what the rules test against. */
 import path from 'node:path';
+import { issuePath } from '../../protocol/errors.js';
 import type { ValidationDecision } from '../../protocol/validation.js';
 import { compilePathPattern, globToRegExp, type PathPattern } from './glob.js';
-import { formatIssuePath, PolicyFile } from './policy-schema.js';
+import { PolicyFile } from './policy-schema.js';
 
 export interface CompiledPolicyRule {
   id: string;
@@ -80,7 +81,7 @@ export function parsePolicy(json: unknown, source: string | null): Policy {
     throw new PolicyError(
       source ?? name,
       parsed.error.issues.map((i) => {
-        const where = formatIssuePath(i.path);
+        const where = issuePath(i.path);
         return `${name}: ${where ? `${where}: ` : ''}${i.message}`;
       }),
     );

@@ -7,6 +7,7 @@ import {
   CloseCode,
   EventTypes,
   Headers,
+  issuePath,
   type Event,
   type StreamFilter,
 } from '../../protocol/index.js';
@@ -187,7 +188,7 @@ export class StreamServer {
       this.send(conn, {
         type: 'error',
         code: 'invalid_request',
-        message: `invalid message: ${i?.path.join('.') || 'message'}: ${i?.message}`,
+        message: `invalid message: ${(i && issuePath(i.path)) || 'message'}: ${i?.message}`,
       });
       return;
     }

@@ -83,6 +83,24 @@ describe('/v1/stream subscriptions', () => {
     expect(got.map((e) => e.data)).toEqual([1, 2]);
   });
 
+  it('refuses a malformed message naming the field, and keeps the connection serving', async () => {
+    const c = b.agent('malformed');
+    const ws = new WebSocket(b.url.replace('http', 'ws') + '/v1/stream', {
+      headers: await c.signedHeaders('GET', '/v1/stream'),
+    });
+    await new Promise((r, j) => ws.once('open', r).once('error', j));
+    const replies: { type: string; code?: string; message?: string }[] = [];
+    ws.on('message', (d: Buffer) => replies.push(JSON.parse(d.toString()) as (typeof replies)[number]));
+    ws.send(JSON.stringify({ type: 'subscribe', id: 'bad', filter: { types: ['custom.ok', 7] } }));
+    ws.send(JSON.stringify({ type: 'subscribe', id: 'good', after: 0, filter: { types: ['custom.none'] } }));
+    const deadline = Date.now() + 5000;
+    while (replies.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    ws.close();
+    expect(replies[0]).toMatchObject({ type: 'error', code: 'invalid_request' });
+    expect(replies[0]!.message).toMatch(/^invalid message: filter\.types\[1\]: /);
+    expect(replies[1]).toMatchObject({ type: 'caught-up' });
+  });
+
   it('bounds memory for a consumer that stops reading, then delivers everything once it reads again', async () => {
     const c = b.agent('slowpoke');
     const from = (await c.query({ order: 'desc', limit: 1 })).lastSeq;
