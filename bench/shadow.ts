@@ -17,7 +17,7 @@ const seconds = (fn: () => void): number => {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 };
 /** Processes of repeated reads (see lib/read-repeatedly.ts), 15 reads of each file in each. */
-const REPEAT_CYCLES = Number(process.env.BENCH_REPEAT_CYCLES ?? 7);
+const REPEAT_PROCESSES = Number(process.env.BENCH_REPEAT_PROCESSES ?? 7);
 
 function readRepeatedly(files: readonly string[], reads: number): number[][] {
   const out = execFileSync(
@@ -88,16 +88,16 @@ export async function shadowSuite(): Promise<BenchResult[]> {
     await agent.writeFile('blob.bin', randomBytes(8 * MB));
     const blobs = [path.join(top, 'blob-native.bin'), path.join(shadow, 'blob.bin')] as const;
     fs.writeFileSync(blobs[0], fs.readFileSync(blobs[1]));
-    // Pooled over REPEAT_CYCLES processes: one process alone lands anywhere in ±15% (read-repeatedly.ts).
+    // Pooled over REPEAT_PROCESSES processes: one alone lands anywhere in ±15% (read-repeatedly.ts).
     const samples: [number[], number[]] = [[], []];
-    const cycles: string[] = [];
-    for (let c = 0; c < REPEAT_CYCLES; c++) {
+    const ratios: string[] = [];
+    for (let p = 0; p < REPEAT_PROCESSES; p++) {
       const [native, ours] = readRepeatedly(blobs, 15) as [number[], number[]];
-      cycles.push((median(ours) / median(native)).toFixed(2));
+      ratios.push((median(ours) / median(native)).toFixed(2));
       samples[0].push(...native);
       samples[1].push(...ours);
     }
-    console.error(`shadow: repeated reads, ratio in each process: ${cycles.join(' ')}`);
+    console.error(`shadow: repeated reads, ratio in each process: ${ratios.join(' ')}`);
     const [nativeRepeat, ourRepeat] = samples.map(median) as [number, number];
 
     console.error('shadow: grep -r over 5,000 files');

@@ -19,9 +19,7 @@ export class HttpError extends Error {
 
 /** "events[0].type: Invalid input" — names the field, so the caller knows what to fix. */
 export function zodMessage(err: z.ZodError, what: string): string {
-  const parts = err.issues.slice(0, 5).map((i) => {
-    return `${issuePath(i.path) || what}: ${i.message}`;
-  });
+  const parts = err.issues.slice(0, 5).map((i) => `${issuePath(i.path) || what}: ${i.message}`);
   const more = err.issues.length > 5 ? ` (and ${err.issues.length - 5} more)` : '';
   return `invalid ${what}: ${parts.join('; ')}${more}`;
 }
