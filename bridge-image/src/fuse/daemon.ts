@@ -386,33 +386,22 @@ const ops: Fuse.OPERATIONS = {
     });
   },
   write: (path, _fd, buffer, length, position, cb) => {
-    const put = (w: Pending) => {
+    const put = (w: Pending, data: Buffer) => {
       const end = position + length;
       if (end > w.buf.length) {
         const grown = Buffer.alloc(end);
         w.buf.copy(grown);
         w.buf = grown;
       }
-      buffer.copy(w.buf, position, 0, length);
+      data.copy(w.buf, position);
       edited(path, w);
       cb(length);
     };
     const w = writing.get(path);
-    if (w) return put(w);
+    if (w) return put(w, buffer.subarray(0, length));
     // The buffer must not be kept past this call: copy what is written before waiting.
     const data = Buffer.from(buffer.subarray(0, length));
-    void startWriting(path, false).then((r) => {
-      if (typeof r === 'number') return cb(r);
-      const end = position + length;
-      if (end > r.buf.length) {
-        const grown = Buffer.alloc(end);
-        r.buf.copy(grown);
-        r.buf = grown;
-      }
-      data.copy(r.buf, position);
-      edited(path, r);
-      cb(length);
-    });
+    void startWriting(path, false).then((r) => (typeof r === 'number' ? cb(r) : put(r, data)));
   },
   truncate: (path, size, cb) => truncatePath(path, size, false, cb),
   ftruncate: (path, _fd, size, cb) => truncatePath(path, size, true, cb),
