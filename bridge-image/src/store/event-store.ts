@@ -162,7 +162,6 @@ export class EventStore {
       eventsPage: db.prepare(
         `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
       ),
-      blobsPage: db.prepare('SELECT hash, size, data FROM blobs WHERE hash > ? ORDER BY hash LIMIT 100'),
       metaSet: db.prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
       ),
@@ -672,17 +671,6 @@ export class EventStore {
       for (const r of rows) yield toEvent(r);
       if (rows.length < pageSize) return;
       after = rows[rows.length - 1]!.seq;
-    }
-  }
-
-  /** Every blob row as stored (a chunked blob is its manifest row and its chunks, each a row). */
-  *iterateBlobRows(): Generator<{ hash: string; size: number; data: Buffer }> {
-    let after = '';
-    for (;;) {
-      const rows = this.stmts.blobsPage.all(after) as { hash: string; size: number; data: Buffer }[];
-      yield* rows;
-      if (rows.length < 100) return;
-      after = rows[rows.length - 1]!.hash;
     }
   }
 
