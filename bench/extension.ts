@@ -4,7 +4,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {
   e2eTools,
@@ -17,6 +16,7 @@ import type { ExtensionNumbers } from '../test/e2e/suite/bench.js';
 import { baseImage } from '../test/helpers/docker.js';
 import { median, ROOT } from './lib/processes.js';
 import { atMost, info, type BenchResult } from './lib/report.js';
+import { tempDir } from '../test/helpers/temp-dirs.js';
 
 const p95 = (xs: number[]) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))]!;
@@ -46,7 +46,7 @@ export async function extensionSuite(): Promise<BenchResult[]> {
   if ('unavailable' in found)
     throw new Error(`suite extension needs code-server and Chromium: ${found.unavailable}`);
   const { tools } = found;
-  const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'lh-bench-ext-'));
+  const ws = tempDir('lh-bench-ext-');
   fs.chmodSync(ws, 0o755);
   const out = path.join(ws, '..', `${path.basename(ws)}-numbers.json`);
   const cs = await startCodeServer({

@@ -7,6 +7,7 @@ import { coreSuite } from './core.js';
 import { extensionSuite } from './extension.js';
 import { mcpSuite } from './mcp.js';
 import { shadowSuite } from './shadow.js';
+import { removeTempDirs } from '../test/helpers/temp-dirs.js';
 import { printTable, writeResults, type BenchResult } from './lib/report.js';
 
 const SUITES: Record<string, () => Promise<BenchResult[]>> = {
@@ -27,7 +28,13 @@ async function main(): Promise<void> {
     }
   }
   for (const name of names) {
-    const results = await SUITES[name]!();
+    let results: BenchResult[];
+    try {
+      results = await SUITES[name]!();
+    } finally {
+      // A suite's workspaces and stores (the shadow suite's alone is ~260 MB), once its servers stopped.
+      removeTempDirs();
+    }
     printTable(name, results);
     const file = writeResults(name, results);
     console.log(`(written to ${file})`);

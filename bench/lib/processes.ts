@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDir as makeTempDir } from '../../test/helpers/temp-dirs.js';
 import type { LoadConfig, LoadResult } from './loadgen.js';
 
 /** The repository root: bench bundles run from dist/bench/. */
@@ -14,9 +14,7 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-export function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'lh-bench-'));
-}
+export const tempDir = (): string => makeTempDir('lh-bench-');
 
 function waitFor(proc: ChildProcess, stream: 'stdout' | 'stderr', re: RegExp): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {

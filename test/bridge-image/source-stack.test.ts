@@ -1,15 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../bridge-image/src/log.js';
 import { originalStack } from '../../bridge-image/src/source-stack.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 /** A bundle built the way the bridge's are (whitespace-minified, with a map) that throws from line 6. */
 async function throwingBundle(): Promise<{ dir: string; stack: string }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lh-stack-'));
+  const dir = tempDir('lh-stack-');
   fs.mkdirSync(path.join(dir, 'src'));
   fs.writeFileSync(
     path.join(dir, 'src', 'deep.ts'),

@@ -5,9 +5,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -77,7 +77,7 @@ export async function startCodeServer(opts: {
   wrap?: string[];
 }): Promise<CodeServer> {
   const port = await freePort();
-  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'lh-code-server-'));
+  const base = tempDir('lh-code-server-');
   const userDataDir = path.join(base, 'user');
   const extensionsDir = path.join(base, 'extensions');
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });

@@ -5,10 +5,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { downloadAndUnzipVSCode, runTests } from '@vscode/test-electron';
 import { ROOT } from './code-server.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 export type DesktopVsCode = { executable: string; xvfb: boolean } | { unavailable: string };
 
@@ -40,7 +40,7 @@ export async function runInDesktop(opts: {
   settings: Record<string, unknown>;
   env?: Record<string, string>;
 }): Promise<void> {
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lh-vscode-'));
+  const userDataDir = tempDir('lh-vscode-');
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
   fs.writeFileSync(
     path.join(userDataDir, 'User', 'settings.json'),

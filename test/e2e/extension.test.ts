@@ -5,7 +5,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +22,7 @@ import {
 import { desktopVsCode, runInDesktop } from './desktop.js';
 import { startAgent, textOf } from './suite/mcp-agent.js';
 import { Workbench } from './workbench.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 /** The command the validation fast path escalates instead of deciding (see the MCP tests). */
 const ESCALATED = 'rm -rf "$BUILD_DIR/"*';
@@ -36,7 +36,7 @@ if (skip) console.warn(`skipping the VS Code end-to-end tests: ${skip}`);
 const tools = found && 'tools' in found ? found.tools : (undefined as unknown as E2eTools);
 
 export function makeWorkspace(prefix: string): string {
-  const ws = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const ws = tempDir(prefix);
   // The bridge runs as uid 1000 in its container: the project must be readable by others, as
   // projects usually are (mkdtemp makes 0700).
   fs.chmodSync(ws, 0o755);
@@ -225,7 +225,7 @@ describe.skipIf(!!skip)('the extension in a real VS Code', () => {
     async () => {
       // A socket nobody listens on (an engine that is stopped), given in the setting; and the default
       // Docker socket hidden from code-server by a private mount, so nothing else answers either.
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lh-e2e-noengine-'));
+      const dir = tempDir('lh-e2e-noengine-');
       const dead = path.join(dir, 'docker.sock');
       const server = net.createServer().listen(dead);
       await new Promise((r) => server.once('listening', r));

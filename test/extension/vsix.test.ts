@@ -1,15 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildContextFiles, contextDigest } from '../../extension/engine/build-context.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
 describe('the packaged .vsix', () => {
   it('holds the extension, lighthouse-mcp and exactly what the bridge image is built from', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lh-vsix-'));
+    const dir = tempDir('lh-vsix-');
     const vsix = path.join(dir, 'lighthouse.vsix');
     execFileSync(
       path.join(ROOT, 'node_modules', '.bin', 'vsce'),

@@ -2,7 +2,6 @@ import { afterEach } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {
   BridgeClient,
@@ -12,13 +11,12 @@ import {
   type Role,
 } from '../../bridge-image/protocol/index.js';
 import { exitOf, listeningUrl } from './listening.js';
+import { tempDir } from './temp-dirs.js';
 
 export const BRIDGE_JS = path.resolve(__dirname, '../../bridge-image/dist/bridge.js');
 export const WRITER_JS = path.resolve(__dirname, '../../bridge-image/dist/store-writer.js');
 
-export function tempDir(prefix = 'lh-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
+export { tempDir };
 
 export interface BridgeProcess {
   url: string;

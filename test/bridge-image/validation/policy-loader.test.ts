@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -12,6 +11,7 @@ import {
   type Policy,
   type PolicyWatcher,
 } from '../../../bridge-image/src/validation/index.js';
+import { tempDir } from '../../helpers/temp-dirs.js';
 
 const workspaces: string[] = [];
 const watchers: PolicyWatcher[] = [];
@@ -21,7 +21,7 @@ afterEach(() => {
 });
 
 function workspace(policy?: unknown): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lh-policy-'));
+  const dir = tempDir('lh-policy-');
   workspaces.push(dir);
   if (policy !== undefined) write(dir, typeof policy === 'string' ? policy : JSON.stringify(policy));
   return dir;
