@@ -167,6 +167,5 @@ export async function containerSuite(): Promise<BenchResult[]> {
   } finally {
     for (const c of containers) await docker(['rm', '-f', '-v', c]);
     await docker(['volume', 'rm', '-f', volume]);
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 }

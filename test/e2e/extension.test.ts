@@ -280,7 +280,6 @@ describe.skipIf(!!skip)('the extension in a real VS Code', () => {
       } finally {
         await page.close();
         await cs.stop();
-        fs.rmSync(dir, { recursive: true, force: true });
       }
     },
     5 * 60_000,

@@ -135,7 +135,6 @@ describe.skipIf(unavailable !== null)('the bridge image on a real Docker engine'
   afterAll(async () => {
     for (const c of containers) await docker(['rm', '-f', '-v', c]);
     await docker(['volume', 'rm', '-f', volume]);
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
   it('is at most 300 MB, labelled, with a CycloneDX SBOM of its npm packages at the labelled path', async () => {

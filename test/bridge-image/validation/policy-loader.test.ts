@@ -13,16 +13,13 @@ import {
 } from '../../../bridge-image/src/validation/index.js';
 import { tempDir } from '../../helpers/temp-dirs.js';
 
-const workspaces: string[] = [];
 const watchers: PolicyWatcher[] = [];
 afterEach(() => {
   for (const w of watchers.splice(0)) w.close();
-  for (const d of workspaces.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
 function workspace(policy?: unknown): string {
   const dir = tempDir('lh-policy-');
-  workspaces.push(dir);
   if (policy !== undefined) write(dir, typeof policy === 'string' ? policy : JSON.stringify(policy));
   return dir;
 }

@@ -162,12 +162,7 @@ describe('a plan of a real bridge’s changes, applied to a directory', () => {
     'obsolete.txt': 'old\n',
   };
 
-  const dirs: string[] = [];
-  const dir = () => {
-    const d = tempDir('lh-ext-apply-');
-    dirs.push(d);
-    return d;
-  };
+  const dir = () => tempDir('lh-ext-apply-');
 
   beforeAll(async () => {
     ws = path.join(dir(), 'ws');
@@ -179,7 +174,6 @@ describe('a plan of a real bridge’s changes, applied to a directory', () => {
   });
   afterAll(async () => {
     await b?.stop();
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   });
 
   /** The agent's changes, planned and applied to a fresh copy of the workspace. */

@@ -18,25 +18,18 @@ import {
 
 const MiB = 1024 * 1024;
 const running: BridgeProcess[] = [];
-// Exports and stores here run to hundreds of MB: every directory goes when the file is done.
-const dirs: string[] = [];
+// Exports and stores here run to hundreds of MB: every directory (tempDir's) goes when the file is done.
 afterAll(async () => {
   for (const b of running) await b.stop();
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
 async function bridge(opts: Parameters<typeof startBridge>[0] = {}): Promise<BridgeProcess> {
   const b = await startBridge(opts);
   running.push(b);
-  dirs.push(path.dirname(b.secretFile));
   return b;
 }
 
-function dir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
+const dir = (): string => tempDir();
 
 /** A field of /proc/<pid>/status in kB; undefined once the process is gone. */
 function statusKb(pid: number, field: 'RssAnon' | 'VmHWM' | 'VmRSS'): number | undefined {
