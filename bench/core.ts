@@ -113,6 +113,21 @@ export async function coreSuite(): Promise<BenchResult[]> {
       signed: { secretHex: (s as Server & { secret: Buffer }).secret.toString('hex') },
     }),
   );
+  // The same 64 writers as agents run them (the protocol's client, signing as it sends): on two
+  // cores the clients then take most of the CPU, so this row shows what a real client sees, not
+  // the servers' ceiling.
+  console.error("core: 64 writers with Lighthouse's own client, bare node:http and the bridge");
+  const clientBare = await withServer(
+    () => startBaseline('bare'),
+    (s) => throughput(s, { ...unchecked, client: 'lighthouse' }),
+  );
+  const clientBridge = await withServer(startBridgeProcess, (s) =>
+    throughput(s, {
+      ...base,
+      client: 'lighthouse',
+      signed: { secretHex: (s as Server & { secret: Buffer }).secret.toString('hex') },
+    }),
+  );
   console.error('core: bridge, 100 events per request');
   const batched = await withServer(startBridgeProcess, (s) =>
     throughput(s, {
@@ -137,6 +152,12 @@ export async function coreSuite(): Promise<BenchResult[]> {
       'bare node:http',
     ),
     info('floor: signed check + JSON + writer-thread hop, nothing stored', floor, 'req/s', bare),
+    info(
+      "durable appends/s, 64 writers with Lighthouse's own client, vs bare node:http with the same",
+      clientBridge,
+      'req/s',
+      clientBare,
+    ),
     relative(
       'durable appends/s, 64 signed writers, vs file+fdatasync',
       single,

@@ -10,11 +10,16 @@
  * ±30 s window, and the bridge verifies every signature as usual. A writer that runs out of
  * pre-built requests builds the rest on the fly.
  *
+ * With `client: 'lighthouse'` each writer is what an agent runs instead: the protocol's own HTTP
+ * transport (node:http, a keep-alive agent per writer), signing each request as it sends it.
+ *
  * Input (argv[2], JSON): LoadConfig. Output (stdout, JSON): LoadResult.
  */
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import net from 'node:net';
 import { BridgeClient, Headers, deriveAgentKey, signRequest } from '../../bridge-image/protocol/index.js';
+import { sendRaw } from '../../bridge-image/protocol/http-transport.js';
 import { uncheckedSessionId, uncheckedSessionKey } from './unchecked-sessions.js';
 
 export interface LoadConfig {
@@ -32,6 +37,8 @@ export interface LoadConfig {
   signed: { secretHex: string; unchecked?: boolean } | null;
   /** Bytes of requests built ahead, over all connections (default 64 MiB, at most 4000 each). */
   prebuildBytes?: number;
+  /** 'lean' (default): the raw sockets above; 'lighthouse': the protocol's own client (signed only). */
+  client?: 'lean' | 'lighthouse';
 }
 
 export interface LoadResult {
@@ -85,11 +92,14 @@ async function main(cfg: LoadConfig): Promise<LoadResult> {
     }
     return Buffer.from(head + '\r\n' + body);
   };
-  const size = build(0, 0).length;
-  const perConnection = Math.min(
-    4000,
-    Math.floor((cfg.prebuildBytes ?? 64 * 1024 * 1024) / (size * cfg.connections)),
-  );
+  const lean = cfg.client !== 'lighthouse';
+  if (!lean && sessions.length === 0) throw new Error("client 'lighthouse' needs signed requests");
+  const perConnection = lean
+    ? Math.min(
+        4000,
+        Math.floor((cfg.prebuildBytes ?? 64 * 1024 * 1024) / (build(0, 0).length * cfg.connections)),
+      )
+    : 0;
   const pools = Array.from({ length: cfg.connections }, (_, w) =>
     Array.from({ length: perConnection }, (_, i) => build(w, i)),
   );
@@ -98,6 +108,36 @@ async function main(cfg: LoadConfig): Promise<LoadResult> {
   let requests = 0;
   let errors = 0;
   let firstError: string | null = null;
+
+  /** A writer as an agent's client is one: build, sign and send each request, then read the answer. */
+  const clientWriter = async (w: number) => {
+    const s = sessions[w]!;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const url = new URL(`http://127.0.0.1:${cfg.port}${cfg.path}`);
+    for (let i = 0; !stop; i++) {
+      const body = Buffer.from(bodyFor(w, i, cfg.batch));
+      const res = await sendRaw({
+        method: 'POST',
+        url,
+        headers: {
+          ...signRequest(s.key, 'POST', cfg.path, body),
+          [Headers.client]: s.client,
+          'user-agent': s.ua,
+          accept: 'application/json',
+          'content-type': 'application/json',
+          [Headers.session]: s.id,
+        },
+        body,
+        timeoutMs: 15_000,
+        agent,
+      });
+      if (res.status < 200 || res.status >= 300) {
+        errors++;
+        firstError ??= `HTTP ${res.status}: ${res.body.toString('utf8').slice(0, 200)}`;
+      } else if (counting) requests++;
+    }
+    agent.destroy();
+  };
 
   const writer = (w: number) =>
     new Promise<void>((resolve, reject) => {
@@ -141,7 +181,7 @@ async function main(cfg: LoadConfig): Promise<LoadResult> {
       sock.on('error', reject);
     });
 
-  const all = Array.from({ length: cfg.connections }, (_, w) => writer(w));
+  const all = Array.from({ length: cfg.connections }, (_, w) => (lean ? writer(w) : clientWriter(w)));
   await new Promise((r) => setTimeout(r, cfg.warmupMs));
   counting = true;
   const t0 = process.hrtime.bigint();
