@@ -18,7 +18,13 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
-import { BridgeClient, Headers, deriveAgentKey, signRequest } from '../../bridge-image/protocol/index.js';
+import {
+  BridgeClient,
+  Headers,
+  deriveAgentKey,
+  requestHeaders,
+  signRequest,
+} from '../../bridge-image/protocol/index.js';
 import { sendRaw } from '../../bridge-image/protocol/http-transport.js';
 import { uncheckedSessionId, uncheckedSessionKey } from './unchecked-sessions.js';
 
@@ -119,14 +125,7 @@ async function main(cfg: LoadConfig): Promise<LoadResult> {
       const res = await sendRaw({
         method: 'POST',
         url,
-        headers: {
-          ...signRequest(s.key, 'POST', cfg.path, body),
-          [Headers.client]: s.client,
-          'user-agent': s.ua,
-          accept: 'application/json',
-          'content-type': 'application/json',
-          [Headers.session]: s.id,
-        },
+        headers: requestHeaders(s.key, 'POST', cfg.path, body, s.client, s.ua, { [Headers.session]: s.id }),
         body,
         timeoutMs: 15_000,
         agent,

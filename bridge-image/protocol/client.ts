@@ -254,14 +254,7 @@ export class BridgeClient {
     key: Buffer,
     opts: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined },
   ): Promise<RawResponse> {
-    const headers: Record<string, string> = {
-      ...signRequest(key, method, pathAndQuery, body),
-      [Headers.client]: this.clientId,
-      'user-agent': this.userAgent,
-      accept: 'application/json',
-      ...(body ? { 'content-type': 'application/json' } : {}),
-      ...extra,
-    };
+    const headers = requestHeaders(key, method, pathAndQuery, body, this.clientId, this.userAgent, extra);
     const req: Parameters<typeof sendRaw>[0] = {
       method,
       url: new URL(pathAndQuery, this.baseUrl),
@@ -553,3 +546,27 @@ export class BridgeClient {
 }
 
 export { BridgeError };
+
+/**
+ * The headers of one signed request as BridgeClient sends it: signature, client id, user agent, JSON
+ * for a body, then `extra` (the session, an idempotency key, another content type). Exported so that
+ * the benchmark's writers send exactly what the client does.
+ */
+export function requestHeaders(
+  key: Buffer,
+  method: string,
+  pathAndQuery: string,
+  body: Buffer | undefined,
+  clientId: string,
+  userAgent: string,
+  extra: Record<string, string>,
+): Record<string, string> {
+  return {
+    ...signRequest(key, method, pathAndQuery, body),
+    [Headers.client]: clientId,
+    'user-agent': userAgent,
+    accept: 'application/json',
+    ...(body ? { 'content-type': 'application/json' } : {}),
+    ...extra,
+  };
+}

@@ -7,7 +7,7 @@ export * from './ws.js';
 export * from './signing.js';
 export * from './routes.js';
 export * from './validation.js';
-export { BridgeClient, type BridgeClientOptions, type CallOptions } from './client.js';
+export { BridgeClient, requestHeaders, type BridgeClientOptions, type CallOptions } from './client.js';
 export { StreamSubscription, type SubscribeOptions } from './subscription.js';
 export * from './shadow.js';
 export * from './annotations.js';
