@@ -5,7 +5,11 @@ import type { ShadowNode } from '../tree/shadow-tree.js';
 import { workspaceFolder } from '../workspace-id.js';
 import { command, requireClient, type CommandContext } from './context.js';
 
-type Target = ShadowNode | { agentId: string; paths?: string[] } | undefined;
+/**
+ * From a tree row, or as arguments. `overwrite` decides for conflicting changes without asking:
+ * true applies them, false refuses (for scripted callers); left out, the developer is asked.
+ */
+type Target = ShadowNode | { agentId: string; paths?: string[]; overwrite?: boolean } | undefined;
 
 /**
  * Which agent and which of its paths a command was invoked on (a tree row, or arguments); no paths:
@@ -42,6 +46,8 @@ async function apply(ctx: CommandContext, target: Target, all: boolean): Promise
   // Fetch fresh changes: the tree may be older than the shadow. Apply All takes every one of them.
   const changes = await freshChanges(client, all ? { agentId: chosen.agentId } : chosen);
   if (!changes.length) throw new Error(`${chosen.agentId} has no changes to apply`);
+  const overwrite = target && 'overwrite' in target ? target.overwrite : undefined;
+  if (!(await overwriteConfirmed(chosen.agentId, changes, overwrite))) return [];
   const contents = new Map<string, Buffer>();
   await Promise.all(
     changes
@@ -66,6 +72,37 @@ async function apply(ctx: CommandContext, target: Target, all: boolean): Promise
     5000,
   );
   return paths;
+}
+
+/** Why a change conflicts, as the developer reads it. */
+function conflictReason(c: ShadowChange): string {
+  const why: string[] = [];
+  if (c.alsoChangedBy.length) why.push(`also changed by ${c.alsoChangedBy.join(', ')}`);
+  if (c.baseHash !== c.currentBaseHash) why.push('the workspace changed since the agent read it');
+  return `${c.path}${why.length ? ` (${why.join('; ')})` : ''}`;
+}
+
+/**
+ * Conflicting changes are never applied silently: applying one overwrites what the workspace (or
+ * another agent's applied change) has there. Resolves true when there is none or the developer says so.
+ */
+async function overwriteConfirmed(
+  agentId: string,
+  changes: ShadowChange[],
+  overwrite: boolean | undefined,
+): Promise<boolean> {
+  const conflicts = changes.filter((c) => c.conflict);
+  if (!conflicts.length || overwrite === true) return true;
+  const what = `${conflicts.length} of ${agentId}'s changes conflict; applying them overwrites the workspace's version`;
+  const listed = conflicts.slice(0, 10).map(conflictReason).join('\n');
+  const more = conflicts.length > 10 ? `\n…and ${conflicts.length - 10} more` : '';
+  if (overwrite === false) throw new Error(`${what}; nothing was applied:\n${listed}${more}`);
+  const pick = await vscode.window.showWarningMessage(
+    `${what}.`,
+    { modal: true, detail: listed + more },
+    'Overwrite',
+  );
+  return pick === 'Overwrite';
 }
 
 async function addStep(edit: vscode.WorkspaceEdit, root: vscode.Uri, step: ApplyStep, toSave: vscode.Uri[]) {

@@ -80,6 +80,16 @@ function removed(
   else overlay.delete(path);
 }
 
+/**
+ * The workspace file a moved file's content comes from: the source itself when the workspace has
+ * it, where the source was moved from, or none (a file the shadow created, such as an editor's
+ * temporary copy).
+ */
+function originOf(source: OverlayEntry | undefined, d: MovedData): string | null {
+  if (source?.kind === 'file') return source.movedFrom ?? (source.baseHash !== null ? d.from : null);
+  return (d.fromBaseKind ?? (d.fromInBase ? 'file' : null)) === 'file' ? d.from : null;
+}
+
 /** Applies one shadow event to an overlay. The single place where events become state. */
 export function reduce(overlay: Overlay, type: string, data: unknown, seq: number, tsMs: number): void {
   switch (type) {
@@ -105,6 +115,7 @@ export function reduce(overlay: Overlay, type: string, data: unknown, seq: numbe
     }
     case 'shadow.moved': {
       const d = data as MovedData;
+      const origin = originOf(overlay.get(d.from), d);
       removed(overlay, d.from, d.fromBaseKind ?? (d.fromInBase ? 'file' : null), d.fromBaseHash, seq, tsMs);
       overlay.set(d.path, {
         kind: 'file',
@@ -115,7 +126,9 @@ export function reduce(overlay: Overlay, type: string, data: unknown, seq: numbe
         seq,
         baseHash: d.baseHash,
         conflict: false,
-        movedFrom: d.from,
+        // Renamed over a file the workspace has (sed -i, an editor's save, Claude Code's Edit): a
+        // modification of that file, diffed against it, not a move from a temporary name.
+        movedFrom: d.baseHash !== null ? null : origin,
       });
       return;
     }

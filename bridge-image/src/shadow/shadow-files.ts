@@ -33,6 +33,9 @@ type ChangedEntry = Extract<OverlayEntry, { kind: 'file' | 'deleted' }>;
 const conflicted = (e: ChangedEntry, currentBaseHash: string | null): boolean =>
   (e.kind === 'file' && e.conflict) || e.baseHash !== currentBaseHash;
 
+/** What a change leaves at its path: the content's hash, or null for a deletion. */
+const outcome = (e: ChangedEntry): string | null => (e.kind === 'file' ? e.hash : null);
+
 export interface ChangeOptions {
   /** false: answer without waiting for the FUSE mount to show the change (changes made through it). */
   wait?: boolean;
@@ -403,7 +406,9 @@ export class ShadowFiles {
         hash: e.kind === 'file' ? e.hash : null,
         baseHash: e.baseHash,
         currentBaseHash: current,
-        conflict: conflicted(e, current),
+        // Two shadows that make one path different things conflict in both: whichever is applied
+        // first, the other would overwrite it.
+        conflict: conflicted(e, current) || this.disputed(agent, path, e),
         alsoChangedBy,
         movedFrom: e.kind === 'file' ? e.movedFrom : null,
         seq: e.seq,
@@ -412,10 +417,21 @@ export class ShadowFiles {
     return out;
   }
 
+  /** Whether another shadow changes `path` to something else than `e` does. */
+  private disputed(agent: string, path: string, e: ChangedEntry): boolean {
+    for (const [a, o] of this.overlays) {
+      if (a === agent) continue;
+      const other = o.get(path);
+      if ((other?.kind === 'file' || other?.kind === 'deleted') && outcome(other) !== outcome(e)) return true;
+    }
+    return false;
+  }
+
   /**
    * changes(agent).length and how many of them conflict, per agent, without building the list: no
-   * sorting, no other shadows looked through, no blobs read; only the workspace hashes a conflict
-   * needs (cached by size and mtime). Agents whose shadow changes nothing are left out unless named.
+   * sorting, no blobs read; one lookup per other shadow and path, and only the workspace hashes a
+   * conflict needs (cached by size and mtime). Agents whose shadow changes nothing are left out
+   * unless named.
    */
   summary(only?: string): ShadowCount[] {
     const agents = only === undefined ? this.agents().sort() : [only];
@@ -425,7 +441,8 @@ export class ShadowFiles {
       if (entries.length === 0 && only === undefined) continue;
       const currents = this.base.hashMany(entries.map(([path]) => path));
       let conflicts = 0;
-      for (const [path, e] of entries) if (conflicted(e, currents.get(path) ?? null)) conflicts++;
+      for (const [path, e] of entries)
+        if (conflicted(e, currents.get(path) ?? null) || this.disputed(agentId, path, e)) conflicts++;
       out.push({ agentId, changes: entries.length, conflicts });
     }
     return out;

@@ -101,7 +101,12 @@ describe('shadow files over HTTP', () => {
     expect(aliceView['src/index.ts']?.alsoChangedBy).toEqual(['bob']);
     const bobView = Object.fromEntries((await bob.changes()).changes.map((c) => [c.path, c]));
     expect(bobView['src/index.ts']).toMatchObject({ conflict: true, alsoChangedBy: ['alice'] });
-    expect(aliceView['src/index.ts']?.conflict).toBe(false);
+    // Two shadows making one path different things: a conflict in both, whichever is applied first.
+    expect(aliceView['src/index.ts']?.conflict).toBe(true);
+    const counts = (await admin.shadowSummary()).agents;
+    expect(counts.find((c) => c.agentId === 'alice')?.conflicts).toBe(
+      (await alice.changes()).changes.filter((c) => c.conflict).length,
+    );
     // the developer edits the file in the workspace: alice's change is now based on old content
     fs.writeFileSync(path.join(ws, 'src/index.ts'), 'export const x = 100;\n');
     const after = Object.fromEntries((await alice.changes()).changes.map((c) => [c.path, c]));
@@ -146,6 +151,52 @@ describe('shadow files over HTTP', () => {
     expect((await again.changes()).changes.map((c) => c.path)).toEqual(aliceLeft);
     expect((await again.readFile('docs/README.md')).toString()).toBe('# project\n');
     expect(snapshot(ws)).toEqual(before);
+  });
+});
+
+describe('renames as editors and tools make them', () => {
+  it('a rename over an existing file is a modification of that file, with a real diff', async () => {
+    const ed = b.agent('editor');
+    // sed -i, an editor's atomic save, Claude Code's Edit: write a temporary copy, rename it over.
+    await ed.writeFile('src/.index.ts.swp', 'export const x = 42;\n');
+    await ed.move('src/.index.ts.swp', 'src/index.ts');
+    const changes = (await ed.changes()).changes;
+    expect(changes.map((c) => [c.path, c.status, c.movedFrom])).toEqual([['src/index.ts', 'modified', null]]);
+    const diff = (await ed.diff()).files.find((f) => f.path === 'src/index.ts')!;
+    expect(diff.patch).toContain('-export const x = 1;');
+    expect(diff.patch).toContain('+export const x = 42;');
+  });
+
+  it('a workspace file renamed over another: the target modified, the source deleted', async () => {
+    const mv = b.agent('mover');
+    await mv.move('README.md', 'src/index.ts');
+    const byPath = Object.fromEntries((await mv.changes()).changes.map((c) => [c.path, c]));
+    expect(byPath['src/index.ts']).toMatchObject({ status: 'modified', movedFrom: null });
+    expect(byPath['README.md']?.status).toBe('deleted');
+  });
+
+  it('a new file renamed to a new name is added, and a moved file moved on keeps its origin', async () => {
+    const nf = b.agent('newfiles');
+    await nf.writeFile('draft.tmp', 'draft');
+    await nf.move('draft.tmp', 'final.txt');
+    await nf.move('README.md', 'a.md');
+    await nf.move('a.md', 'b.md');
+    const byPath = Object.fromEntries((await nf.changes()).changes.map((c) => [c.path, c]));
+    expect(byPath['final.txt']).toMatchObject({ status: 'added', movedFrom: null });
+    expect(byPath['draft.tmp']).toBeUndefined();
+    expect(byPath['b.md']).toMatchObject({ status: 'moved', movedFrom: 'README.md' });
+    expect(byPath['a.md']).toBeUndefined();
+  });
+
+  it('two shadows making a path the same content do not conflict', async () => {
+    const p = b.agent('same-p');
+    const q = b.agent('same-q');
+    await p.writeFile('agreed.txt', 'same\n');
+    await q.writeFile('agreed.txt', 'same\n');
+    expect((await p.changes()).changes.find((c) => c.path === 'agreed.txt')).toMatchObject({
+      conflict: false,
+      alsoChangedBy: ['same-q'],
+    });
   });
 });
 

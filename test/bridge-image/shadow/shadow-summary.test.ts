@@ -51,9 +51,9 @@ beforeAll(async () => {
   await alice.mkdir('empty'); // a directory alone is no change
 
   const bob = b.agent('bob', 'expert');
-  await bob.writeFile('src/a.ts', 'bob edits a too\n'); // the same path as alice: flagged, not a conflict
+  await bob.writeFile('src/a.ts', 'bob edits a too\n'); // the same path as alice, differently: a conflict in both
   await bob.writeFile('README.md', 'bob edits the readme\n'); // the workspace changes under it (below)
-  await bob.deleteFile('src/c.ts');
+  await bob.deleteFile('src/c.ts'); // alice writes it: a conflict in both
 
   const carol = b.agent('carol');
   await carol.mkdir('carol-only-dirs'); // changes nothing
@@ -72,16 +72,17 @@ describe('GET /v1/shadow/summary', () => {
     const summary = await admin.shadowSummary();
     expect(summary.agents).toEqual(await countedFromLists(AGENTS));
     // Stated outright too, so that both sides being wrong the same way cannot pass:
-    // alice: a (M), new (A), b (D), docs/old.txt (R) + old.txt (D), c (M, stale), d (D, workspace moved on).
+    // alice: a (M, bob too), new (A), b (D), docs/old.txt (R) + old.txt (D), c (M, stale), d (D,
+    // workspace moved on); bob: a (M, alice too), README.md (M, workspace moved on), c (D, alice too).
     expect(summary.agents).toEqual([
-      { agentId: 'alice', changes: 7, conflicts: 2 },
-      { agentId: 'bob', changes: 3, conflicts: 1 },
+      { agentId: 'alice', changes: 7, conflicts: 3 },
+      { agentId: 'bob', changes: 3, conflicts: 3 },
     ]);
   });
 
   it('names one agent on request, also one whose shadow changes nothing', async () => {
     expect((await admin.shadowSummary({ agent: 'bob' })).agents).toEqual([
-      { agentId: 'bob', changes: 3, conflicts: 1 },
+      { agentId: 'bob', changes: 3, conflicts: 3 },
     ]);
     expect((await admin.shadowSummary({ agent: 'carol' })).agents).toEqual([
       { agentId: 'carol', changes: 0, conflicts: 0 },
@@ -96,7 +97,7 @@ describe('GET /v1/shadow/summary', () => {
     expect((await admin.shadowSummary({ agent: 'bob' })).agents[0]).toEqual({
       agentId: 'bob',
       changes: 3,
-      conflicts: 0,
+      conflicts: 2,
     });
     await admin.applyShadow({ agentId: 'alice', paths: ['src/a.ts', 'src/new.ts'] });
     await admin.discardShadow({ agentId: 'alice', paths: ['src/d.ts'] });

@@ -136,6 +136,29 @@ export function registerExtensionSuite(): void {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     });
 
+    it('never applies a conflicting change silently: the workspace changed under it, nothing is written', async () => {
+      const readme = path.join(root(), 'README.txt');
+      const original = fs.readFileSync(readme, 'utf8');
+      fs.writeFileSync(readme, 'the developer edited this meanwhile\n');
+      try {
+        await eventually('README.txt in conflict', async () =>
+          (await api.bridge.client!.changes({ agent: 'claude-e2e' })).changes.find(
+            (c) => c.path === 'README.txt' && c.conflict,
+          ),
+        );
+        const refused = await vscode.commands.executeCommand('lighthouse.applyAll', {
+          agentId: 'claude-e2e',
+          overwrite: false,
+        });
+        assert.equal(refused, undefined, 'refused, so nothing is reported applied');
+        assert.equal(fs.readFileSync(readme, 'utf8'), 'the developer edited this meanwhile\n');
+        assert.equal(fs.existsSync(path.join(root(), 'src', 'greeting.txt')), false);
+        assert.equal((await api.bridge.client!.changes({ agent: 'claude-e2e' })).changes.length, 2);
+      } finally {
+        fs.writeFileSync(readme, original);
+      }
+    });
+
     it('applies every change with a WorkspaceEdit: the workspace files change, undo works, the shadow empties', async () => {
       const applied = (await vscode.commands.executeCommand('lighthouse.applyAll', {
         agentId: 'claude-e2e',
