@@ -5,7 +5,13 @@ export const Health = z.object({ status: z.literal('ok'), uptimeSeconds: z.numbe
 export const Ready = z.object({
   ready: z.boolean(),
   store: z.object({ open: z.boolean(), schemaVersion: z.number().int(), migrations: z.literal('done') }),
-  fuse: z.object({ enabled: z.boolean(), mounted: z.boolean(), reason: z.string().nullable() }),
+  fuse: z.object({
+    enabled: z.boolean(),
+    mounted: z.boolean(),
+    reason: z.string().nullable(),
+    /** Where the view is (or is to be) mounted, as the bridge sees it; null without FUSE. */
+    mountPoint: z.string().nullable(),
+  }),
   draining: z.boolean(),
 });
 export type Ready = z.infer<typeof Ready>;

@@ -34,7 +34,7 @@ import { BridgeMetrics } from './metrics.js';
 import { SecurityRecorder } from './security.js';
 import { EventStore } from './store/event-store.js';
 import { StreamServer } from './ws/stream-server.js';
-import { FuseHost } from './fuse/fuse-host.js';
+import { FuseHost, type FuseStatus } from './fuse/fuse-host.js';
 import path from 'node:path';
 
 export interface CreateBridgeOptions extends Partial<BridgeConfig> {
@@ -57,7 +57,7 @@ export interface Bridge {
   /** Called when an admin asks the bridge to stop. */
   onShutdownRequested(fn: (reason: string) => void): void;
   /** Whether the FUSE view is mounted, or why not. */
-  fuseStatus(): { enabled: boolean; mounted: boolean; reason: string | null };
+  fuseStatus(): FuseStatus;
 }
 
 export function createBridge(opts: CreateBridgeOptions): Bridge {
@@ -130,7 +130,7 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
     },
     fuseStatus: () =>
       config.fuseMount === null
-        ? { enabled: false, mounted: false, reason: 'disabled by configuration' }
+        ? { enabled: false, mounted: false, reason: 'disabled by configuration', mountPoint: null }
         : fuse.status,
     mountWrites: (agent) => fuse.settleWrites(agent),
   };

@@ -7,6 +7,7 @@ import type { SecurityKind } from '../protocol/index.js';
 import type { BridgeMetrics } from './metrics.js';
 import type { SecurityRecorder } from './security.js';
 import type { EventStore } from './store/event-store.js';
+import type { FuseStatus } from './fuse/fuse-host.js';
 
 /** The services every route handler and the stream server share. */
 export interface BridgeServices {
@@ -22,7 +23,7 @@ export interface BridgeServices {
   /** Revokes a session everywhere (HTTP and its WebSockets) and records why. */
   revoke: (s: Session, reason: string, kind?: SecurityKind) => Promise<void>;
   requestShutdown: (reason: string) => void;
-  fuseStatus: () => { enabled: boolean; mounted: boolean; reason: string | null };
+  fuseStatus: () => FuseStatus;
   /**
    * Resolves once writes made through the FUSE mount in this agent's shadow (every shadow without
    * one) are recorded; call before reading or changing a shadow for an HTTP request.

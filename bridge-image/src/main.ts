@@ -5,6 +5,7 @@ import { createBridge } from './bridge.js';
 import { ensureSecretFile, loadMasterSecret, SecretError, writeKeyFile } from './auth/secret.js';
 import { parseArgs, UsageError } from './cli-args.js';
 import { createLogger, isLogLevel } from './log.js';
+import { nativeMountPoint, privateMountParent } from './mount-point.js';
 import { EventStore, type Synchronous } from './store/event-store.js';
 import { ImportError } from './store/import-error.js';
 import { exportJsonl } from './store/jsonl.js';
@@ -35,7 +36,8 @@ options (environment in brackets):
   --session-idle-ms N    idle time that ends a session [LIGHTHOUSE_SESSION_IDLE_MS] (1800000)
   --slow-consumer-ms N   a WebSocket reader stalled this long is disconnected [LIGHTHOUSE_SLOW_CONSUMER_MS] (30000)
   --fuse-mount P         mount the FUSE view (current/, shadows/, history/, context/, streams/) at P
-                         [LIGHTHOUSE_FUSE_MOUNT] (/mnt/lighthouse/project; --native: .lighthouse/mnt)
+                         [LIGHTHOUSE_FUSE_MOUNT] (/mnt/lighthouse/project; --native: outside the
+                         project, $XDG_RUNTIME_DIR/lighthouse/<project>-<id> or /tmp/lighthouse-<uid>/...)
   --no-fuse              run without the FUSE view [LIGHTHOUSE_FUSE=off]
   --expert-timeout-ms N  an escalation waits this long for an expert [LIGHTHOUSE_EXPERT_TIMEOUT_MS] (30000)
   --review-timeout-ms N  then this long for the developer, before the policy default [LIGHTHOUSE_REVIEW_TIMEOUT_MS] (600000)
@@ -77,6 +79,8 @@ interface Resolved {
   sessionIdleMs: number | undefined;
   slowConsumerMs: number | undefined;
   fuseMount: string | null;
+  /** The mount point is --native's own default (outside the project), not one given. */
+  defaultMount: boolean;
   expertTimeoutMs: number | undefined;
   reviewTimeoutMs: number | undefined;
 }
@@ -125,12 +129,13 @@ function resolve(flags: Map<string, string | true>): Resolved {
     rateLimit: positive('rate-limit', 'LIGHTHOUSE_RATE_LIMIT'),
     expertTimeoutMs: positive('expert-timeout-ms', 'LIGHTHOUSE_EXPERT_TIMEOUT_MS'),
     reviewTimeoutMs: positive('review-timeout-ms', 'LIGHTHOUSE_REVIEW_TIMEOUT_MS'),
+    defaultMount: native && get('fuse-mount', 'LIGHTHOUSE_FUSE_MOUNT') === undefined,
     fuseMount:
       flags.get('no-fuse') === true || /^(off|0|false|no)$/i.test(env.LIGHTHOUSE_FUSE ?? '')
         ? null
         : path.resolve(
             get('fuse-mount', 'LIGHTHOUSE_FUSE_MOUNT') ??
-              (native ? path.join(home, 'mnt') : '/mnt/lighthouse/project'),
+              (native ? nativeMountPoint(process.cwd()) : '/mnt/lighthouse/project'),
           ),
   };
 }
@@ -139,6 +144,13 @@ async function serve(r: Resolved): Promise<void> {
   const log = createLogger(r.logLevel);
   let created = false;
   if (r.native && r.secretFile) created = ensureSecretFile(r.secretFile);
+  if (r.fuseMount !== null && r.defaultMount) {
+    try {
+      privateMountParent(r.fuseMount);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
   const bridge = createBridge({
     dataDir: r.dataDir,
     workspace: r.workspace,

@@ -75,7 +75,20 @@ describe('the bridge command', () => {
     expect(first.out).toContain(`master secret:  ${secretFile} (created now, mode 0600)`);
     expect(first.out).toMatch(/Lighthouse bridge ready at http:\/\/127\.0\.0\.1:\d+/);
     expect(first.out).toContain('claude mcp add lighthouse');
-    expect(first.out).toMatch(/FUSE view: {6}(.*\.lighthouse\/mnt \(current\/|off \(.+\))/);
+    // The view is mounted outside the project, on a path with no dot segment, and /ready says where.
+    const view = /FUSE view: {6}(\S+) \(current\//.exec(first.out)?.[1];
+    const url = /ready at (http:\/\/127\.0\.0\.1:\d+)/.exec(first.out)![1]!;
+    const ready = (await (await fetch(`${url}/ready`)).json()) as { fuse: { mountPoint: string | null } };
+    if (view) {
+      expect(view.startsWith(cwd + '/')).toBe(false);
+      expect(view.split('/').some((seg) => seg.startsWith('.'))).toBe(false);
+      expect(ready.fuse.mountPoint).toBe(view);
+      expect(fs.readdirSync(view).sort()).toEqual(['context', 'current', 'history', 'shadows', 'streams']);
+      expect(fs.readdirSync(cwd)).toEqual(['.lighthouse']);
+      expect(fs.readdirSync(path.join(cwd, '.lighthouse')).sort()).toEqual(['data', 'keys', 'secret']);
+    } else {
+      expect(first.out).toMatch(/FUSE view: {6}off \(.+\)/);
+    }
     expect(first.out).toContain('--key-file');
     expect(first.out).not.toContain(fs.readFileSync(secretFile, 'utf8').trim());
     const keyFile = path.join(cwd, '.lighthouse', 'keys', 'claude.key');
@@ -85,6 +98,8 @@ describe('the bridge command', () => {
     expect(fs.existsSync(path.join(cwd, '.lighthouse', 'data', 'events.db'))).toBe(true);
     first.proc.kill('SIGTERM');
     await new Promise((r) => first.proc.once('exit', r));
+    // The mount point the bridge made goes with the view.
+    if (view) expect(fs.existsSync(view)).toBe(false);
     const before = fs.readFileSync(secretFile, 'utf8');
     const second = await start();
     expect(second.out).not.toContain('created now');

@@ -21,7 +21,9 @@ export interface FuseStatus {
   enabled: boolean;
   mounted: boolean;
   reason: string | null;
+  mountPoint: string | null;
 }
+type FuseState = Omit<FuseStatus, 'mountPoint'>;
 
 /**
  * Changes made through the mount do not wait for the kernel's caches to be dropped: the kernel made
@@ -62,11 +64,13 @@ export interface FuseHostDeps {
  */
 export class FuseHost {
   private child: ChildProcess | undefined;
-  private state: FuseStatus = { enabled: false, mounted: false, reason: 'not started' };
+  private state: FuseState = { enabled: false, mounted: false, reason: 'not started' };
   private readonly jsonl: EventsJsonl;
   private readonly history = new Map<string, ShadowView>();
   private startedAt = Date.now();
   private mountPoint = '';
+  /** The mount point did not exist before: it goes when the view does. */
+  private madeMountPoint = false;
   private nextSync = 0;
   private readonly syncs = new Map<number, () => void>();
   /** A fire-and-forget sync is on its way; `again` when more events came meanwhile. */
@@ -142,7 +146,7 @@ export class FuseHost {
   }
 
   get status(): FuseStatus {
-    return { ...this.state };
+    return { ...this.state, mountPoint: this.mountPoint || null };
   }
 
   /** Mounts at `mountPoint`; on any failure the bridge keeps running and the status says why. */
@@ -160,7 +164,7 @@ export class FuseHost {
     }
     clearStaleMount(mountPoint, this.d.log);
     try {
-      fs.mkdirSync(mountPoint, { recursive: true });
+      this.madeMountPoint = fs.mkdirSync(mountPoint, { recursive: true }) !== undefined;
     } catch (e) {
       this.state = {
         enabled: false,
@@ -174,7 +178,7 @@ export class FuseHost {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.child = child;
-    const outcome = await new Promise<FuseStatus>((resolve) => {
+    const outcome = await new Promise<FuseState>((resolve) => {
       const timer = setTimeout(
         () => resolve({ enabled: false, mounted: false, reason: `mount timed out after ${timeoutMs} ms` }),
         timeoutMs,
@@ -237,6 +241,13 @@ export class FuseHost {
     await exited;
     clearTimeout(timer);
     clearStaleMount(mountPoint, this.d.log);
+    if (this.madeMountPoint) {
+      try {
+        fs.rmdirSync(mountPoint); // empty once unmounted; never anything else
+      } catch {
+        // still mounted (detached lazily) or not empty: left as it is
+      }
+    }
   }
 
   private async serve(id: number, req: HostRequest): Promise<void> {

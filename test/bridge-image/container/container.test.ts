@@ -236,6 +236,7 @@ describe.skipIf(unavailable !== null)('the bridge image on a real Docker engine'
       enabled: true,
       mounted: true,
       reason: null,
+      mountPoint: '/mnt/lighthouse/project',
     });
     const writer = new BridgeClient({
       baseUrl: fuseUrl,

@@ -42,7 +42,12 @@ describe.skipIf(!fuseAvailable)('the FUSE mount', () => {
   });
 
   it('reports the mount in /ready and shows the layout', async () => {
-    expect((await b.admin().ready()).fuse).toEqual({ enabled: true, mounted: true, reason: null });
+    expect((await b.admin().ready()).fuse).toEqual({
+      enabled: true,
+      mounted: true,
+      reason: null,
+      mountPoint: path.resolve(mnt),
+    });
     expect(fs.readdirSync(mnt).sort()).toEqual(['context', 'current', 'history', 'shadows', 'streams']);
     expect(fs.readdirSync(path.join(mnt, 'shadows'))).toContain('alice');
     expect(sh('cat current/README.md', mnt)).toBe('# demo\n');
