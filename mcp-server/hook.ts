@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { BridgeClient, BridgeError } from '../bridge-image/protocol/index.js';
+import { BridgeClient, BridgeError, type Isolation } from '../bridge-image/protocol/index.js';
 import { loadConfig } from './config.js';
 
 /**
@@ -26,6 +26,11 @@ Claude Code hooks. Reads the hook's JSON on stdin.
                  stderr). An escalation waits up to LIGHTHOUSE_HOOK_REVIEW_WAIT_MS (20000) for an
                  expert's or the developer's answer, then asks in Claude Code (permissionDecision "ask").
   post-tool-use  records what the tool did (for file edits: the path and a SHA-256 of the file).
+
+Native writes are confined to the agent's shadow: a write, move or delete in the project
+(CLAUDE_PROJECT_DIR, else the hook's cwd, and LIGHTHOUSE_PROJECT_DIR) outside the shadow
+(LIGHTHOUSE_SHADOW_DIR, else the bridge's FUSE mount when this machine sees it) is blocked, naming the
+Lighthouse tool that makes it in the shadow instead. LIGHTHOUSE_ISOLATION=off turns this off.
 
 When the bridge cannot be reached, LIGHTHOUSE_HOOK_FAIL decides: "closed" (default) blocks the tool
 call, "open" allows it; either way the hook says which it did. Options and environment are those of
@@ -88,10 +93,12 @@ export async function runHook(
     );
   }
   let client: BridgeClient;
+  let loadedAgent = '';
   try {
     const loaded = loadConfig(rest, { LIGHTHOUSE_TIMEOUT_MS: '5000', ...env });
     if (loaded.kind === 'help') return { code: 0, stdout: HOOK_HELP };
     const c = loaded.config;
+    loadedAgent = c.agentId;
     client = new BridgeClient({
       baseUrl: c.bridgeUrl,
       agentId: c.agentId,
@@ -105,10 +112,12 @@ export async function runHook(
   }
   try {
     if (kind === 'pre-tool-use') {
+      const isolation = await isolationFor(client, loadedAgent, input.cwd, env);
       const r = await client.validate({
         tool: input.tool_name,
         input: input.tool_input,
         ...(input.cwd ? { cwd: input.cwd } : {}),
+        ...(isolation ? { isolation } : {}),
       });
       if (r.decision === 'approved') return { code: 0 };
       const reason = `${r.reason}${r.rule ? ` (rule ${r.rule})` : ''}`;
@@ -152,6 +161,41 @@ export async function runHook(
   } finally {
     await client.close().catch(() => undefined);
   }
+}
+
+const realOrResolved = (p: string): string => {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+};
+
+/**
+ * Where this agent's native tool calls may change the project (see Isolation): its shadow, from
+ * LIGHTHOUSE_SHADOW_DIR or the bridge's mount when this machine sees it, and the project around it
+ * (Claude Code's CLAUDE_PROJECT_DIR, else the hook's cwd, and LIGHTHOUSE_PROJECT_DIR). Without a
+ * shadow here (a container without a host-visible mount, macOS) every change to the project must
+ * go through the Lighthouse tools. LIGHTHOUSE_ISOLATION=off leaves native writes unconfined.
+ */
+async function isolationFor(
+  client: BridgeClient,
+  agentId: string,
+  cwd: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<Isolation | undefined> {
+  if (/^(off|0|false|no)$/i.test(env.LIGHTHOUSE_ISOLATION ?? '')) return undefined;
+  let shadow: string | null = env.LIGHTHOUSE_SHADOW_DIR ? realOrResolved(env.LIGHTHOUSE_SHADOW_DIR) : null;
+  if (!shadow) {
+    const mountPoint = (await client.ready().catch(() => undefined))?.fuse.mountPoint;
+    const mine = mountPoint ? path.join(mountPoint, 'shadows', agentId) : undefined;
+    if (mine && fs.existsSync(mine)) shadow = realOrResolved(mine);
+  }
+  const roots = [env.CLAUDE_PROJECT_DIR || cwd, env.LIGHTHOUSE_PROJECT_DIR].filter(
+    (r): r is string => !!r && path.isAbsolute(r),
+  );
+  const protect = [...new Set(roots.map(realOrResolved))];
+  return { shadow, protect };
 }
 
 function editedPath(input: unknown): string | undefined {

@@ -10,12 +10,28 @@ export type ValidationDecision = z.infer<typeof ValidationDecision>;
  * its input in the agent's own shape (Claude Code: `{ command }`, `{ file_path, … }`), and
  * the directory the agent runs in, against which relative paths resolve.
  */
+const AbsolutePath = z.string().min(1).max(4096).regex(/^\//, 'an absolute path');
+
+/**
+ * Where an agent that runs its tools natively (not through Lighthouse's MCP tools) may change the
+ * project: only inside `shadow`, its shadow as this machine sees it (null: it has none here, as in
+ * a container without a host-visible mount or on macOS); any write, move or delete under a
+ * `protect` root (the project) outside it is blocked and names the Lighthouse tool to use instead.
+ */
+export const Isolation = z.object({
+  shadow: AbsolutePath.nullable(),
+  protect: z.array(AbsolutePath).max(16),
+});
+export type Isolation = z.infer<typeof Isolation>;
+
 export const ValidateRequest = z.object({
   tool: z.string().min(1).max(200),
   input: z.unknown(),
   /** Whose command: the session's own agent by default; only admin may name another. */
   agentId: AgentId.optional(),
   cwd: z.string().min(1).max(4096).optional(),
+  /** Left out: native writes are not confined (the agent works through the MCP tools alone). */
+  isolation: Isolation.optional(),
 });
 export type ValidateRequest = z.infer<typeof ValidateRequest>;
 

@@ -53,6 +53,67 @@ describe('lighthouse-mcp hook', () => {
     expect(outside.status).toBe(2);
   });
 
+  it('confines native writes to the shadow, and names the Lighthouse tool to use instead', () => {
+    const shadow = path.join(tempDir(), 'shadow');
+    fs.mkdirSync(shadow, { recursive: true });
+    const inProject = preToolUse('Edit', {
+      file_path: path.join(ws, 'src/a.ts'),
+      old_string: 'a',
+      new_string: 'b',
+    });
+    // No shadow on this machine (a container without a host-visible mount): every change to the
+    // project goes through the Lighthouse tools.
+    const none = hook('pre-tool-use', inProject);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/your shadow is not mounted on this machine/);
+    expect(none.stderr).toContain('mcp__lighthouse__edit_file');
+    expect(none.stderr).toContain('(rule native-write-outside-shadow)');
+    const bash = hook('pre-tool-use', preToolUse('Bash', { command: 'echo x > notes.txt' }));
+    expect(bash.status).toBe(2);
+    expect(bash.stderr).toContain('mcp__lighthouse__write_file');
+    // With a shadow: the project is refused with where to work instead; the shadow is the workspace.
+    const withShadow = { LIGHTHOUSE_SHADOW_DIR: shadow };
+    const elsewhere = hook('pre-tool-use', inProject, withShadow);
+    expect(elsewhere.status).toBe(2);
+    expect(elsewhere.stderr).toContain(`cd ${fs.realpathSync(shadow)}`);
+    const inShadow = hook(
+      'pre-tool-use',
+      { ...preToolUse('Bash', { command: 'echo x > notes.txt && npm test' }), cwd: shadow },
+      { ...withShadow, LIGHTHOUSE_PROJECT_DIR: ws },
+    );
+    expect(inShadow.status, inShadow.stderr).toBe(0);
+    const backToWorkspace = hook(
+      'pre-tool-use',
+      { ...preToolUse('Bash', { command: `echo x > ${ws}/notes.txt` }), cwd: shadow },
+      { ...withShadow, LIGHTHOUSE_PROJECT_DIR: ws },
+    );
+    expect(backToWorkspace.status).toBe(2);
+    // Reads are never confined, and the confinement can be turned off.
+    expect(hook('pre-tool-use', preToolUse('Read', { file_path: path.join(ws, 'src/a.ts') })).status).toBe(0);
+    expect(hook('pre-tool-use', inProject, { LIGHTHOUSE_ISOLATION: 'off' }).status).toBe(0);
+  });
+
+  it('finds the shadow through the bridge when its FUSE view is mounted on this machine', async () => {
+    const dir = tempDir();
+    const fuseWs = path.join(dir, 'ws');
+    fs.mkdirSync(fuseWs);
+    const mnt = path.join(dir, 'mnt');
+    const f = await startBridge({ workspace: fuseWs, fuseMount: mnt, secret: b.secret });
+    try {
+      expect((await f.admin().ready()).fuse.mounted).toBe(true);
+      await f.agent('hooked').status(); // known to the bridge: its shadow is in the view
+      const env = { LIGHTHOUSE_BRIDGE_URL: f.url };
+      const write = (file_path: string) =>
+        hook('pre-tool-use', { ...preToolUse('Write', { file_path, content: 'x' }), cwd: fuseWs }, env);
+      const refused = write(path.join(fuseWs, 'a.txt'));
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toContain(`outside your shadow ${path.join(mnt, 'shadows', 'hooked')}`);
+      expect(write(path.join(mnt, 'shadows', 'hooked', 'a.txt')).status).toBe(0);
+    } finally {
+      await f.stop();
+    }
+  });
+
   it('turns an unanswered escalation into a question for the developer', () => {
     const r = hook('pre-tool-use', preToolUse('Bash', { command: 'rm -rf "$BUILD_DIR/"*' }), {
       LIGHTHOUSE_HOOK_REVIEW_WAIT_MS: '0',

@@ -26,7 +26,9 @@ export interface ValidationContext {
   cache?: DecisionCache;
 }
 
-export type ValidationInput = Pick<ValidateRequest, 'tool' | 'input' | 'cwd'> & { agentId?: string };
+export type ValidationInput = Pick<ValidateRequest, 'tool' | 'input' | 'cwd' | 'isolation'> & {
+  agentId?: string;
+};
 
 export interface ValidationOutcome extends ValidationResult {
   /** Answered from the decision cache. */
@@ -46,6 +48,8 @@ export function validate(request: ValidationInput, context: ValidationContext): 
     cache.bind(context.policy, workspace, home);
     const line = toolFamily(request.tool) === 'shell' ? shellCommand(request.input) : null;
     key = cacheKey(request.tool, line !== null ? `$ ${line.trim()}` : stableStringify(request.input), cwd);
+    // The same call confined elsewhere (another shadow, none) may be decided otherwise.
+    if (request.isolation) key += `\u0000${stableStringify(request.isolation)}`;
     const hit = cache.get(key);
     if (hit) return { ...hit, cached: true };
   }
@@ -54,6 +58,7 @@ export function validate(request: ValidationInput, context: ValidationContext): 
     home,
     policy: context.policy,
     analysis: null,
+    isolation: request.isolation,
   });
   if (cache && key !== null) cache.set(key, result);
   return { ...result, cached: false };

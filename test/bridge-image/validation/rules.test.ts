@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Isolation } from '../../../bridge-image/protocol/index.js';
 import { parsePolicy, RULE_CATALOG, validate } from '../../../bridge-image/src/validation/index.js';
 import { BUILTIN_RULES } from '../../../bridge-image/src/validation/rules/index.js';
 import { grantsWorldWrite } from '../../../bridge-image/src/validation/rules/permissions.js';
@@ -8,11 +9,17 @@ import { analyzeShell } from '../../../bridge-image/src/validation/shell-analysi
 const workspace = '/ws';
 const home = '/home/u';
 const bash = (command: string) => ({ tool: 'Bash', input: { command }, agentId: 'a' });
-const judge = (req: { tool: string; input: unknown; agentId: string }, policyJson: unknown = {}) =>
+type Req = { tool: string; input: unknown; agentId: string; cwd?: string; isolation?: Isolation };
+const judge = (req: Req, policyJson: unknown = {}) =>
   validate(req, { workspace, home, policy: parsePolicy(policyJson, null) });
+/** Claude Code run natively in the project /ws, its shadow mounted at /mnt/s/shadows/a. */
+const confined = (r: Req, shadow: string | null = '/mnt/s/shadows/a'): Req => ({
+  ...r,
+  isolation: { shadow, protect: ['/ws'] },
+});
 
 /** One call per rule that the rule, and only it, should decide. */
-const EXAMPLES: Record<string, { tool: string; input: unknown; agentId: string }> = {
+const EXAMPLES: Record<string, Req> = {
   'fork-bomb': bash(':(){ :|:& };:'),
   'recursive-delete-root': bash('rm -rf ~'),
   'recursive-delete-unresolved': bash('rm -rf "$D/"'),
@@ -29,10 +36,56 @@ const EXAMPLES: Record<string, { tool: string; input: unknown; agentId: string }
   'write-secret': bash('echo A=1 >> .env'),
   'protected-path': { tool: 'Write', input: { file_path: '/ws/infra/main.tf', content: '' }, agentId: 'a' },
   'write-outside-workspace': bash('touch /opt/x'),
+  'native-write-outside-shadow': confined({
+    tool: 'Edit',
+    input: { file_path: '/ws/src/a.ts', old_string: 'a', new_string: 'b' },
+    agentId: 'a',
+  }),
   unparseable: bash('echo "open'),
   'unrecognized-input': { tool: 'Edit', input: { nothing: true }, agentId: 'a' },
 };
 const POLICY = { protectedPaths: ['infra/**'] };
+
+describe('native writes confined to the shadow', () => {
+  const edit = (file_path: string): Req => ({
+    tool: 'Edit',
+    input: { file_path, old_string: 'a', new_string: 'b' },
+    agentId: 'a',
+  });
+  it('refuses a change to the project outside the shadow, naming the Lighthouse tool to use', () => {
+    const r = judge(confined(edit('/ws/src/a.ts')));
+    expect(r).toMatchObject({ decision: 'blocked', rule: 'native-write-outside-shadow' });
+    expect(r.reason).toContain('mcp__lighthouse__edit_file');
+    expect(r.reason).toContain('cd /mnt/s/shadows/a');
+    const write = judge(
+      confined({ tool: 'Write', input: { file_path: '/ws/n.ts', content: 'x' }, agentId: 'a' }),
+    );
+    expect(write.reason).toContain('mcp__lighthouse__write_file');
+    const rm = judge(confined({ ...bash('rm src/a.ts'), cwd: '/ws' }));
+    expect(rm).toMatchObject({ rule: 'native-write-outside-shadow' });
+    expect(rm.reason).toContain('mcp__lighthouse__delete_file');
+    const redirect = judge(confined({ ...bash('echo x > /ws/out.txt'), cwd: '/mnt/s/shadows/a' }));
+    expect(redirect).toMatchObject({ rule: 'native-write-outside-shadow' });
+  });
+  it('with no shadow on this machine, says so and still names the tool', () => {
+    const r = judge(confined(edit('/ws/src/a.ts'), null));
+    expect(r).toMatchObject({ decision: 'blocked', rule: 'native-write-outside-shadow' });
+    expect(r.reason).toMatch(
+      /your shadow is not mounted on this machine: make the change with the Lighthouse tool mcp__lighthouse__edit_file/,
+    );
+  });
+  it('lets changes inside the shadow through (they are not "outside the workspace"), and reads anywhere', () => {
+    expect(judge(confined(edit('/mnt/s/shadows/a/src/a.ts'))).decision).toBe('approved');
+    expect(
+      judge(confined({ ...bash('echo x > out.txt && npm test'), cwd: '/mnt/s/shadows/a' })).decision,
+    ).toBe('approved');
+    expect(judge(confined({ ...bash('cat /ws/src/a.ts'), cwd: '/mnt/s/shadows/a' })).decision).toBe(
+      'approved',
+    );
+    // Not confined: as before.
+    expect(judge(edit('/ws/src/a.ts')).decision).toBe('approved');
+  });
+});
 
 describe('built-in rules', () => {
   it('every catalog entry is implemented or decided by the engine', () => {

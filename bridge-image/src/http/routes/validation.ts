@@ -46,7 +46,13 @@ export function validationRoutes(
           );
         }
         const outcome = validate(
-          { tool: req.tool, input: req.input, agentId, ...(req.cwd ? { cwd: req.cwd } : {}) },
+          {
+            tool: req.tool,
+            input: req.input,
+            agentId,
+            ...(req.cwd ? { cwd: req.cwd } : {}),
+            ...(req.isolation ? { isolation: req.isolation } : {}),
+          },
           { workspace: svc.config.workspace, policy: policy.current, cache },
         );
         const answer: ValidateResponse = {

@@ -90,6 +90,12 @@ export const RULE_CATALOG: readonly RuleInfo[] = [
     description: 'Writes to paths the workspace policy protects (decision per entry).',
   },
   {
+    id: 'native-write-outside-shadow',
+    decision: 'blocked',
+    description:
+      "Native writes, moves and deletes in the project outside the agent's shadow (when the hook confines them); the reason names the Lighthouse tool to use.",
+  },
+  {
     id: 'write-outside-workspace',
     decision: 'blocked',
     description: 'Writes, moves and deletes outside the workspace, except paths the policy allows.',

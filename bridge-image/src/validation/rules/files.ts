@@ -12,6 +12,8 @@ export const writeOutsideWorkspace = defineRule('write-outside-workspace', 0.9, 
     if (op.access === 'read' || op.path === null) return null;
     const p = op.path;
     if (isInside(env.workspace, p) || isHarmlessDevice(p) || isBlockDevice(p)) return null;
+    // The agent's shadow is the workspace as that agent has it.
+    if (env.isolation?.shadow && isInside(env.isolation.shadow, p)) return null;
     if (env.policy.allowedOutside.some((a) => a.test(p, env.workspace, env.home))) return null;
     return `${verb(op.access)} ${p} (via ${op.via}), outside the workspace ${env.workspace}; keep changes inside the workspace, or ask for the path to be added to allowedOutsideWorkspace in .lighthouse/policy.json`;
   }),

@@ -8,6 +8,7 @@ import { protectedPath, readSecret, writeOutsideWorkspace, writeSecret } from '.
 import { forkBomb } from './fork-bomb.js';
 import { gitDeleteProtectedBranch, gitForcePushProtected, gitForcePushUnknownBranch } from './git.js';
 import { hookTamper } from './hook-tamper.js';
+import { nativeWriteOutsideShadow } from './isolation.js';
 import { chmodRecursiveWorldWritable, recursivePermissionRoot } from './permissions.js';
 import { remoteScriptExec } from './remote-exec.js';
 import type { BuiltinRule } from './rule.js';
@@ -25,6 +26,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
   recursivePermissionRoot,
   readSecret,
   writeSecret,
+  nativeWriteOutsideShadow,
   writeOutsideWorkspace,
   protectedPath,
   recursiveDeleteUnresolved,

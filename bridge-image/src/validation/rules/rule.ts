@@ -1,4 +1,4 @@
-import type { ValidationDecision } from '../../../protocol/validation.js';
+import type { Isolation, ValidationDecision } from '../../../protocol/validation.js';
 import type { Analysis, Command } from '../command-model.js';
 import type { FileOp } from '../file-ops.js';
 import type { Policy } from '../policy.js';
@@ -28,6 +28,8 @@ export interface RuleEnv {
   policy: Policy;
   /** The whole line, for rules that look across commands; null for file tools. */
   analysis: Analysis | null;
+  /** Where native changes may go (see Isolation); undefined: not confined. */
+  isolation?: Isolation | undefined;
 }
 
 export interface RuleHit {
