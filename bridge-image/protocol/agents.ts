@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Capability, Role } from './sessions.js';
+import { AgentId } from './events.js';
 
 export const AgentRegisterRequest = z.object({
   displayName: z.string().max(200).optional(),
@@ -7,6 +8,10 @@ export const AgentRegisterRequest = z.object({
   meta: z.record(z.string(), z.string().max(1000)).optional(),
 });
 export type AgentRegisterRequest = z.input<typeof AgentRegisterRequest>;
+
+/** POST /v1/agents (admin): an agent the developer made a key for. */
+export const AgentAddRequest = z.object({ agentId: AgentId });
+export type AgentAddRequest = z.infer<typeof AgentAddRequest>;
 
 export const AgentInfo = z.object({
   agentId: z.string(),

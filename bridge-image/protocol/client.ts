@@ -293,6 +293,10 @@ export class BridgeClient {
   heartbeat(signal?: AbortSignal) {
     return this.call('POST', Routes.agentHeartbeat, HeartbeatResponse, { body: {}, signal });
   }
+  /** Admin: makes an agent known (its shadow exists) from its key on, before it connects. */
+  addAgent(agentId: string, signal?: AbortSignal) {
+    return this.call('POST', Routes.agents, AgentList.shape.agents.element, { body: { agentId }, signal });
+  }
   listAgents(signal?: AbortSignal) {
     return this.call('GET', Routes.agents, AgentList, { signal });
   }

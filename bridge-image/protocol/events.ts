@@ -4,6 +4,9 @@ export const AgentId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'agent id: 1-64 letters, digits, "_", "." or "-"');
 
+/** Ids the bridge itself signs events with: no agent may be called so. */
+export const RESERVED_AGENT_IDS: ReadonlySet<string> = new Set(['admin', 'system', 'bridge', 'unknown']);
+
 /** The patterns of stream names and event types, shared with the bridge's fast check of appends. */
 export const STREAM_NAME_PATTERN = /^[a-z][a-z0-9_-]*(:[^\s]+)?$/;
 export const EVENT_TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
@@ -36,6 +39,8 @@ export type Event = z.infer<typeof Event>;
 /** The vocabulary of the bridge's own events; agents add `custom.*`. */
 export const EventTypes = {
   agentRegistered: 'agent.registered',
+  /** The developer gave the agent a key: it has a shadow from then on, before it ever connects. */
+  agentAdded: 'agent.added',
   agentHeartbeat: 'agent.heartbeat',
   agentConnected: 'agent.connected',
   agentDisconnected: 'agent.disconnected',

@@ -15,6 +15,8 @@ const HEARTBEAT_RECORD_INTERVAL_MS = 60_000;
 /** Who the agents are (from agent.registered events) and whether they are here now (from sessions). */
 export class AgentRegistry {
   private readonly registered = new Map<string, Registration>();
+  /** Agents the developer gave a key, whether or not they have connected since. */
+  private readonly added = new Set<string>();
   private readonly lastSeen = new Map<string, number>();
   private readonly lastHeartbeatRecorded = new Map<string, number>();
 
@@ -22,9 +24,10 @@ export class AgentRegistry {
     private readonly store: EventStore,
     private readonly sessions: SessionManager,
   ) {
-    store.replay({ types: [EventTypes.agentRegistered] }, (e) =>
-      this.apply(e.agentId, e.data as Registration, e.ts),
-    );
+    store.replay({ types: [EventTypes.agentRegistered, EventTypes.agentAdded] }, (e) => {
+      if (e.type === EventTypes.agentAdded) this.added.add(e.agentId);
+      else this.apply(e.agentId, e.data as Registration, e.ts);
+    });
   }
 
   private apply(agentId: string, data: Partial<Registration>, ts: string): void {
@@ -61,6 +64,23 @@ export class AgentRegistry {
     });
     this.apply(agentId, data, e!.ts);
     this.seen(agentId);
+    return this.info(agentId);
+  }
+
+  /**
+   * Records that the developer made this agent a key (once): its shadow exists from now on, in
+   * the API and the FUSE view, before it ever opens a session.
+   */
+  async add(agentId: string, by: string, claim?: Claim): Promise<AgentInfo> {
+    if (!this.knows(agentId)) {
+      await this.store.append({
+        stream: `agent:${agentId}`,
+        agentId,
+        events: [{ type: EventTypes.agentAdded, data: { by } }],
+        claim,
+      });
+      this.added.add(agentId);
+    }
     return this.info(agentId);
   }
 
@@ -104,7 +124,11 @@ export class AgentRegistry {
   }
 
   list(): AgentInfo[] {
-    const ids = new Set<string>([...this.registered.keys(), ...this.sessions.all().map((s) => s.agentId)]);
+    const ids = new Set<string>([
+      ...this.registered.keys(),
+      ...this.added,
+      ...this.sessions.all().map((s) => s.agentId),
+    ]);
     return [...ids].sort().map((id) => this.info(id));
   }
 
@@ -126,9 +150,13 @@ export class AgentRegistry {
     return this.registered.get(agentId)?.capabilities ?? [];
   }
 
-  /** Registered, or with an open session. */
+  /** Registered, given a key, or with an open session. */
   knows(agentId: string): boolean {
-    return this.registered.has(agentId) || this.sessions.all().some((s) => s.agentId === agentId);
+    return (
+      this.registered.has(agentId) ||
+      this.added.has(agentId) ||
+      this.sessions.all().some((s) => s.agentId === agentId)
+    );
   }
 
   connectedCount(): number {

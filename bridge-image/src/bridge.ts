@@ -35,6 +35,7 @@ import { SecurityRecorder } from './security.js';
 import { EventStore } from './store/event-store.js';
 import { StreamServer } from './ws/stream-server.js';
 import { FuseHost, type FuseStatus } from './fuse/fuse-host.js';
+import { keyedAgents, keysDirOf } from './keyed-agents.js';
 import path from 'node:path';
 
 export interface CreateBridgeOptions extends Partial<BridgeConfig> {
@@ -230,6 +231,9 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
         });
       });
       port = (server.address() as AddressInfo).port;
+      // An agent the developer made a key for has its shadow from then on, connected or not.
+      if (config.secretFile)
+        for (const id of keyedAgents(keysDirOf(config.secretFile))) await agents.add(id, 'key-file');
       if (config.fuseMount !== null) await fuse.start(config.fuseMount);
       await store.append({
         stream: 'system',

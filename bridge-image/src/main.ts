@@ -1,11 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { deriveAgentKey, AgentId } from '../protocol/index.js';
+import { AgentId, BridgeClient, deriveAdminKey, deriveAgentKey } from '../protocol/index.js';
 import { createBridge } from './bridge.js';
 import { ensureSecretFile, loadMasterSecret, SecretError, writeKeyFile } from './auth/secret.js';
 import { parseArgs, UsageError } from './cli-args.js';
 import { createLogger, isLogLevel } from './log.js';
 import { nativeMountPoint, privateMountParent } from './mount-point.js';
+import { keysDirOf } from './keyed-agents.js';
+import type { FuseStatus } from './fuse/fuse-host.js';
 import { EventStore, type Synchronous } from './store/event-store.js';
 import { ImportError } from './store/import-error.js';
 import { exportJsonl } from './store/jsonl.js';
@@ -184,21 +186,32 @@ async function serve(r: Resolved): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   bridge.onShutdownRequested(stop);
+  // The first agent's key, made before the bridge listens: it finds its key file and gives the
+  // agent its shadow at once.
+  const firstKey = r.native && r.secretFile ? writeAgentKey(r.secretFile, FIRST_AGENT) : undefined;
   const port = await bridge.listen();
-  if (r.native) printConnectHelp(r, port, created, bridge.fuseStatus());
+  if (firstKey) printConnectHelp(r, port, created, bridge.fuseStatus(), firstKey);
+}
+
+const FIRST_AGENT = 'claude';
+
+/** Writes an agent's key file beside the master secret (or at `out`); returns its path. */
+function writeAgentKey(secretFile: string, agentId: string, out?: string): string {
+  const file = out ?? path.join(keysDirOf(secretFile), `${agentId}.key`);
+  writeKeyFile(file, deriveAgentKey(loadMasterSecret(secretFile).secret, agentId));
+  return file;
 }
 
 function printConnectHelp(
   r: Resolved,
   port: number,
   created: boolean,
-  fuse: { mounted: boolean; reason: string | null },
+  fuse: FuseStatus,
+  keyFile: string,
 ): void {
   const url = `http://${r.host}:${port}`;
   const secret = r.secretFile!;
-  const agent = 'claude';
-  const keyFile = path.join(path.dirname(secret), 'keys', `${agent}.key`);
-  writeKeyFile(keyFile, deriveAgentKey(loadMasterSecret(secret).secret, agent));
+  const agent = FIRST_AGENT;
   const mcp = path.resolve(__dirname, '..', '..', 'dist', 'mcp-server.js');
   const vsix = fs.readdirSync(path.resolve(__dirname, '..', '..')).find((f) => f.endsWith('.vsix'));
   const lines = [
@@ -221,6 +234,25 @@ function printConnectHelp(
   process.stdout.write(lines.filter((l, i) => l !== '' || i === 0 || lines[i - 1] !== '').join('\n') + '\n');
 }
 
+/** Asks a bridge listening at r's address to know this agent (admin-signed); false when none answers. */
+async function tellRunningBridge(r: Resolved, agentId: string): Promise<boolean> {
+  const client = new BridgeClient({
+    baseUrl: `http://${r.host.includes(':') ? `[${r.host}]` : r.host}:${r.port}`,
+    agentId: 'admin',
+    role: 'admin',
+    key: deriveAdminKey(loadMasterSecret(r.secretFile).secret),
+    timeoutMs: 2000,
+  });
+  try {
+    await client.addAgent(agentId);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const { positional, flags } = parseArgs(argv, VALUED, SWITCHES);
   if (flags.get('help')) {
@@ -236,11 +268,12 @@ async function main(argv: string[]): Promise<void> {
     case 'key': {
       const id = AgentId.safeParse(positional[1]);
       if (!id.success) throw new UsageError(`key: give an agent id (${id.error.issues[0]?.message})`);
-      const out =
-        (flags.get('out') as string | undefined) ??
-        path.join(path.dirname(r.secretFile ?? '.'), 'keys', `${id.data}.key`);
-      writeKeyFile(out, deriveAgentKey(loadMasterSecret(r.secretFile).secret, id.data));
+      if (!r.secretFile) throw new UsageError('key: no master secret (--secret-file, or --native)');
+      const out = writeAgentKey(r.secretFile, id.data, flags.get('out') as string | undefined);
       process.stdout.write(`${out}\n`);
+      // A bridge running here gives the agent its shadow now; one that is not learns of the key at start.
+      if (await tellRunningBridge(r, id.data))
+        process.stdout.write(`the running bridge knows ${id.data} now\n`);
       return;
     }
     case 'backup': {

@@ -60,6 +60,8 @@ export function registerConnectClaudeCode(ctx: CommandContext): vscode.Disposabl
         }));
       if (!agentId) return undefined;
       const keyFile = await ctx.secrets.agentKeyFile(ctx.bridge.workspace().id, agentId);
+      // Its shadow exists from its key on, so the agent can work in it before it first connects.
+      await ctx.bridge.client?.addAgent(agentId);
       const launch: McpLaunch = {
         command: 'node',
         script: stableMcpScript(ctx.extension),

@@ -44,6 +44,8 @@ export interface StartOptions {
   fuseMount?: string;
   /** Run the bridge as this user (and group), as the container does; its files are handed over to it. */
   uid?: number;
+  /** Agents whose key files lie beside the secret (keys/<id>.key) before the bridge starts. */
+  keys?: string[];
 }
 
 /** Starts the built bridge in its own process on port 0 and waits for it to listen. */
@@ -55,6 +57,12 @@ export async function startBridge(opts: StartOptions = {}): Promise<BridgeProces
   const secret = opts.secret ?? randomBytes(32);
   const secretFile = path.join(dir, 'secret');
   fs.writeFileSync(secretFile, secret.toString('hex'), { mode: 0o600 });
+  for (const id of opts.keys ?? []) {
+    fs.mkdirSync(path.join(dir, 'keys'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'keys', `${id}.key`), deriveAgentKey(secret, id).toString('hex'), {
+      mode: 0o600,
+    });
+  }
   const logFile = path.join(dir, 'bridge.log');
   const logFd = fs.openSync(logFile, 'a');
   if (opts.uid !== undefined) {

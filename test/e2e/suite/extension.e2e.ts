@@ -85,6 +85,9 @@ export function registerExtensionSuite(): void {
         hooks.hooks.PreToolUse!.some((g) => g.hooks.some((h) => h.command.includes('hook pre-tool-use'))),
       );
       assert.match(r.command, /^claude mcp add lighthouse -- node /);
+      // Known to the bridge from its key on (its shadow exists), before it ever connects.
+      const known = (await api.bridge.client!.listAgents()).agents.find((a) => a.agentId === 'claude-e2e');
+      assert.equal(known?.sessions, 0);
       agent = await startAgent(entry, process.execPath);
     });
 

@@ -1,11 +1,15 @@
 import {
+  AgentAddRequest,
   AgentRegisterRequest,
+  ErrorCode,
+  RESERVED_AGENT_IDS,
   HeartbeatRequest,
   type AgentList,
   type Status,
 } from '../../../protocol/index.js';
 import type { BridgeServices } from '../../context.js';
 import { parseJson } from '../body.js';
+import { HttpError } from '../errors.js';
 import { ok, type Route } from '../router.js';
 
 const ALL = ['admin', 'agent', 'expert'] as const;
@@ -21,6 +25,21 @@ export function agentRoutes(svc: BridgeServices): Route[] {
         const req = parseJson(body, AgentRegisterRequest);
         const info = await agents.register(session!.agentId, session!.role, req, claim);
         return ok(info, 201);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/agents',
+      access: ['admin'],
+      handler: async ({ body, session, claim }) => {
+        const { agentId } = parseJson(body, AgentAddRequest);
+        if (RESERVED_AGENT_IDS.has(agentId))
+          throw new HttpError(
+            400,
+            ErrorCode.invalidRequest,
+            `agentId: "${agentId}" is reserved; choose another id`,
+          );
+        return ok(await agents.add(agentId, session!.agentId, claim), 201);
       },
     },
     {

@@ -1,11 +1,15 @@
-import { EventTypes, RevokeRequest, SessionOpenRequest, type SessionList } from '../../../protocol/index.js';
+import {
+  EventTypes,
+  RESERVED_AGENT_IDS,
+  RevokeRequest,
+  SessionOpenRequest,
+  type SessionList,
+} from '../../../protocol/index.js';
 import { fingerprintOf } from '../../auth/authenticator.js';
 import type { BridgeServices } from '../../context.js';
 import { parseJson } from '../body.js';
 import { ok, type Route } from '../router.js';
 import { HttpError } from '../errors.js';
-
-const RESERVED_IDS = new Set(['admin', 'system', 'bridge', 'unknown']);
 
 export function sessionRoutes(svc: BridgeServices): Route[] {
   const { sessions, store } = svc;
@@ -16,7 +20,7 @@ export function sessionRoutes(svc: BridgeServices): Route[] {
       access: 'open',
       handler: async ({ req, body }) => {
         const open = parseJson(body, SessionOpenRequest);
-        if (open.role !== 'admin' && RESERVED_IDS.has(open.agentId)) {
+        if (open.role !== 'admin' && RESERVED_AGENT_IDS.has(open.agentId)) {
           throw new HttpError(
             400,
             'invalid_request',
