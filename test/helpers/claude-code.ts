@@ -12,7 +12,8 @@ import { tempDir } from './temp-dirs.js';
  * `npm install --prefix <dir> @anthropic-ai/claude-code@<version>`.
  */
 
-export const CLAUDE_CODE_DIR = process.env.LIGHTHOUSE_CLAUDE_CODE_DIR ?? '/var/cache/lighthouse-ci/claude-code';
+export const CLAUDE_CODE_DIR =
+  process.env.LIGHTHOUSE_CLAUDE_CODE_DIR ?? '/var/cache/lighthouse-ci/claude-code';
 
 /** Node 24 as test/e2e/setup.sh installs it, for a Claude Code whose engines need a newer Node than ours. */
 const NODE_24 = '/var/cache/lighthouse-ci/e2e/node-24.21.0/bin/node';
@@ -184,7 +185,15 @@ export async function runClaudeCode(opts: RunOptions): Promise<ClaudeCodeRun> {
   const home = opts.home ?? tempDir('lh-claude-home-');
   seedHome(home, fs.realpathSync(opts.cwd));
   fs.mkdirSync(path.join(home, 'tmp'), { recursive: true });
-  const args = ['-p', opts.prompt, '--output-format', 'stream-json', '--verbose', '--permission-mode', 'dontAsk'];
+  const args = [
+    '-p',
+    opts.prompt,
+    '--output-format',
+    'stream-json',
+    '--verbose',
+    '--permission-mode',
+    'dontAsk',
+  ];
   const mcpNames = Object.keys(opts.mcpServers ?? {});
   if (opts.mcpServers) {
     const file = path.join(home, 'mcp-config.json');
@@ -196,7 +205,15 @@ export async function runClaudeCode(opts: RunOptions): Promise<ClaudeCodeRun> {
     fs.writeFileSync(file, JSON.stringify(opts.settings, null, 2));
     args.push('--settings', file);
   }
-  const allowed = opts.allowedTools ?? ['Bash', 'Read', 'Edit', 'Write', 'Glob', 'Grep', ...mcpNames.map((n) => `mcp__${n}`)];
+  const allowed = opts.allowedTools ?? [
+    'Bash',
+    'Read',
+    'Edit',
+    'Write',
+    'Glob',
+    'Grep',
+    ...mcpNames.map((n) => `mcp__${n}`),
+  ];
   args.push('--allowedTools', allowed.join(','));
   args.push(...(opts.args ?? []));
 
@@ -243,8 +260,9 @@ export function toolUses(run: ClaudeCodeRun): { id: string; name: string; input:
   return run.events
     .filter((e) => e.type === 'assistant')
     .flatMap((e) => {
-      const content = (e.message as { content?: { type: string; id?: string; name?: string; input?: unknown }[] })
-        ?.content;
+      const content = (
+        e.message as { content?: { type: string; id?: string; name?: string; input?: unknown }[] }
+      )?.content;
       return (content ?? [])
         .filter((b) => b.type === 'tool_use')
         .map((b) => ({ id: String(b.id), name: String(b.name), input: b.input }));

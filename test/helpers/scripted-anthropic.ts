@@ -114,7 +114,9 @@ function resultText(content: unknown): string {
   if (Array.isArray(content))
     return content
       .map((c: unknown) =>
-        c && typeof c === 'object' && (c as ContentBlock).type === 'text' ? String((c as ContentBlock).text) : '',
+        c && typeof c === 'object' && (c as ContentBlock).type === 'text'
+          ? String((c as ContentBlock).text)
+          : '',
       )
       .join('\n');
   return '';
@@ -166,10 +168,15 @@ let ids = 0;
 const newId = (prefix: string) => `${prefix}_scripted_${(++ids).toString().padStart(6, '0')}`;
 
 function usage(body: MessagesBody) {
-  return { input_tokens: Math.max(1, Math.ceil(JSON.stringify(body.messages ?? []).length / 4)), output_tokens: 1 };
+  return {
+    input_tokens: Math.max(1, Math.ceil(JSON.stringify(body.messages ?? []).length / 4)),
+    output_tokens: 1,
+  };
 }
 
-type Block = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
+type Block =
+  | { type: 'text'; text: string }
+  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
 
 function blocksOf(reply: Reply): Block[] {
   const blocks: Block[] = [];
@@ -288,7 +295,12 @@ export async function startScriptedAnthropic(
     }
     if (rec.method === 'GET' && url.pathname.startsWith('/v1/models')) {
       rec.kind = 'models';
-      const model = (id: string) => ({ type: 'model', id, display_name: id, created_at: '2025-01-01T00:00:00Z' });
+      const model = (id: string) => ({
+        type: 'model',
+        id,
+        display_name: id,
+        created_at: '2025-01-01T00:00:00Z',
+      });
       res.writeHead(200, { 'content-type': 'application/json' });
       const ids = ['claude-sonnet-4-6', 'claude-opus-4-6', 'claude-haiku-4-5'];
       const one = url.pathname.slice('/v1/models/'.length);
@@ -315,11 +327,17 @@ export async function startScriptedAnthropic(
       if (step === undefined) {
         rec.status = 400;
         errors.push(`main request ${turn + 1} after the script's ${script.length} turns ran out`);
-        sendError(res, 400, 'invalid_request_error', `scripted-anthropic: the script has no turn ${turn + 1}`);
+        sendError(
+          res,
+          400,
+          'invalid_request_error',
+          `scripted-anthropic: the script has no turn ${turn + 1}`,
+        );
         return;
       }
       try {
-        rec.reply = typeof step === 'function' ? await step({ turn, body, toolResults: toolResultsOf(body) }) : step;
+        rec.reply =
+          typeof step === 'function' ? await step({ turn, body, toolResults: toolResultsOf(body) }) : step;
       } catch (e) {
         rec.status = 400;
         errors.push(`turn ${turn + 1} threw: ${(e as Error).stack ?? String(e)}`);
@@ -347,7 +365,8 @@ export async function startScriptedAnthropic(
     req.on('end', () => {
       handle(req, res, Buffer.concat(chunks).toString('utf8')).catch((e: unknown) => {
         errors.push(`handler failed: ${String(e)}`);
-        if (!res.headersSent) sendError(res, 400, 'invalid_request_error', 'scripted-anthropic: handler failed');
+        if (!res.headersSent)
+          sendError(res, 400, 'invalid_request_error', 'scripted-anthropic: handler failed');
         else res.end();
       });
     });
