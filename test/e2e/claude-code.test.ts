@@ -9,14 +9,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShadowWriteResult } from '../../bridge-image/protocol/index.js';
 import { startBridge, type BridgeProcess } from '../helpers/bridge-process.js';
-import { describeRun, findClaudeCode, runClaudeCode, toolUses } from '../helpers/claude-code.js';
+import { claudeCodeMissing, describeRun, runClaudeCode, toolUses } from '../helpers/claude-code.js';
 import { startScriptedAnthropic, type ScriptedAnthropic, type Turn } from '../helpers/scripted-anthropic.js';
 import { tempDir } from '../helpers/temp-dirs.js';
 import { MCP_JS, writeAgentKey } from '../mcp-server/mcp-process.js';
 import { readFileOutput } from '../../mcp-server/tools/read-file.js';
 
-const install = findClaudeCode();
-if (typeof install === 'string') console.warn(`skipping the Claude Code tests: ${install}`);
+const missing = claudeCodeMissing();
+if (missing) console.warn(`skipping the Claude Code tests: ${missing}`);
 
 /** A small npm project for Claude Code to work in. */
 function makeProject(): string {
@@ -44,7 +44,7 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
 
-describe.skipIf(typeof install === 'string')('real Claude Code against a scripted model', () => {
+describe.skipIf(missing !== undefined)('real Claude Code against a scripted model', () => {
   it('runs a Bash call and an Edit the script asks for, and sends the tool results back', async () => {
     const project = makeProject();
     const greet = path.join(fs.realpathSync(project), 'src', 'greet.js');

@@ -7,16 +7,38 @@ import { tempDir } from './temp-dirs.js';
 /**
  * Runs the real Claude Code CLI non-interactively (`claude -p`) against a scripted Anthropic
  * endpoint (scripted-anthropic.ts), in a HOME of its own so no user configuration, credentials or
- * session history leak in or out. The package is installed outside the repository, in
- * LIGHTHOUSE_CLAUDE_CODE_DIR (default /var/cache/lighthouse-ci/claude-code), as
- * `npm install --prefix <dir> @anthropic-ai/claude-code@<version>`.
+ * session history leak in or out. The package is looked for in LIGHTHOUSE_CLAUDE_CODE_DIR (default
+ * /var/cache/lighthouse-ci/claude-code, installed there with
+ * `npm install --prefix <dir> @anthropic-ai/claude-code@<version>`) and, without that variable,
+ * then in the repository's own node_modules (a devDependency).
  */
 
-export const CLAUDE_CODE_DIR =
-  process.env.LIGHTHOUSE_CLAUDE_CODE_DIR ?? '/var/cache/lighthouse-ci/claude-code';
+const DEFAULT_DIR = '/var/cache/lighthouse-ci/claude-code';
+const REPO_ROOT = path.resolve(__dirname, '../..');
 
 /** Node 24 as test/e2e/setup.sh installs it, for a Claude Code whose engines need a newer Node than ours. */
 const NODE_24 = '/var/cache/lighthouse-ci/e2e/node-24.21.0/bin/node';
+
+/** The prefixes (directories holding node_modules/) where Claude Code may be installed. */
+export function claudeCodeDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  return env.LIGHTHOUSE_CLAUDE_CODE_DIR ? [env.LIGHTHOUSE_CLAUDE_CODE_DIR] : [DEFAULT_DIR, REPO_ROOT];
+}
+
+const packageDir = (prefix: string) => path.join(prefix, 'node_modules', '@anthropic-ai', 'claude-code');
+
+/**
+ * Why the Claude Code tests must skip: the package is not installed in any of claudeCodeDirs().
+ * Undefined when it is; an install that is there but cannot run fails the tests instead
+ * (findClaudeCode throws), so a broken install is not mistaken for an absent one.
+ */
+export function claudeCodeMissing(): string | undefined {
+  const dirs = claudeCodeDirs();
+  if (dirs.some((d) => fs.existsSync(path.join(packageDir(d), 'package.json')))) return undefined;
+  return (
+    `@anthropic-ai/claude-code is not installed in ${dirs.join(' or ')} (LIGHTHOUSE_CLAUDE_CODE_DIR); ` +
+    `install it with: npm install --prefix ${dirs[0]} --save-exact @anthropic-ai/claude-code@<version>`
+  );
+}
 
 export interface ClaudeCodeInstall {
   version: string;
@@ -38,28 +60,28 @@ function minNodeMajor(range: string | undefined): number {
 }
 
 /**
- * Finds the installed Claude Code, or says why there is none (the tests skip with that reason).
- * A cli.js bundle runs under this Node, or Node 24 when its engines ask for more; a native binary
- * (the package's later versions) runs as it is.
+ * How to start the installed Claude Code. A cli.js bundle (up to 2.1.112) runs under this Node, or
+ * Node 24 when its engines ask for more; a native binary (later versions, put in place by their
+ * postinstall) runs as it is. Throws, saying what is wrong, when the install cannot run.
  */
-export function findClaudeCode(dir = CLAUDE_CODE_DIR): ClaudeCodeInstall | string {
-  const pkgDir = path.join(dir, 'node_modules', '@anthropic-ai', 'claude-code');
-  let pkg: PackageJson;
-  try {
-    pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as PackageJson;
-  } catch {
-    return `Claude Code is not installed in ${dir} (LIGHTHOUSE_CLAUDE_CODE_DIR); install it with: npm install --prefix ${dir} @anthropic-ai/claude-code@<version>`;
-  }
+export function findClaudeCode(): ClaudeCodeInstall {
+  const prefix = claudeCodeDirs().find((d) => fs.existsSync(path.join(packageDir(d), 'package.json')));
+  if (!prefix) throw new Error(claudeCodeMissing());
+  const pkgDir = packageDir(prefix);
+  const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as PackageJson;
   const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.claude;
-  if (!bin) return `${pkgDir}/package.json names no claude binary`;
+  if (!bin) throw new Error(`${pkgDir}/package.json names no claude binary`);
   const entry = path.join(pkgDir, bin);
-  if (!fs.existsSync(entry)) return `${entry} is missing (an install whose postinstall did not run?)`;
+  if (!fs.existsSync(entry))
+    throw new Error(`${entry} is missing (an install whose postinstall did not run?)`);
   if (!entry.endsWith('.js')) return { version: pkg.version, command: entry, prefixArgs: [] };
   const need = minNodeMajor(pkg.engines?.node);
   const ours = Number(process.versions.node.split('.')[0]);
   if (ours >= need) return { version: pkg.version, command: process.execPath, prefixArgs: [entry] };
   if (fs.existsSync(NODE_24)) return { version: pkg.version, command: NODE_24, prefixArgs: [entry] };
-  return `Claude Code ${pkg.version} needs Node ${pkg.engines?.node}; this is ${process.version} and ${NODE_24} is not installed (test/e2e/setup.sh)`;
+  throw new Error(
+    `Claude Code ${pkg.version} needs Node ${pkg.engines?.node}; this is ${process.version} and ${NODE_24} is not installed (test/e2e/setup.sh)`,
+  );
 }
 
 /** One line of `--output-format stream-json`: system init, assistant and user messages, the result. */
@@ -181,7 +203,6 @@ function parseLines(stdout: string): StreamEvent[] {
 /** Runs `claude -p <prompt> --output-format stream-json --verbose` and waits for it to exit. */
 export async function runClaudeCode(opts: RunOptions): Promise<ClaudeCodeRun> {
   const install = findClaudeCode();
-  if (typeof install === 'string') throw new Error(install);
   const home = opts.home ?? tempDir('lh-claude-home-');
   seedHome(home, fs.realpathSync(opts.cwd));
   fs.mkdirSync(path.join(home, 'tmp'), { recursive: true });
