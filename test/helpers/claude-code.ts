@@ -145,19 +145,28 @@ export interface ClaudeCodeRun {
   timedOut: boolean;
 }
 
-/** A HOME that Claude Code starts in without onboarding or a trust question for `cwd`. */
+/**
+ * A HOME that Claude Code starts in without onboarding or a trust question for `cwd` (print mode
+ * asks neither, but a run with other flags might); what an earlier run left in it is kept.
+ */
 export function seedHome(home: string, cwd: string): void {
   fs.mkdirSync(path.join(home, '.claude'), { recursive: true });
-  const config = {
+  const file = path.join(home, '.claude.json');
+  const config = (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {}) as {
+    projects?: Record<string, Record<string, unknown>>;
+  };
+  const projects = config.projects ?? {};
+  const seeded = {
+    ...config,
     hasCompletedOnboarding: true,
     lastOnboardingVersion: '99.0.0',
-    bypassPermissionsModeAccepted: true,
     autoUpdates: false,
     projects: {
-      [cwd]: { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true, allowedTools: [] },
+      ...projects,
+      [cwd]: { ...projects[cwd], hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true },
     },
   };
-  fs.writeFileSync(path.join(home, '.claude.json'), JSON.stringify(config, null, 2));
+  fs.writeFileSync(file, JSON.stringify(seeded, null, 2));
 }
 
 /** The environment of a run: nothing of the caller's but PATH, so no ANTHROPIC_*, CLAUDE* or proxy variable leaks in. */
@@ -180,8 +189,9 @@ function runEnv(home: string, baseUrl: string, extra: Record<string, string>): R
     DISABLE_BUG_COMMAND: '1',
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     CLAUDE_CODE_DISABLE_TERMINAL_TITLE: '1',
-    // Never run a real browser login or keychain lookup, whatever a setting says.
-    CLAUDE_CODE_SKIP_KEYCHAIN: '1',
+    CLAUDE_CODE_DISABLE_FEEDBACK_SURVEY: '1',
+    // It would fetch the plugin marketplace from the internet.
+    CLAUDE_CODE_DISABLE_OFFICIAL_MARKETPLACE_AUTOINSTALL: '1',
     NO_COLOR: '1',
     ...extra,
   };
