@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import {
   deriveAgentKey,
   type BridgeError,
 } from '../../../bridge-image/protocol/index.js';
-import { BRIDGE_JS, tempDir } from '../../helpers/bridge-process.js';
+import { BRIDGE_JS, startBridge, tempDir } from '../../helpers/bridge-process.js';
 
 /**
  * The bridge's own state (master secret, agent keys, store, FUSE mount, policy) lives in
@@ -226,4 +226,56 @@ describe('the bridge never shows or changes its own state (native mode)', () => 
       expect(fs.readFileSync(path.join(m, 'current', 'src', 'a.ts'), 'utf8')).toBe('export const a = 1;\n');
     },
   );
+});
+
+describe('overlay entries an older bridge stored in .lighthouse', () => {
+  it('are in no listing, change list, diff or summary, and cannot be read, applied or discarded', async () => {
+    const ws = path.join(tempDir(), 'ws');
+    fs.mkdirSync(path.join(ws, '.lighthouse'), { recursive: true });
+    fs.writeFileSync(path.join(ws, '.lighthouse', 'policy.json'), '{}\n');
+    fs.writeFileSync(path.join(ws, 'README.md'), 'hi\n');
+    // An export of a store in which the agent's shadow wrote into .lighthouse (as an older bridge let it).
+    const old = await startBridge({ workspace: ws });
+    const writer = old.agent('claude');
+    await writer.writeFile('was/policy.json', '{"escalationDefault":"approve"}');
+    await writer.writeFile('was/keys/claude.key', 'forged');
+    await writer.writeFile('README.md', 'changed\n');
+    const jsonl = (await old.admin().exportJsonl()).replaceAll('"was/', '".lighthouse/');
+    await old.stop();
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'old.jsonl'), jsonl);
+    const dataDir = path.join(dir, 'data');
+    execFileSync(process.execPath, [
+      BRIDGE_JS,
+      'import',
+      '--data-dir',
+      dataDir,
+      '--from',
+      path.join(dir, 'old.jsonl'),
+    ]);
+    const b = await startBridge({ workspace: ws, dataDir });
+    try {
+      const agent = b.agent('claude');
+      const admin = b.admin();
+      expect((await agent.changes()).changes.map((c) => c.path)).toEqual(['README.md']);
+      expect((await admin.changes({ agent: 'claude' })).changes.map((c) => c.path)).toEqual(['README.md']);
+      expect((await agent.diff()).files.map((f) => f.path)).toEqual(['README.md']);
+      expect((await admin.shadowSummary()).agents).toEqual([{ agentId: 'claude', changes: 1, conflicts: 0 }]);
+      expect((await agent.list('')).entries.map((e) => e.name)).toEqual(['README.md']);
+      for (const p of ['.lighthouse/policy.json', '.lighthouse/keys/claude.key']) {
+        await expect(agent.readFile(p)).rejects.toMatchObject({ status: 403, code: 'path_rejected' });
+        for (const settle of [admin.applyShadow, admin.discardShadow])
+          await expect(settle.call(admin, { agentId: 'claude', paths: [p] })).rejects.toMatchObject({
+            status: 403,
+            code: 'path_rejected',
+          });
+      }
+      await expect(admin.applyShadow({ agentId: 'claude', paths: ['.lighthouse'] })).rejects.toMatchObject({
+        status: 403,
+      });
+      expect(fs.readFileSync(path.join(ws, '.lighthouse', 'policy.json'), 'utf8')).toBe('{}\n');
+    } finally {
+      await b.stop();
+    }
+  });
 });
