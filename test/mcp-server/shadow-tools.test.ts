@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   Annotation,
   AnnotationList,
@@ -532,10 +532,13 @@ describe('the shadow, lease and annotation tools against a real bridge', () => {
         (await ok('search_files', { pattern: STATE_KEY })).structuredContent,
       );
       expect(found.matches).toEqual([]);
-      const security = await admin.query({ type: 'security.path_rejected', agent: AGENT, limit: 1000 });
-      expect(security.events.map((e) => (e.data as { path: string }).path)).toContain(
-        `.lighthouse/keys/${AGENT}.key`,
-      );
+      // Recorded after the refusal is answered.
+      await vi.waitFor(async () => {
+        const security = await admin.query({ type: 'security.path_rejected', agent: AGENT, limit: 1000 });
+        expect(security.events.map((e) => (e.data as { path: string }).path)).toContain(
+          `.lighthouse/keys/${AGENT}.key`,
+        );
+      });
     });
 
     it('a path with ".." or an absolute path is an error about paths, recorded by the bridge', async () => {

@@ -92,9 +92,15 @@ export function resolveInWorkspace(
 const intoHidden = (rel: string) =>
   new PathRejected(rel, "a workspace symlink leads into the bridge's own state", 403);
 
-/** Whether an absolute path lies in (or is) one of the hidden paths. */
+/**
+ * Whether an absolute path lies in (or is) one of the hidden paths. Compared without regard to case:
+ * on a case-insensitive file system (macOS, Windows) ".LIGHTHOUSE/secret" is the secret itself, and
+ * nothing real is lost by hiding that name on Linux too.
+ */
 export function inHidden(hidden: readonly string[], abs: string): boolean {
-  return hidden.some((h) => within(h, abs));
+  if (hidden.length === 0) return false;
+  const p = abs.toLowerCase();
+  return hidden.some((h) => within(h.toLowerCase(), p));
 }
 
 // Linux names what a descriptor refers to under /proc/self/fd; elsewhere the check after opening is

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openResolved, PathRejected, resolveInWorkspace, within } from './path-safety.js';
+import { inHidden, openResolved, PathRejected, resolveInWorkspace } from './path-safety.js';
 
 export interface BaseStat {
   type: 'file' | 'dir';
@@ -41,9 +41,7 @@ export class WorkspaceBase {
 
   /** Whether `rel` is in a hidden part, decided on the path alone, before anything is looked up. */
   isHidden(rel: string): boolean {
-    if (this.hidden.length === 0) return false;
-    const abs = path.join(this.root, rel);
-    return this.hidden.some((h) => within(h, abs));
+    return inHidden(this.hidden, path.join(this.root, rel));
   }
 
   /** Refuses a path in a hidden part (403, recorded as a security event by whoever answers it). */

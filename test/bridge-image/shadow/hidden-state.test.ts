@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   BridgeClient,
   deriveAdminKey,
@@ -119,12 +119,14 @@ describe('the bridge never shows or changes its own state (native mode)', () => 
     }
     await expect(refusal(agent.list('.lighthouse'))).resolves.toMatchObject({ status: 403 });
     await expect(refusal(agent.list('state'))).resolves.toMatchObject({ status: 403 });
-    const events = (await admin.query({ type: 'security.path_rejected', agent: 'claude', limit: 1000 }))
-      .events;
-    const named = events.map((e) => (e.data as { path: string }).path);
-    expect(named).toEqual(
-      expect.arrayContaining(['.lighthouse/secret', '.lighthouse/keys/claude.key', 'leak']),
-    );
+    // Security events are recorded after the refusal is answered.
+    await vi.waitFor(async () => {
+      const events = (await admin.query({ type: 'security.path_rejected', agent: 'claude', limit: 1000 }))
+        .events;
+      expect(events.map((e) => (e.data as { path: string }).path)).toEqual(
+        expect.arrayContaining(['.lighthouse/secret', '.lighthouse/keys/claude.key', 'leak']),
+      );
+    });
   });
 
   it('lists neither .lighthouse nor the symlinks into it (list, tree and search walk these listings)', async () => {
@@ -141,6 +143,8 @@ describe('the bridge never shows or changes its own state (native mode)', () => 
       ['.lighthouse/policy.json', () => agent.writeFile('.lighthouse/policy.json', '{"rules":[]}')],
       ['.lighthouse/keys/evil.key', () => agent.writeFile('./.lighthouse/keys/evil.key', 'x')],
       ['.lighthouse/extra', () => agent.mkdir('.lighthouse/extra')],
+      // One name on a case-insensitive file system (macOS): refused everywhere.
+      ['.LIGHTHOUSE/policy.json', () => agent.writeFile('.LIGHTHOUSE/policy.json', '{}')],
       ['.lighthouse/a.ts', () => agent.move('src/a.ts', '.lighthouse/a.ts')],
       ['.lighthouse/secret', () => agent.move('.lighthouse/secret', 'src/secret.txt')],
       ['.lighthouse/secret', () => agent.deleteFile('.lighthouse/secret')],
@@ -159,12 +163,14 @@ describe('the bridge never shows or changes its own state (native mode)', () => 
       expect(e, p).toMatchObject({ status: 403, code: 'path_rejected' });
       expect(e.message, p).toContain(p);
     }
-    const named = (await admin.query({ type: 'security.path_rejected', limit: 1000 })).events.map(
-      (e) => (e.data as { path: string }).path,
-    );
-    expect(named).toEqual(
-      expect.arrayContaining(['.lighthouse/policy.json', '.lighthouse/keys/evil.key', '.lighthouse/extra']),
-    );
+    await vi.waitFor(async () => {
+      const named = (await admin.query({ type: 'security.path_rejected', limit: 1000 })).events.map(
+        (e) => (e.data as { path: string }).path,
+      );
+      expect(named).toEqual(
+        expect.arrayContaining(['.lighthouse/policy.json', '.lighthouse/keys/evil.key', '.lighthouse/extra']),
+      );
+    });
     expect((await agent.changes()).changes).toEqual([]);
     expect(fs.readFileSync(path.join(ws, '.lighthouse', 'policy.json'), 'utf8')).toBe(before);
     // The move was refused, not half done.
