@@ -75,7 +75,12 @@ describe('the bridge never shows or changes its own state (native mode)', () => 
     fs.symlinkSync('.lighthouse/secret', path.join(ws, 'leak'));
     fs.symlinkSync('.lighthouse/keys', path.join(ws, 'keyring'));
     fs.symlinkSync('.lighthouse', path.join(ws, 'state'));
-    b = await startNative(ws, fuseAvailable ? [] : ['--no-fuse']);
+    // The mount inside the workspace, where native mode kept it by default: named, so that it stays
+    // there whatever the default becomes.
+    b = await startNative(
+      ws,
+      fuseAvailable ? ['--fuse-mount', path.join(ws, '.lighthouse', 'mnt')] : ['--no-fuse'],
+    );
     const opts = { baseUrl: b.url, timeoutMs: 10_000 };
     agent = new BridgeClient({
       ...opts,
