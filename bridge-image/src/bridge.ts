@@ -27,6 +27,7 @@ import { AnnotationBook } from './annotations/annotation-book.js';
 import { LeaseTable } from './leases/lease-table.js';
 import { ShadowFiles } from './shadow/shadow-files.js';
 import { WorkspaceBase } from './shadow/workspace-base.js';
+import { hiddenPaths } from './shadow/hidden-paths.js';
 import { Pipeline } from './http/pipeline.js';
 import { Router } from './http/router.js';
 import { createLogger, type Logger } from './log.js';
@@ -137,7 +138,7 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
   };
   streams = new StreamServer(svc);
   const leases = new LeaseTable(store);
-  const base = new WorkspaceBase(config.workspace);
+  const base = new WorkspaceBase(config.workspace, hiddenPaths(config));
   const shadows = new ShadowFiles(store, base, (agent, rel) => leases.checkWrite(agent, rel));
   const annotations = new AnnotationBook(store);
   const coordination: Coordination = {

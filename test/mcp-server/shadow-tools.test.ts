@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   Annotation,
   AnnotationList,
@@ -23,6 +23,8 @@ import { startBridge, tempDir, type BridgeProcess } from '../helpers/bridge-proc
 import { agentArgs, connectMcp, textOf, type McpConnection } from './mcp-process.js';
 
 const AGENT = 'claude-1';
+/** What the key and secret files under .lighthouse/ hold: looked for in every answer. */
+const STATE_KEY = 'f00dfeed'.repeat(8);
 const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 
 /** The workspace the bridge starts with: the base layer every shadow sees until it changes a path. */
@@ -58,6 +60,10 @@ describe('the shadow, lease and annotation tools against a real bridge', () => {
       fs.writeFileSync(path.join(ws, rel), content);
     }
     fs.mkdirSync(path.join(ws, 'empty'));
+    // The bridge's own state, where native mode keeps it: never part of what an agent sees.
+    fs.mkdirSync(path.join(ws, '.lighthouse', 'keys'), { recursive: true });
+    fs.writeFileSync(path.join(ws, '.lighthouse', 'keys', `${AGENT}.key`), `${STATE_KEY}\n`);
+    fs.writeFileSync(path.join(ws, '.lighthouse', 'secret'), `${STATE_KEY}\n`);
     bridge = await startBridge({ workspace: ws });
     mcp = await connectMcp(agentArgs(bridge, AGENT));
     admin = bridge.admin();
@@ -511,6 +517,30 @@ describe('the shadow, lease and annotation tools against a real bridge', () => {
   });
 
   describe('path safety', () => {
+    it("the bridge's own state is refused by read_file and in no listing, tree or search", async () => {
+      for (const p of [`.lighthouse/keys/${AGENT}.key`, './.lighthouse//secret']) {
+        const text = await failed('read_file', { path: p });
+        expect(text).toContain("the bridge's own state");
+        expect(text).not.toContain(STATE_KEY);
+      }
+      expect(await failed('write_file', { path: '.lighthouse/policy.json', content: '{}' })).toContain(
+        "the bridge's own state",
+      );
+      const tree = treeOutput.parse((await ok('tree', { depth: 10, max_entries: 1000 })).structuredContent);
+      expect(tree.entries.filter((e) => e.path.startsWith('.lighthouse'))).toEqual([]);
+      const found = searchFilesOutput.parse(
+        (await ok('search_files', { pattern: STATE_KEY })).structuredContent,
+      );
+      expect(found.matches).toEqual([]);
+      // Recorded after the refusal is answered.
+      await vi.waitFor(async () => {
+        const security = await admin.query({ type: 'security.path_rejected', agent: AGENT, limit: 1000 });
+        expect(security.events.map((e) => (e.data as { path: string }).path)).toContain(
+          `.lighthouse/keys/${AGENT}.key`,
+        );
+      });
+    });
+
     it('a path with ".." or an absolute path is an error about paths, recorded by the bridge', async () => {
       for (const [tool, args] of [
         ['read_file', { path: '../x' }],

@@ -565,7 +565,7 @@ function mount(m: MountRequest): void {
     // look into it. Its parent's real path is safe to ask for.
     const mp = path.join(realpathSync(path.dirname(path.resolve(m.mountPoint))), path.basename(m.mountPoint));
     dataDir = path.dirname(realpathSync(m.dbFile));
-    base = new WorkspaceBase(m.workspace, [mp]);
+    base = new WorkspaceBase(m.workspace, [mp, ...m.hidden]);
     localFs = new LocalFs(reader, base, Date.now(), () => catchUp());
     tracker = new ChangeTracker(reader, base, new Targets());
     reader.catchUp();
@@ -591,8 +591,12 @@ function mount(m: MountRequest): void {
     entryTimeout: String(m.cacheSeconds),
     autoCache: cache && localFs !== undefined,
     maxRead: 1024 * 1024,
-    // Other users (a root `docker exec`, the developer) may read the view when the system allows it.
+    // Other users (a root `docker exec`, the developer) may read the view when the system allows it;
+    // the kernel then checks every access against the modes and owner reported (the daemon's own
+    // uid and gid, shadows never writable by group or others, read-only views with no write bits):
+    // without default_permissions any local user could write into an agent's shadow.
     allowOther: allowOther(),
+    defaultPermissions: true,
   });
   fuse.mount((err) => {
     if (err) {

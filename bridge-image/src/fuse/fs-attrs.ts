@@ -15,6 +15,12 @@ export class FsError extends Error {
   }
 }
 
+/**
+ * The permission bits a shadow's entry may show: the kernel checks accesses against them
+ * (default_permissions), and only the daemon's own user may change a shadow.
+ */
+export const SHADOW_PERM = 0o755;
+
 export const DIR: Attr = { type: 'dir', size: 0, perm: 0o755, mtimeMs: 0 };
 export const RO_DIR: Attr = { type: 'dir', size: 0, perm: 0o555, mtimeMs: 0 };
 
@@ -48,6 +54,6 @@ export function viewAttr(
   if (sv === null) return { ...(area === 'shadows' ? DIR : RO_DIR), mtimeMs: mountedAt };
   const n = sv.view.node(sv.rel);
   if (!n) throw new FsError('ENOENT', `no ${sv.rel}`);
-  const perm = sv.writable ? n.mode & 0o777 : n.mode & 0o555;
+  const perm = sv.writable ? n.mode & SHADOW_PERM : n.mode & 0o555;
   return { type: n.type, size: n.type === 'file' ? n.size : 0, perm, mtimeMs: n.mtimeMs };
 }

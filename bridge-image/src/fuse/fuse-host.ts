@@ -207,6 +207,7 @@ export class FuseHost {
         mountPoint,
         dbFile: this.d.store.file,
         workspace: this.d.base.root,
+        hidden: [...this.d.base.hidden],
         cacheSeconds: cacheSeconds(),
         watchLimit: watchLimit(),
       } satisfies ToDaemon);
@@ -319,7 +320,9 @@ export class FuseHost {
 
   private contextTree(): Map<string, string[]> {
     const files = new Map<string, string[]>();
-    for (const a of this.d.annotations.list()) files.set(`${a.path}.json`, []);
+    // Annotations on the bridge's own state (anyone may annotate any path) show no more than it does.
+    for (const a of this.d.annotations.list())
+      if (!this.d.base.isHidden(a.path)) files.set(`${a.path}.json`, []);
     return files;
   }
 

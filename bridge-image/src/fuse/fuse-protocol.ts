@@ -33,6 +33,8 @@ export interface MountRequest {
   /** The event store, which the daemon opens read-only. */
   dbFile: string;
   workspace: string;
+  /** Absolute paths in the workspace that are the bridge's own state: in no view (hidden-paths.ts). */
+  hidden: string[];
   /** How long the kernel may keep attributes, names and pages (LIGHTHOUSE_FUSE_CACHE_SECONDS). */
   cacheSeconds: number;
   /** Most workspace directories watched with inotify to drop stale cache entries. */

@@ -4,13 +4,12 @@
  * workspace directory. `undefined` means "ask the bridge" (context/, streams/, the agent lists, an
  * agent this reader has not seen yet).
  */
-import fs from 'node:fs';
 import { AgentId } from '../../protocol/index.js';
-import { normalise, resolveInWorkspace } from '../shadow/path-safety.js';
+import { normalise } from '../shadow/path-safety.js';
 import { ShadowView } from '../shadow/shadow-view.js';
 import type { WorkspaceBase } from '../shadow/workspace-base.js';
 import type { Attr } from './fuse-protocol.js';
-import { currentAttr, FsError, RO_DIR, viewAttr, workspaceAttr } from './fs-attrs.js';
+import { currentAttr, FsError, RO_DIR, SHADOW_PERM, viewAttr, workspaceAttr } from './fs-attrs.js';
 import { locate, TOP, type Location } from './layout.js';
 import type { StoreReader } from './store-reader.js';
 
@@ -114,7 +113,7 @@ export class LocalFs {
           attrs: list.map(({ node: e }) => ({
             type: e.type,
             size: e.type === 'file' ? e.size : 0,
-            perm: sv.writable ? e.mode & 0o777 : e.mode & 0o555,
+            perm: sv.writable ? e.mode & SHADOW_PERM : e.mode & 0o555,
             mtimeMs: e.mtimeMs,
           })),
         };
@@ -147,14 +146,11 @@ export class LocalFs {
   }
 
   private openBase(rel: string): ReadSource {
-    const abs = rel === '' || this.base.isHidden(rel) ? undefined : resolveInWorkspace(this.base.root, rel);
     if (rel === '') throw new FsError('EISDIR', 'the workspace root is a directory');
-    if (!abs) throw new FsError('ENOENT', `no ${rel} in the workspace`);
-    const fd = fs.openSync(abs, 'r');
-    if (!fs.fstatSync(fd).isFile()) {
-      fs.closeSync(fd);
-      throw new FsError('EISDIR', `${rel} is a directory`);
-    }
+    // Opened without following a symlink swapped in since the lookup, and checked for where it is.
+    const fd = this.base.openFile(rel);
+    if (fd === 'dir') throw new FsError('EISDIR', `${rel} is a directory`);
+    if (fd === undefined) throw new FsError('ENOENT', `no ${rel} in the workspace`);
     return { kind: 'fd', fd };
   }
 

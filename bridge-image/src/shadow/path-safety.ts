@@ -52,9 +52,14 @@ export function normalise(input: string, allowRoot = false): string {
 
 /**
  * The absolute path of a workspace file, after checking that no symlink on the way leads outside
- * the workspace. Returns undefined when the path does not exist in the workspace.
+ * the workspace or into one of its `hidden` parts (the bridge's own state: see hidden-paths.ts).
+ * Returns undefined when the path does not exist in the workspace.
  */
-export function resolveInWorkspace(root: string, rel: string): string | undefined {
+export function resolveInWorkspace(
+  root: string,
+  rel: string,
+  hidden: readonly string[] = [],
+): string | undefined {
   const abs = rel === '' ? root : path.join(root, rel);
   let real: string;
   try {
@@ -70,6 +75,7 @@ export function resolveInWorkspace(root: string, rel: string): string | undefine
         const resolved = path.resolve(path.dirname(abs), target);
         if (!within(root, resolved))
           throw new PathRejected(rel, 'a workspace symlink leads outside the workspace', 403);
+        if (inHidden(hidden, resolved)) throw intoHidden(rel);
       } catch (inner) {
         if (inner instanceof PathRejected) throw inner;
       }
@@ -79,7 +85,68 @@ export function resolveInWorkspace(root: string, rel: string): string | undefine
   }
   if (!within(root, real))
     throw new PathRejected(rel, 'a workspace symlink leads outside the workspace', 403);
+  if (inHidden(hidden, real)) throw intoHidden(rel);
   return real;
+}
+
+const intoHidden = (rel: string) =>
+  new PathRejected(rel, "a workspace symlink leads into the bridge's own state", 403);
+
+/**
+ * Whether an absolute path lies in (or is) one of the hidden paths. Compared without regard to case:
+ * on a case-insensitive file system (macOS, Windows) ".LIGHTHOUSE/secret" is the secret itself, and
+ * nothing real is lost by hiding that name on Linux too.
+ */
+export function inHidden(hidden: readonly string[], abs: string): boolean {
+  if (hidden.length === 0) return false;
+  const p = abs.toLowerCase();
+  return hidden.some((h) => within(h.toLowerCase(), p));
+}
+
+// Linux names what a descriptor refers to under /proc/self/fd; elsewhere the check after opening is
+// left out (and only O_NOFOLLOW on the last component remains).
+const PROC_FD = fs.existsSync('/proc/self/fd') ? '/proc/self/fd' : undefined;
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+
+/**
+ * Opens a path that resolveInWorkspace() returned, read-only, without following a symlink swapped in
+ * at its last component since (ELOOP), then checks what the descriptor really is: a directory on
+ * the way swapped for a symlink would otherwise lead the open outside the workspace or into its
+ * hidden parts. O_NONBLOCK: a FIFO opens at once instead of waiting for a writer (it is no file, and
+ * the caller's fstat refuses it). Returns undefined when the path is gone or cannot be opened as
+ * a file or directory; everything read must then go through the returned descriptor.
+ */
+export function openResolved(
+  root: string,
+  real: string,
+  rel: string,
+  hidden: readonly string[] = [],
+): number | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new PathRejected(rel, 'became a symlink while it was being opened', 403);
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENXIO') return undefined;
+    throw e;
+  }
+  try {
+    checkOpened(root, fd, rel, hidden);
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+  return fd;
+}
+
+/** Refuses a descriptor whose real path lies outside the workspace or in a hidden part of it. */
+export function checkOpened(root: string, fd: number, rel: string, hidden: readonly string[] = []): void {
+  if (!PROC_FD) return;
+  const at = fs.readlinkSync(`${PROC_FD}/${fd}`);
+  if (!within(root, at)) throw new PathRejected(rel, 'led outside the workspace when it was opened', 403);
+  if (inHidden(hidden, at))
+    throw new PathRejected(rel, "led into the bridge's own state when it was opened", 403);
 }
 
 export function within(root: string, p: string): boolean {

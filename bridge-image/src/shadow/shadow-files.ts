@@ -149,6 +149,7 @@ export class ShadowFiles {
 
   /** Throws what a write of `rel` would be refused for: a lease, a file where a directory must be, a directory. */
   checkWritable(agent: string, rel: string): void {
+    this.base.guard(rel);
     this.mayWrite(agent, rel);
     for (let p = parentOf(rel); p !== ''; p = parentOf(p)) {
       const n = this.node(agent, p);
@@ -215,6 +216,7 @@ export class ShadowFiles {
 
   private deleteNow(agent: string, rel: string, claim: Claim | undefined): Promise<number> {
     return this.exclusive(agent, async () => {
+      this.base.guard(rel);
       const n = this.node(agent, rel);
       if (!n) throw new ShadowError(404, 'ENOENT', `no such file: ${rel}`);
       if (n.type === 'dir')
@@ -237,6 +239,8 @@ export class ShadowFiles {
 
   private moveNow(agent: string, from: string, to: string, claim: Claim | undefined): Promise<number> {
     return this.exclusive(agent, async () => {
+      this.base.guard(from);
+      this.base.guard(to);
       if (from === to) throw new ShadowError(400, 'EINVAL', 'from and to are the same path');
       const n = this.node(agent, from);
       if (!n) throw new ShadowError(404, 'ENOENT', `no such file: ${from}`);
@@ -341,6 +345,7 @@ export class ShadowFiles {
 
   private mkdirNow(agent: string, rel: string, claim: Claim | undefined): Promise<number> {
     return this.exclusive(agent, async () => {
+      this.base.guard(rel);
       if (this.node(agent, rel)) throw new ShadowError(409, 'EEXIST', `${rel} already exists`);
       this.mayWrite(agent, rel);
       const parent = parentOf(rel);
@@ -358,6 +363,7 @@ export class ShadowFiles {
 
   private rmdirNow(agent: string, rel: string, claim: Claim | undefined): Promise<number> {
     return this.exclusive(agent, async () => {
+      this.base.guard(rel);
       const n = this.node(agent, rel);
       if (!n) throw new ShadowError(404, 'ENOENT', `no such directory: ${rel}`);
       if (n.type !== 'dir') throw new ShadowError(409, 'ENOTDIR', `${rel} is not a directory`);
@@ -371,12 +377,14 @@ export class ShadowFiles {
 
   /**
    * The overlay entries that are changes (files written, moved or deleted; not directories). Looked
-   * up, not made: counting an agent the admin names must not leave an empty overlay behind.
+   * up, not made: counting an agent the admin names must not leave an empty overlay behind. Entries
+   * in the bridge's own state (stored by an older bridge) are no changes: never listed, diffed or
+   * applied.
    */
   private changed(agent: string): [string, ChangedEntry][] {
     return [...(this.overlays.get(agent) ?? [])].filter((x): x is [string, ChangedEntry] => {
       const k = x[1].kind;
-      return k === 'file' || k === 'deleted';
+      return (k === 'file' || k === 'deleted') && !this.base.isHidden(x[0]);
     });
   }
 
@@ -487,8 +495,10 @@ export class ShadowFiles {
     claim: Claim | undefined,
   ): Promise<number> {
     return this.exclusive(agent, async () => {
+      for (const p of paths) this.base.guard(p);
       const o = this.overlay(agent);
-      const missing = paths.filter((p) => !o.has(p) && ![...o.keys()].some((k) => k.startsWith(p + '/')));
+      const visible = [...o.keys()].filter((k) => !this.base.isHidden(k));
+      const missing = paths.filter((p) => !o.has(p) && !visible.some((k) => k.startsWith(p + '/')));
       if (missing.length) {
         throw new ShadowError(
           404,

@@ -35,6 +35,9 @@ export class ShadowView {
   /** What is at `rel` in this shadow, or undefined. */
   node(rel: string): Node | undefined {
     if (rel === '') return { type: 'dir', mode: DIR_MODE, mtimeMs: 0, source: 'workspace' };
+    // The bridge's own state is in no shadow, whatever an overlay holds there (one written by an
+    // older bridge): refused before anything is looked up.
+    this.base.guard(rel);
     // An ancestor that the shadow turned into a file, deleted or removed hides everything below it.
     for (let p = parentOf(rel); p !== ''; p = parentOf(p)) if (this.hides(p)) return undefined;
     const e = this.overlay.get(rel);
@@ -153,7 +156,7 @@ export class ShadowView {
     for (const k of this.overlay.keys()) {
       if (!k.startsWith(prefix)) continue;
       const rest = k.slice(prefix.length);
-      if (rest) names.add(rest.split('/')[0]!);
+      if (rest && !this.base.isHidden(prefix + rest.split('/')[0]!)) names.add(rest.split('/')[0]!);
     }
     const out: { name: string; node: Node }[] = [];
     for (const name of [...names].sort()) {

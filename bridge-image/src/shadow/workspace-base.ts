@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { resolveInWorkspace, within } from './path-safety.js';
+import { inHidden, openResolved, PathRejected, resolveInWorkspace } from './path-safety.js';
 
 export interface BaseStat {
   type: 'file' | 'dir';
@@ -27,12 +27,13 @@ export class WorkspaceBase {
   private readonly hashes = new Map<string, { mtimeMs: number; size: number; hash: string }>();
 
   /**
-   * `hidden`: absolute paths inside the workspace that are not part of it (the FUSE mount point,
-   * when it lies in the workspace: the daemon must never look into its own mount).
+   * `hidden`: absolute paths inside the workspace that are not part of it: the bridge's own state
+   * (hidden-paths.ts decides which) and the FUSE mount point (the daemon must never look into its own
+   * mount). They are in no listing; naming one, or a symlink leading into one, is refused.
    */
   constructor(
     root: string,
-    private readonly hidden: string[] = [],
+    readonly hidden: readonly string[] = [],
   ) {
     fs.mkdirSync(root, { recursive: true });
     this.root = fs.realpathSync(root);
@@ -40,60 +41,97 @@ export class WorkspaceBase {
 
   /** Whether `rel` is in a hidden part, decided on the path alone, before anything is looked up. */
   isHidden(rel: string): boolean {
-    if (this.hidden.length === 0) return false;
-    const abs = path.join(this.root, rel);
-    return this.hidden.some((h) => within(h, abs));
+    return inHidden(this.hidden, path.join(this.root, rel));
+  }
+
+  /** Refuses a path in a hidden part (403, recorded as a security event by whoever answers it). */
+  guard(rel: string): void {
+    if (this.isHidden(rel))
+      throw new PathRejected(rel, "is the bridge's own state, not part of the workspace", 403);
   }
 
   private resolve(rel: string): string | undefined {
-    return this.isHidden(rel) ? undefined : resolveInWorkspace(this.root, rel);
+    this.guard(rel);
+    return resolveInWorkspace(this.root, rel, this.hidden);
   }
 
-  stat(rel: string): BaseStat | undefined {
+  /**
+   * A descriptor of the file or directory at `rel`, opened without following a symlink swapped in
+   * after the path was checked, and checked again for what it really is (see openResolved).
+   */
+  private open(rel: string): number | undefined {
     const abs = this.resolve(rel);
-    if (!abs) return undefined;
-    return baseStat(fs.statSync(abs));
+    return abs === undefined ? undefined : openResolved(this.root, abs, rel, this.hidden);
   }
 
-  read(rel: string): Buffer | undefined {
-    const abs = this.resolve(rel);
-    if (!abs) return undefined;
-    const st = fs.statSync(abs);
-    return st.isFile() ? fs.readFileSync(abs) : undefined;
-  }
-
-  /** A byte range of a workspace file, read without loading the rest (large files stream). */
-  readRange(rel: string, offset: number, length: number): Buffer | undefined {
-    const abs = this.resolve(rel);
-    if (!abs) return undefined;
-    const fd = fs.openSync(abs, 'r');
+  /** Runs `fn` on the open descriptor of a regular file at `rel`; undefined when there is none. */
+  private withFile<T>(rel: string, fn: (fd: number, st: fs.Stats) => T): T | undefined {
+    const fd = this.open(rel);
+    if (fd === undefined) return undefined;
     try {
-      if (!fs.fstatSync(fd).isFile()) return undefined;
-      const buf = Buffer.allocUnsafe(length);
-      const n = fs.readSync(fd, buf, 0, length, offset);
-      return buf.subarray(0, n);
+      const st = fs.fstatSync(fd);
+      return st.isFile() ? fn(fd, st) : undefined;
     } finally {
       fs.closeSync(fd);
     }
   }
 
+  stat(rel: string): BaseStat | undefined {
+    const abs = this.resolve(rel);
+    if (!abs) return undefined;
+    // lstat: the path was just resolved, so a symlink here was swapped in since; it is not followed.
+    try {
+      return baseStat(fs.lstatSync(abs));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw e;
+    }
+  }
+
+  read(rel: string): Buffer | undefined {
+    return this.withFile(rel, (fd) => fs.readFileSync(fd));
+  }
+
+  /** A byte range of a workspace file, read without loading the rest (large files stream). */
+  readRange(rel: string, offset: number, length: number): Buffer | undefined {
+    return this.withFile(rel, (fd) => {
+      const buf = Buffer.allocUnsafe(length);
+      const n = fs.readSync(fd, buf, 0, length, offset);
+      return buf.subarray(0, n);
+    });
+  }
+
+  /**
+   * A descriptor of the regular file at `rel` for the caller to read and close (the FUSE daemon keeps
+   * it while the file is open); 'dir' for a directory, undefined when there is neither.
+   */
+  openFile(rel: string): number | 'dir' | undefined {
+    const fd = this.open(rel);
+    if (fd === undefined) return undefined;
+    const st = fs.fstatSync(fd);
+    if (st.isFile()) return fd;
+    fs.closeSync(fd);
+    return st.isDirectory() ? 'dir' : undefined;
+  }
+
   /** SHA-256 of a workspace file, cached by size and mtime; null when there is no such file. */
   hash(rel: string): string | null {
-    const abs = this.resolve(rel);
-    if (!abs) return null;
-    const st = fs.statSync(abs);
-    if (!st.isFile()) return null;
-    const cached = this.hashes.get(rel);
-    if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached.hash;
-    const hash = createHash('sha256').update(fs.readFileSync(abs)).digest('hex');
-    if (this.hashes.size > 100_000) this.hashes.clear();
-    this.hashes.set(rel, { mtimeMs: st.mtimeMs, size: st.size, hash });
-    return hash;
+    const hash = this.withFile(rel, (fd, st) => {
+      const cached = this.hashes.get(rel);
+      if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached.hash;
+      const hash = createHash('sha256').update(fs.readFileSync(fd)).digest('hex');
+      if (this.hashes.size > 100_000) this.hashes.clear();
+      this.hashes.set(rel, { mtimeMs: st.mtimeMs, size: st.size, hash });
+      return hash;
+    });
+    return hash ?? null;
   }
 
   /**
    * hash() for many paths at once, reading each directory once instead of resolving every path on
-   * its own: listing 10,000 changes would otherwise cost two system calls per path.
+   * its own: listing 10,000 changes would otherwise cost two system calls per path. A path that is
+   * refused (hidden, or a symlink leading outside) has no workspace content here: null.
    */
   hashMany(rels: Iterable<string>): Map<string, string | null> {
     const byDir = new Map<string, string[]>();
@@ -105,8 +143,16 @@ export class WorkspaceBase {
       else byDir.set(dir, [rel]);
     }
     const out = new Map<string, string | null>();
+    const refusedAsNull = <T>(fn: () => T): T | null => {
+      try {
+        return fn();
+      } catch (e) {
+        if (e instanceof PathRejected) return null;
+        throw e;
+      }
+    };
     for (const [dir, list] of byDir) {
-      const abs = resolveInWorkspace(this.root, dir);
+      const abs = refusedAsNull(() => this.resolve(dir));
       let entries: Map<string, fs.Dirent> | undefined;
       try {
         entries = abs
@@ -118,12 +164,14 @@ export class WorkspaceBase {
       for (const rel of list) {
         const entry = entries?.get(rel.slice(dir.length ? dir.length + 1 : 0));
         // Absent, or anything but a plain file or symlink (a symlink is resolved and checked in hash()).
-        out.set(rel, entry && (entry.isFile() || entry.isSymbolicLink()) ? this.hash(rel) : null);
+        out.set(
+          rel,
+          entry && (entry.isFile() || entry.isSymbolicLink()) ? refusedAsNull(() => this.hash(rel)) : null,
+        );
       }
     }
     return out;
   }
-
   /**
    * Names in a workspace directory (only regular files and directories). The directory is resolved
    * once; an entry that is no symlink lies inside it and needs one lstat, not a resolution of its own
