@@ -7,13 +7,11 @@ import { tempDir } from './temp-dirs.js';
 /**
  * Runs the real Claude Code CLI non-interactively (`claude -p`) against a scripted Anthropic
  * endpoint (scripted-anthropic.ts), in a HOME of its own so no user configuration, credentials or
- * session history leak in or out. The package is looked for in LIGHTHOUSE_CLAUDE_CODE_DIR (default
- * /var/cache/lighthouse-ci/claude-code, installed there with
- * `npm install --prefix <dir> @anthropic-ai/claude-code@<version>`) and, without that variable,
- * then in the repository's own node_modules (a devDependency).
+ * session history leak in or out. The package is the repository's own devDependency (pinned in
+ * package.json); LIGHTHOUSE_CLAUDE_CODE_DIR names another install prefix, to try another version
+ * (`npm install --prefix <dir> @anthropic-ai/claude-code@<version>`).
  */
 
-const DEFAULT_DIR = '/var/cache/lighthouse-ci/claude-code';
 const REPO_ROOT = path.resolve(__dirname, '../..');
 
 /** Node 24 as test/e2e/setup.sh installs it, for a Claude Code whose engines need a newer Node than ours. */
@@ -21,7 +19,7 @@ const NODE_24 = '/var/cache/lighthouse-ci/e2e/node-24.21.0/bin/node';
 
 /** The prefixes (directories holding node_modules/) where Claude Code may be installed. */
 export function claudeCodeDirs(env: NodeJS.ProcessEnv = process.env): string[] {
-  return env.LIGHTHOUSE_CLAUDE_CODE_DIR ? [env.LIGHTHOUSE_CLAUDE_CODE_DIR] : [DEFAULT_DIR, REPO_ROOT];
+  return env.LIGHTHOUSE_CLAUDE_CODE_DIR ? [env.LIGHTHOUSE_CLAUDE_CODE_DIR] : [REPO_ROOT];
 }
 
 const packageDir = (prefix: string) => path.join(prefix, 'node_modules', '@anthropic-ai', 'claude-code');
@@ -36,7 +34,7 @@ export function claudeCodeMissing(): string | undefined {
   if (dirs.some((d) => fs.existsSync(path.join(packageDir(d), 'package.json')))) return undefined;
   return (
     `@anthropic-ai/claude-code is not installed in ${dirs.join(' or ')} (LIGHTHOUSE_CLAUDE_CODE_DIR); ` +
-    `install it with: npm install --prefix ${dirs[0]} --save-exact @anthropic-ai/claude-code@<version>`
+    'it is a devDependency of this repository: run npm install'
   );
 }
 
