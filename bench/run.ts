@@ -7,6 +7,7 @@ import { coreSuite } from './core.js';
 import { extensionSuite } from './extension.js';
 import { mcpSuite } from './mcp.js';
 import { shadowSuite } from './shadow.js';
+import { workspaceSuite } from './workspace.js';
 import { removeTempDirs } from '../test/helpers/temp-dirs.js';
 import { printTable, writeResults, type BenchResult } from './lib/report.js';
 
@@ -16,6 +17,7 @@ const SUITES: Record<string, () => Promise<BenchResult[]>> = {
   mcp: mcpSuite,
   shadow: shadowSuite,
   extension: extensionSuite,
+  workspace: workspaceSuite,
 };
 
 async function main(): Promise<void> {

@@ -1,0 +1,159 @@
+/**
+ * Suite `workspace`: an agent's edit-build-test-git loop in its shadow, against the same loop in the
+ * project itself (native) and through bindfs (Debian's C passthrough FUSE), all in one run, on a
+ * generated npm project with a bin dependency (node_modules/.bin symlinks), tests and git.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BridgeClient, deriveAgentKey } from '../bridge-image/protocol/index.js';
+import { median, startBridgeProcess, tempDir } from './lib/processes.js';
+import { info, relativeAtMost, type BenchResult } from './lib/report.js';
+
+const FILES = 2000;
+
+/** The project: a local package with a bin, a test script using it, sources, .gitignore, git. */
+export function makeProject(root: string): void {
+  const w = (rel: string, text: string, mode = 0o644) => {
+    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    fs.writeFileSync(path.join(root, rel), text, { mode });
+  };
+  w(
+    'package.json',
+    JSON.stringify(
+      {
+        name: 'bench-project',
+        version: '1.0.0',
+        private: true,
+        scripts: { test: 'greet-check && node test/run.js' },
+        dependencies: { greet: 'file:vendor/greet' },
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  w(
+    'vendor/greet/package.json',
+    JSON.stringify({ name: 'greet', version: '1.0.0', bin: { 'greet-check': 'cli.js' } }) + '\n',
+  );
+  w('vendor/greet/cli.js', '#!/usr/bin/env node\nconsole.log("greet ok");\n', 0o755);
+  w('.gitignore', 'node_modules/\ndist/\nout/\n');
+  for (let i = 0; i < 50; i++) w(`src/m${i}.js`, `exports.v${i} = () => ${i};\n`);
+  w(
+    'test/run.js',
+    "const assert = require('assert');\n" +
+      Array.from({ length: 50 }, (_, i) => `assert.equal(require('../src/m${i}.js').v${i}(), ${i});`).join(
+        '\n',
+      ) +
+      "\nconsole.log('50 tests passed');\n",
+  );
+  const sh = (cmd: string) => execFileSync('sh', ['-c', cmd], { cwd: root, stdio: 'ignore' });
+  sh('npm install --offline --no-audit --no-fund --ignore-scripts');
+  sh('git init -q && git add -A && git -c user.email=b@b -c user.name=b commit -qm init');
+}
+
+const timed = (fn: () => void): number => {
+  const t0 = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+};
+
+/** Each step's median over `runs`, in ms; NaN and the reason when it fails where it is run. */
+function step(name: string, where: string, runs: number, fn: () => void): number {
+  try {
+    return median(Array.from({ length: runs }, () => timed(fn)));
+  } catch (e) {
+    console.error(`workspace: ${name} failed in ${where}: ${(e as Error).message.split('\n')[0]}`);
+    return NaN;
+  }
+}
+
+function loop(dir: string, where: string, round: number): Record<string, number> {
+  const run = (cmd: string) => () => execFileSync('sh', ['-c', cmd], { cwd: dir, stdio: 'ignore' });
+  const write = (sub: string) => () => {
+    const d = path.join(dir, sub, `r${round}-${Math.random().toString(36).slice(2, 8)}`);
+    fs.mkdirSync(d, { recursive: true });
+    for (let i = 0; i < FILES; i++) fs.writeFileSync(path.join(d, `f${i}.txt`), `file ${i}\n`);
+  };
+  return {
+    npmTest: step('npm test', where, 3, run('npm test --silent')),
+    gitStatus: step('git status', where, 3, run('git status --porcelain')),
+    npmInstall: step(
+      'npm install',
+      where,
+      1,
+      run('npm install --offline --no-audit --no-fund --ignore-scripts'),
+    ),
+    ignoredFiles: step('2,000 ignored files', where, 1, write('out')),
+    trackedFiles: step('2,000 tracked files', where, 1, write('src/gen')),
+  };
+}
+
+export async function workspaceSuite(): Promise<BenchResult[]> {
+  try {
+    execFileSync('bindfs', ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('the workspace suite compares with bindfs: apt-get install bindfs');
+  }
+  const top = tempDir();
+  const ws = path.join(top, 'project');
+  console.error('workspace: making an npm project with a bin dependency, tests and git');
+  makeProject(ws);
+  // Native and bindfs runs change their own copies; the shadow sees the pristine project.
+  const native = path.join(top, 'native');
+  execFileSync('cp', ['-a', ws, native]);
+  const bindSrc = path.join(top, 'bind-src');
+  execFileSync('cp', ['-a', ws, bindSrc]);
+  const bind = path.join(top, 'bind');
+  fs.mkdirSync(bind);
+  execFileSync('bindfs', ['--no-allow-other', bindSrc, bind]);
+  const mnt = path.join(top, 'mnt');
+  const bridge = await startBridgeProcess({ workspace: ws, fuseMount: mnt });
+  try {
+    const agent = new BridgeClient({
+      baseUrl: `http://127.0.0.1:${bridge.port}`,
+      agentId: 'bench',
+      key: deriveAgentKey(bridge.secret, 'bench'),
+    });
+    await agent.registerAgent({ capabilities: [] });
+    const shadow = path.join(mnt, 'shadows', 'bench');
+    for (let i = 0; i < 50 && !fs.existsSync(path.join(shadow, 'package.json')); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    const results: Record<string, number>[] = [];
+    for (const [dir, where] of [
+      [native, 'native'],
+      [bind, 'bindfs'],
+      [shadow, 'shadow'],
+    ] as const) {
+      console.error(`workspace: the loop in ${where}`);
+      results.push(loop(dir, where, results.length));
+    }
+    const changes = (await agent.changes()).changes.length;
+    console.error(`workspace: the shadow lists ${changes} changes after the loop`);
+    await agent.close();
+    const [n, b, s] = results as [Record<string, number>, Record<string, number>, Record<string, number>];
+    const rows: [string, keyof typeof n][] = [
+      ['npm test', 'npmTest'],
+      ['git status', 'gitStatus'],
+      ['npm install (offline, a file: dependency)', 'npmInstall'],
+      [`writing ${FILES} git-ignored files`, 'ignoredFiles'],
+      [`writing ${FILES} tracked files`, 'trackedFiles'],
+    ];
+    const out: BenchResult[] = [];
+    for (const [label, k] of rows) {
+      // "near bindfs speed" for what the agent keeps to itself; the rest is reported.
+      const ratioToBind = relativeAtMost(`${label} in a shadow, vs bindfs`, s[k]!, 'ms', b[k]!, 2, 'bindfs');
+      out.push(k === 'ignoredFiles' ? ratioToBind : { ...ratioToBind, informational: true, pass: true });
+      out.push(info(`${label} in a shadow, vs native`, s[k]!, 'ms', n[k]!));
+    }
+    out.push(info('changes the shadow lists after the loop', changes, 'changes'));
+    return out;
+  } finally {
+    await bridge.stop();
+    try {
+      execFileSync('fusermount', ['-u', bind]);
+    } catch {
+      execFileSync('umount', ['-l', bind]);
+    }
+  }
+}
