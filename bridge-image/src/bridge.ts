@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloseCode, EventTypes, type SecurityKind } from '../protocol/index.js';
 import { AgentRegistry } from './agents.js';
+import { ExpertRoster } from './experts.js';
 import { Authenticator } from './auth/authenticator.js';
 import { loadMasterSecret } from './auth/secret.js';
 import { SessionManager, type Session } from './auth/sessions.js';
@@ -10,6 +11,7 @@ import type { BridgeServices } from './context.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { agentRoutes } from './http/routes/agents.js';
 import { blobRoutes } from './http/routes/blobs.js';
+import { expertRoutes } from './http/routes/experts.js';
 import { eventRoutes } from './http/routes/events.js';
 import { healthRoutes } from './http/routes/health.js';
 import { sessionRoutes } from './http/routes/sessions.js';
@@ -82,7 +84,8 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
     burst: config.rateLimitBurst,
   });
   let streams: StreamServer | undefined;
-  const agents = new AgentRegistry(store, sessions);
+  const experts = new ExpertRoster(store);
+  const agents = new AgentRegistry(store, sessions, experts);
   const metrics = new BridgeMetrics({
     activeSessions: () => sessions.size,
     connectedAgents: () => agents.connectedCount(),
@@ -120,6 +123,7 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
     sessions,
     auth,
     agents,
+    experts,
     metrics,
     security,
     log,
@@ -174,6 +178,7 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
     ...sessionRoutes(svc),
     ...eventRoutes(svc),
     ...agentRoutes(svc),
+    ...expertRoutes(svc),
     ...blobRoutes(svc),
     ...adminRoutes(svc),
     ...shadowRoutes(svc, shadows),

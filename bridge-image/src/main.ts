@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { deriveAgentKey, AgentId } from '../protocol/index.js';
+import { BridgeClient, BridgeError, deriveAdminKey, deriveAgentKey, AgentId } from '../protocol/index.js';
 import { createBridge } from './bridge.js';
 import { ensureSecretFile, loadMasterSecret, SecretError, writeKeyFile } from './auth/secret.js';
 import { parseArgs, UsageError } from './cli-args.js';
@@ -20,6 +20,11 @@ usage:
   bridge.js backup --to FILE         online backup of the event store
   bridge.js export [--out FILE]      JSONL export (stdout by default)
   bridge.js import --from FILE       restore a JSONL export into an empty store (FILE - : stdin)
+  bridge.js expert name <agent-id> --capabilities a,b
+                                     name an agent expert on the running bridge at --host/--port
+                                     (signed as admin with the master secret); again: replaces them
+  bridge.js expert remove <agent-id> it is no longer an expert (its expert sessions are revoked)
+  bridge.js expert list              the named experts
 
 options (environment in brackets):
   --native               run on this machine: store under ./.lighthouse/data, a master secret
@@ -60,6 +65,9 @@ const VALUED = [
   'fuse-mount',
   'expert-timeout-ms',
   'review-timeout-ms',
+  'capabilities',
+  'max-sessions-per-agent',
+  'max-connections',
 ];
 const SWITCHES = ['native', 'help', 'no-fuse'];
 
@@ -209,6 +217,40 @@ function printConnectHelp(
   process.stdout.write(lines.filter((l, i) => l !== '' || i === 0 || lines[i - 1] !== '').join('\n') + '\n');
 }
 
+/** `expert name|remove|list`: the developer's naming of experts, over the running bridge's API. */
+async function expertCommand(r: Resolved, args: string[], caps: string | true | undefined): Promise<void> {
+  const [action, id] = args;
+  const client = new BridgeClient({
+    baseUrl: `http://${r.host.includes(':') ? `[${r.host}]` : r.host}:${r.port}`,
+    agentId: 'admin',
+    role: 'admin',
+    key: deriveAdminKey(loadMasterSecret(r.secretFile).secret),
+  });
+  try {
+    if (action === 'list') {
+      for (const e of (await client.listExperts()).experts)
+        process.stdout.write(`${e.agentId}\t${e.capabilities.join(',')}\tnamed ${e.namedAt}\n`);
+      return;
+    }
+    if (action !== 'name' && action !== 'remove')
+      throw new UsageError('expert: name <agent-id> --capabilities a,b | remove <agent-id> | list');
+    if (!id) throw new UsageError(`expert ${action}: give the agent id`);
+    if (action === 'remove') {
+      const done = await client.removeExpert(id);
+      process.stdout.write(`${id} is no longer an expert (${done.sessionsEnded} expert sessions revoked)\n`);
+      return;
+    }
+    if (typeof caps !== 'string') throw new UsageError('expert name: give --capabilities a,b');
+    const e = await client.nameExpert({ agentId: id, capabilities: caps.split(',').map((c) => c.trim()) });
+    process.stdout.write(`${e.agentId} is an expert for ${e.capabilities.join(', ')}\n`);
+  } catch (e) {
+    if (e instanceof BridgeError) throw new UsageError(`expert ${action}: ${e.message}`);
+    throw e;
+  } finally {
+    await client.close();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const { positional, flags } = parseArgs(argv, VALUED, SWITCHES);
   if (flags.get('help')) {
@@ -281,6 +323,8 @@ async function main(argv: string[]): Promise<void> {
       }
       return;
     }
+    case 'expert':
+      return expertCommand(r, positional.slice(1), flags.get('capabilities'));
     default:
       throw new UsageError(`unknown command ${cmd} (see --help)`);
   }
