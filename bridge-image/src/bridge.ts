@@ -265,6 +265,8 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
         if (!drained)
           log.warn('shutdown deadline passed with requests in flight', { inFlight: pipeline.inFlight });
         if (config.fuseMount !== null) await fuse.stop(config.fuseMount);
+        // What the recording rate held back is summarised before the store closes.
+        await security.close();
         if (store.isOpen) {
           await store
             .append({
