@@ -155,6 +155,7 @@ export class EventStore {
       blobGet: db.prepare('SELECT data FROM blobs WHERE hash = ?').pluck(),
       blobRow: db.prepare('SELECT size, data FROM blobs WHERE hash = ?'),
       blobHas: db.prepare('SELECT 1 FROM blobs WHERE hash = ?').pluck(),
+      blobGranted: db.prepare('SELECT 1 FROM blob_grants WHERE agent_id = ? AND hash = ?').pluck(),
       blobCount: db.prepare('SELECT COUNT(*) FROM blobs').pluck(),
       metaGet: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
       indexedUpTo: db.prepare('SELECT upto FROM index_state WHERE one = 1').pluck(),
@@ -298,8 +299,11 @@ export class EventStore {
     );
   }
 
-  /** Stores content once, by its SHA-256; resolves once durable. Large content goes in 1 MiB chunks. */
-  putBlob(data: Buffer): Promise<{ hash: string; size: number; created: boolean }> {
+  /**
+   * Stores content once, by its SHA-256; resolves once durable. Large content goes in 1 MiB chunks.
+   * `agentId`: the agent storing it, granted reading it (blobGranted) in the same transaction.
+   */
+  putBlob(data: Buffer, agentId?: string): Promise<{ hash: string; size: number; created: boolean }> {
     const hash = createHash('sha256').update(data).digest('hex');
     const parts = split(data);
     if (parts) {
@@ -307,14 +311,26 @@ export class EventStore {
       const chunks = parts.chunks.map((c) =>
         this.enqueue({ op: 'blob', hash: c.hash, data: c.data }, undefined),
       );
-      const manifest = this.enqueue({ op: 'blob', hash, data: parts.manifest, size: data.length }, undefined);
+      const manifest = this.enqueue(
+        {
+          op: 'blob',
+          hash,
+          data: parts.manifest,
+          size: data.length,
+          ...(agentId === undefined ? {} : { agentId }),
+        },
+        undefined,
+      );
       return Promise.all([...chunks, manifest]).then(() => manifest) as Promise<{
         hash: string;
         size: number;
         created: boolean;
       }>;
     }
-    return this.enqueue({ op: 'blob', hash, data }, undefined) as Promise<{
+    return this.enqueue(
+      { op: 'blob', hash, data, ...(agentId === undefined ? {} : { agentId }) },
+      undefined,
+    ) as Promise<{
       hash: string;
       size: number;
       created: boolean;
@@ -622,6 +638,11 @@ export class EventStore {
       length,
       (h) => (this.stmts.blobGet.get(h) as Buffer | undefined) ?? undefined,
     );
+  }
+
+  /** Whether this agent stored this blob (and so may read it). */
+  blobGranted(agentId: string, hash: string): boolean {
+    return this.stmts.blobGranted.get(agentId, hash) !== undefined;
   }
 
   hasBlob(hash: string): boolean {
