@@ -291,7 +291,7 @@ async function main(argv: string[]): Promise<void> {
       const store = EventStore.open({ file: storeFile });
       const outFlag = flags.get('out');
       const out: NodeJS.WritableStream =
-        typeof outFlag === 'string' ? fs.createWriteStream(outFlag) : process.stdout;
+        typeof outFlag === 'string' ? fs.createWriteStream(outFlag, { mode: 0o600 }) : process.stdout;
       try {
         // No stall limit: a pipe's reader may be slow on purpose (a compressor, a remote copy).
         if (!(await writeLines(exportJsonl(store), out, Infinity))) {

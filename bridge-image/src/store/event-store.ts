@@ -193,7 +193,7 @@ export class EventStore {
   /** Opens (creating if needed), migrates and checks the store; a damaged file is refused. */
   static open(opts: EventStoreOptions): EventStore {
     const file = path.resolve(opts.file);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    privateFiles(file);
     let db: Database.Database;
     try {
       db = new Database(file);
@@ -677,9 +677,13 @@ export class EventStore {
 
   /** Online backup: a consistent copy while appends go on. */
   async backup(dest: string): Promise<number> {
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.mkdirSync(path.dirname(dest), { recursive: true, mode: 0o700 });
     const tmp = `${dest}.partial`;
+    // Made 0600 before SQLite writes into it: a backup holds everything the store does.
+    fs.closeSync(fs.openSync(tmp, 'w', 0o600));
+    fs.chmodSync(tmp, 0o600);
     await this.db.backup(tmp);
+    fs.chmodSync(tmp, 0o600);
     fs.renameSync(tmp, dest);
     return fs.statSync(dest).size;
   }
@@ -752,5 +756,34 @@ export class EventStore {
     }
     await this.worker.terminate();
     this.db.close();
+  }
+}
+
+/**
+ * The store holds every agent's content and the log of everything: its directory is made 0700 and
+ * the database 0600 before SQLite opens it (SQLite makes its -wal and -shm files with the
+ * database's own mode), and a store made by an older bridge with looser modes is tightened.
+ */
+function privateFiles(file: string): void {
+  const dir = path.dirname(file);
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(dir, 0o700);
+    fs.closeSync(fs.openSync(file, 'a', 0o600));
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+      try {
+        fs.chmodSync(f, 0o600);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    }
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code !== 'EPERM' && err.code !== 'EACCES') throw e;
+    throw new StoreOpenError(
+      `cannot make the event store private (${err.path ?? dir}: ${err.code}): the data directory and its ` +
+        `files must belong to the bridge's user (uid ${process.getuid?.() ?? '?'}), which keeps them ` +
+        '0700 and 0600; chown them to that user',
+    );
   }
 }
