@@ -189,6 +189,10 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
   );
 
   const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 120_000 }, pipeline.handle);
+  // Beyond this many open connections node closes each new one at once, with no answer (a client
+  // sees its connection reset); every one so dropped is counted.
+  server.maxConnections = config.maxConnections;
+  server.on('drop', () => metrics.connectionsDropped.inc());
   server.on('upgrade', (req, socket, head) => {
     if (pipeline.draining) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');

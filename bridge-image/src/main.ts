@@ -45,6 +45,12 @@ options (environment in brackets):
   --expert-timeout-ms N  an escalation waits this long for an expert [LIGHTHOUSE_EXPERT_TIMEOUT_MS] (30000)
   --review-timeout-ms N  then this long for the developer, before the policy default [LIGHTHOUSE_REVIEW_TIMEOUT_MS] (600000)
   --rate-limit N         requests per second per session before the burst revokes it [LIGHTHOUSE_RATE_LIMIT] (2000)
+  --max-sessions-per-agent N
+                         open sessions one agent may hold; one more is refused with 429
+                         [LIGHTHOUSE_MAX_SESSIONS_PER_AGENT] (64)
+  --max-connections N    simultaneous HTTP and WebSocket connections; node closes each one beyond it
+                         at once, without an answer (counted in lighthouse_http_connections_dropped_total)
+                         [LIGHTHOUSE_MAX_CONNECTIONS] (1024)
 `;
 
 const VALUED = [
@@ -87,6 +93,8 @@ interface Resolved {
   fuseMount: string | null;
   expertTimeoutMs: number | undefined;
   reviewTimeoutMs: number | undefined;
+  maxSessionsPerAgent: number | undefined;
+  maxConnections: number | undefined;
 }
 
 function resolve(flags: Map<string, string | true>): Resolved {
@@ -113,6 +121,12 @@ function resolve(flags: Map<string, string | true>): Resolved {
     if (!(n > 0)) throw new UsageError(`--${flag} must be a positive number, not ${v}`);
     return n;
   };
+  const whole = (flag: string, envName: string): number | undefined => {
+    const n = positive(flag, envName);
+    if (n !== undefined && !Number.isInteger(n))
+      throw new UsageError(`--${flag} must be a whole number, not ${n}`);
+    return n;
+  };
   return {
     sessionTtlMs: positive('session-ttl-ms', 'LIGHTHOUSE_SESSION_TTL_MS'),
     sessionIdleMs: positive('session-idle-ms', 'LIGHTHOUSE_SESSION_IDLE_MS'),
@@ -133,6 +147,8 @@ function resolve(flags: Map<string, string | true>): Resolved {
     rateLimit: positive('rate-limit', 'LIGHTHOUSE_RATE_LIMIT'),
     expertTimeoutMs: positive('expert-timeout-ms', 'LIGHTHOUSE_EXPERT_TIMEOUT_MS'),
     reviewTimeoutMs: positive('review-timeout-ms', 'LIGHTHOUSE_REVIEW_TIMEOUT_MS'),
+    maxSessionsPerAgent: whole('max-sessions-per-agent', 'LIGHTHOUSE_MAX_SESSIONS_PER_AGENT'),
+    maxConnections: whole('max-connections', 'LIGHTHOUSE_MAX_CONNECTIONS'),
     fuseMount:
       flags.get('no-fuse') === true || /^(off|0|false|no)$/i.test(env.LIGHTHOUSE_FUSE ?? '')
         ? null
@@ -163,6 +179,8 @@ async function serve(r: Resolved): Promise<void> {
     fuseMount: r.fuseMount,
     expertTimeoutMs: r.expertTimeoutMs,
     reviewTimeoutMs: r.reviewTimeoutMs,
+    maxSessionsPerAgent: r.maxSessionsPerAgent,
+    maxConnections: r.maxConnections,
     log,
   });
   let stopping = false;
