@@ -9,6 +9,7 @@ import { registerConnectClaudeCode } from './commands/connect-claude-code.js';
 import type { CommandContext } from './commands/context.js';
 import { registerEventLogCommands } from './commands/event-log.js';
 import { registerOpenChange } from './commands/open-change.js';
+import { registerNameExpert } from './commands/name-expert.js';
 import { registerReviewCommands } from './commands/reviews.js';
 import { registerShowLogs } from './commands/show-logs.js';
 import { LighthouseFileSystem } from './fs/lighthouse-fs.js';
@@ -67,6 +68,7 @@ export function activate(context: vscode.ExtensionContext): LighthouseApi {
     ...registerOpenChange(ctx),
     ...registerEventLogCommands(ctx),
     ...registerReviewCommands(ctx),
+    ...registerNameExpert(ctx),
     ...registerConnectClaudeCode(ctx),
     ...registerMcpDefinitions(context, bridge, secrets),
     trees.reviews.onDidArrive((node) => {

@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { SafeName, SafeText } from './events.js';
 import { Capability, Role } from './sessions.js';
 import { AgentId } from './events.js';
 
 export const AgentRegisterRequest = z.object({
-  displayName: z.string().max(200).optional(),
+  displayName: SafeName(200).optional(),
   capabilities: z.array(Capability).max(64).default([]),
-  meta: z.record(z.string(), z.string().max(1000)).optional(),
+  meta: z.record(SafeName(100), SafeText(1000)).optional(),
 });
 export type AgentRegisterRequest = z.input<typeof AgentRegisterRequest>;
 
@@ -28,5 +29,5 @@ export type AgentInfo = z.infer<typeof AgentInfo>;
 export const AgentList = z.object({ agents: z.array(AgentInfo) });
 export type AgentList = z.infer<typeof AgentList>;
 
-export const HeartbeatRequest = z.object({ status: z.string().max(200).optional() });
+export const HeartbeatRequest = z.object({ status: SafeName(200).optional() });
 export const HeartbeatResponse = z.object({ ok: z.literal(true), expiresAt: z.string() });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { SafeText } from './events.js';
 import { WorkspacePath } from './shadow.js';
 export { AnnotationEventTypes } from './event-types.js';
 
@@ -9,7 +10,7 @@ export const LineRange = z
 
 export const AnnotationRequest = z.object({
   path: WorkspacePath,
-  note: z.string().min(1, 'note: must not be empty').max(10_000, 'note: at most 10000 characters'),
+  note: SafeText(10_000).min(1, 'note: must not be empty'),
   lines: LineRange.optional(),
 });
 export type AnnotationRequest = z.input<typeof AnnotationRequest>;

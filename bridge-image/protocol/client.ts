@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { AgentRegisterRequest } from './agents.js';
 import { AgentList, HeartbeatResponse } from './agents.js';
 import { BridgeError } from './errors.js';
+import { Expert, ExpertList, ExpertRemoved, type NameExpertRequest } from './experts.js';
 import type { AppendRequest, EventQuery } from './events.js';
 import { AppendResponse, BlobPut, EventPage } from './events.js';
 import { receiveRaw, sendRaw, errorFromResponse, type RawResponse } from './http-transport.js';
@@ -299,6 +300,18 @@ export class BridgeClient {
   }
   listAgents(signal?: AbortSignal) {
     return this.call('GET', Routes.agents, AgentList, { signal });
+  }
+  /** Admin only: names an agent expert with these capabilities (again: replaces them). */
+  nameExpert(req: NameExpertRequest, signal?: AbortSignal) {
+    return this.call('POST', Routes.experts, Expert, { body: req, signal });
+  }
+  /** Admin only: the agents named expert. */
+  listExperts(signal?: AbortSignal) {
+    return this.call('GET', Routes.experts, ExpertList, { signal });
+  }
+  /** Admin only: the agent is no longer an expert; its expert sessions are revoked. */
+  removeExpert(agentId: string, signal?: AbortSignal) {
+    return this.call('DELETE', Routes.expert(agentId), ExpertRemoved, { signal });
   }
   listSessions(signal?: AbortSignal) {
     return this.call('GET', Routes.sessions, SessionList, { signal });

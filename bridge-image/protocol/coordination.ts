@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AgentId } from './events.js';
+import { AgentId, SafeName, SafeText } from './events.js';
 
 // ---- reviews: escalated validations, answered by an expert or the developer ----
 
@@ -27,7 +27,7 @@ export type Review = z.infer<typeof Review>;
 
 export const ReviewAnswer = z.object({
   decision: z.enum(['approved', 'blocked']),
-  reason: z.string().min(1, 'reason: say why').max(2000),
+  reason: SafeText(2000).min(1, 'reason: say why'),
 });
 export type ReviewAnswer = z.infer<typeof ReviewAnswer>;
 
@@ -45,11 +45,11 @@ export const ReviewEventTypes = {
 export const SendMessage = z.object({
   /** Agent ids, or "all". */
   to: z.union([z.literal('all'), z.array(AgentId).min(1, 'to: name at least one agent').max(100)]),
-  body: z.string().min(1, 'body: must not be empty').max(20_000),
+  body: SafeText(20_000).min(1, 'body: must not be empty'),
   /** Reply in a thread: the id of the message that started it. */
-  thread: z.string().max(64).optional(),
+  thread: SafeName(64).optional(),
   /** Send to every member of a collaboration instead of `to`. */
-  collaboration: z.string().max(64).optional(),
+  collaboration: SafeName(64).optional(),
 });
 export type SendMessage = z.input<typeof SendMessage>;
 
@@ -72,7 +72,7 @@ export const Inbox = z.object({ messages: z.array(Message) });
 
 export const ElicitRequest = z.object({
   to: AgentId,
-  question: z.string().min(1, 'question: must not be empty').max(10_000),
+  question: SafeText(10_000).min(1, 'question: must not be empty'),
   /** JSON Schema the answer's content must satisfy. */
   schema: z.record(z.string(), z.unknown()),
   ttlMs: z
@@ -110,8 +110,8 @@ export const ElicitationList = z.object({ elicitations: z.array(Elicitation) });
 
 export const TaskRequest = z.object({
   to: AgentId,
-  title: z.string().min(1, 'title: must not be empty').max(500),
-  description: z.string().max(20_000).default(''),
+  title: SafeName(500).min(1, 'title: must not be empty'),
+  description: SafeText(20_000).default(''),
   priority: z.enum(['low', 'normal', 'high', 'urgent']).default('normal'),
 });
 export type TaskRequest = z.input<typeof TaskRequest>;
@@ -126,7 +126,7 @@ export const TaskStatus = z.enum([
   'cancelled',
 ]);
 
-export const TaskUpdate = z.object({ status: TaskStatus, note: z.string().max(5000).optional() });
+export const TaskUpdate = z.object({ status: TaskStatus, note: SafeText(5000).optional() });
 export type TaskUpdate = z.input<typeof TaskUpdate>;
 
 export const Task = z.object({

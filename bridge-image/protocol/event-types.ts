@@ -20,3 +20,6 @@ export const LeaseEventTypes = {
 } as const;
 
 export const AnnotationEventTypes = { added: 'annotation.added', resolved: 'annotation.resolved' } as const;
+
+/** The developer (admin) names an agent expert, with the capabilities it may judge, or removes it. */
+export const ExpertEventTypes = { named: 'expert.named', removed: 'expert.removed' } as const;

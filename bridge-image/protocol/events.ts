@@ -6,16 +6,33 @@ export const AgentId = z
 
 /** Ids the bridge itself signs events with: no agent may be called so. */
 export const RESERVED_AGENT_IDS: ReadonlySet<string> = new Set(['admin', 'system', 'bridge', 'unknown']);
+/**
+ * Names and ids (streams, threads, display names) hold no control characters (C0 with NUL, DEL,
+ * C1): they end up in logs, SQLite text, file names of the FUSE view and terminals.
+ */
+export const NO_CONTROL = /^[^\p{Cc}]*$/u;
+export const NO_CONTROL_MESSAGE = 'must not hold control characters (NUL, newlines, escapes)';
+/** Free text (notes, message bodies) may hold newlines and tabs, never NUL. */
+export const NO_NUL = /^[^\0]*$/;
+export const NO_NUL_MESSAGE = 'must not hold NUL characters';
+
+/** A name or id: no control characters, at most `max` long. */
+export const SafeName = (max: number) => z.string().max(max).regex(NO_CONTROL, NO_CONTROL_MESSAGE);
+/** Free text: any characters but NUL, at most `max` long. */
+export const SafeText = (max: number) => z.string().max(max).regex(NO_NUL, NO_NUL_MESSAGE);
 
 /** The patterns of stream names and event types, shared with the bridge's fast check of appends. */
-export const STREAM_NAME_PATTERN = /^[a-z][a-z0-9_-]*(:[^\s]+)?$/;
+export const STREAM_NAME_PATTERN = /^[a-z][a-z0-9_-]*(:[^\s\p{Cc}]+)?$/u;
 export const EVENT_TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
 
 export const StreamName = z
   .string()
   .min(1)
   .max(200)
-  .regex(STREAM_NAME_PATTERN, 'stream: "<kind>" or "<kind>:<name>", e.g. agent:claude-1');
+  .regex(
+    STREAM_NAME_PATTERN,
+    'stream: "<kind>" or "<kind>:<name>", e.g. agent:claude-1, with no spaces or control characters',
+  );
 
 export const EventType = z
   .string()
@@ -105,10 +122,10 @@ const intParam = (name: string, min: number) =>
 
 /** GET /v1/events query string. Paging: pass `nextCursor` back as `after` (asc) or `before` (desc). */
 export const EventQuery = z.object({
-  type: z.string().max(1000).optional(),
-  agent: z.string().max(200).optional(),
-  stream: z.string().max(200).optional(),
-  path: z.string().max(4096).optional(),
+  type: SafeName(1000).optional(),
+  agent: SafeName(200).optional(),
+  stream: SafeName(200).optional(),
+  path: SafeName(4096).optional(),
   since: z.iso.datetime({ offset: true, message: 'since must be an ISO 8601 date-time' }).optional(),
   until: z.iso.datetime({ offset: true, message: 'until must be an ISO 8601 date-time' }).optional(),
   after: intParam('after', 0).optional(),

@@ -13,3 +13,5 @@ export * from './shadow.js';
 export * from './annotations.js';
 export * from './coordination.js';
 export * from './export.js';
+export * from './experts.js';
+export { ExpertEventTypes } from './event-types.js';

@@ -12,6 +12,8 @@ export const Routes = {
   agentRegister: '/v1/agents/register',
   agentHeartbeat: '/v1/agents/heartbeat',
   status: '/v1/status',
+  experts: '/v1/experts',
+  expert: (agentId: string) => `/v1/experts/${encodeURIComponent(agentId)}`,
   blobs: '/v1/blobs',
   blob: (hash: string) => `/v1/blobs/${hash}`,
   backup: '/v1/admin/backup',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AgentId } from './events.js';
+import { AgentId, SafeName, SafeText } from './events.js';
 
 export const Role = z.enum(['admin', 'agent', 'expert']);
 export type Role = z.infer<typeof Role>;
@@ -11,7 +11,7 @@ export const SessionOpenRequest = z.object({
   agentId: AgentId,
   role: Role.default('agent'),
   capabilities: z.array(Capability).max(64).optional(),
-  client: z.string().max(200).optional(),
+  client: SafeName(200).optional(),
 });
 export type SessionOpenRequest = z.input<typeof SessionOpenRequest>;
 
@@ -34,4 +34,4 @@ export type SessionSummary = z.infer<typeof SessionSummary>;
 export const SessionList = z.object({ sessions: z.array(SessionSummary) });
 export type SessionList = z.infer<typeof SessionList>;
 
-export const RevokeRequest = z.object({ reason: z.string().max(500).default('revoked by admin') });
+export const RevokeRequest = z.object({ reason: SafeText(500).default('revoked by admin') });

@@ -1,5 +1,6 @@
 import { EventTypes, type AgentInfo, type Role } from '../protocol/index.js';
 import type { SessionManager } from './auth/sessions.js';
+import type { ExpertRoster } from './experts.js';
 import type { Claim, EventStore } from './store/event-store.js';
 
 interface Registration {
@@ -23,6 +24,7 @@ export class AgentRegistry {
   constructor(
     private readonly store: EventStore,
     private readonly sessions: SessionManager,
+    private readonly experts: ExpertRoster,
   ) {
     store.replay({ types: [EventTypes.agentRegistered, EventTypes.agentAdded] }, (e) => {
       if (e.type === EventTypes.agentAdded) this.added.add(e.agentId);
@@ -115,7 +117,8 @@ export class AgentRegistry {
       agentId,
       displayName: r?.displayName ?? null,
       role: r?.role ?? live[0]?.role ?? 'agent',
-      capabilities: r?.capabilities ?? live[0]?.capabilities ?? [],
+      // An expert's capabilities are the ones the developer named, whatever it registered.
+      capabilities: this.experts.get(agentId)?.capabilities ?? r?.capabilities ?? live[0]?.capabilities ?? [],
       registeredAt: r?.registeredAt ?? null,
       lastSeenAt: seen > 0 ? new Date(seen).toISOString() : null,
       connected: live.some((s) => s.sockets > 0),
@@ -132,7 +135,10 @@ export class AgentRegistry {
     return [...ids].sort().map((id) => this.info(id));
   }
 
-  /** Experts with a live connection that registered this capability. */
+  /**
+   * Experts with a live connection that the developer named with this capability (what an agent
+   * registers itself is only shown, never trusted for routing).
+   */
   connectedExperts(capability: string): string[] {
     const live = new Set(
       this.sessions
@@ -140,14 +146,7 @@ export class AgentRegistry {
         .filter((s) => s.sockets > 0 && s.role === 'expert')
         .map((s) => s.agentId),
     );
-    return [...live].filter((id) => {
-      const caps = this.registered.get(id)?.capabilities ?? [];
-      return caps.includes(capability);
-    });
-  }
-
-  capabilitiesOf(agentId: string): string[] {
-    return this.registered.get(agentId)?.capabilities ?? [];
+    return [...live].filter((id) => this.experts.capabilitiesOf(id).includes(capability));
   }
 
   /** Registered, given a key, or with an open session. */

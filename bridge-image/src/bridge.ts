@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloseCode, EventTypes, type SecurityKind } from '../protocol/index.js';
 import { AgentRegistry } from './agents.js';
+import { ExpertRoster } from './experts.js';
 import { Authenticator } from './auth/authenticator.js';
 import { loadMasterSecret } from './auth/secret.js';
 import { SessionManager, type Session } from './auth/sessions.js';
@@ -10,6 +11,7 @@ import type { BridgeServices } from './context.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { agentRoutes } from './http/routes/agents.js';
 import { blobRoutes } from './http/routes/blobs.js';
+import { expertRoutes } from './http/routes/experts.js';
 import { eventRoutes } from './http/routes/events.js';
 import { healthRoutes } from './http/routes/health.js';
 import { sessionRoutes } from './http/routes/sessions.js';
@@ -84,7 +86,8 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
     burst: config.rateLimitBurst,
   });
   let streams: StreamServer | undefined;
-  const agents = new AgentRegistry(store, sessions);
+  const experts = new ExpertRoster(store);
+  const agents = new AgentRegistry(store, sessions, experts);
   const metrics = new BridgeMetrics({
     activeSessions: () => sessions.size,
     connectedAgents: () => agents.connectedCount(),
@@ -122,6 +125,7 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
     sessions,
     auth,
     agents,
+    experts,
     metrics,
     security,
     log,
@@ -176,6 +180,7 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
     ...sessionRoutes(svc),
     ...eventRoutes(svc),
     ...agentRoutes(svc),
+    ...expertRoutes(svc),
     ...blobRoutes(svc),
     ...adminRoutes(svc),
     ...shadowRoutes(svc, shadows),
@@ -186,6 +191,10 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
   );
 
   const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 120_000 }, pipeline.handle);
+  // Beyond this many open connections node closes each new one at once, with no answer (a client
+  // sees its connection reset); every one so dropped is counted.
+  server.maxConnections = config.maxConnections;
+  server.on('drop', () => metrics.connectionsDropped.inc());
   server.on('upgrade', (req, socket, head) => {
     if (pipeline.draining) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
@@ -265,6 +274,8 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
         if (!drained)
           log.warn('shutdown deadline passed with requests in flight', { inFlight: pipeline.inFlight });
         if (config.fuseMount !== null) await fuse.stop(config.fuseMount);
+        // What the recording rate held back is summarised before the store closes.
+        await security.close();
         if (store.isOpen) {
           await store
             .append({

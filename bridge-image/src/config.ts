@@ -27,6 +27,10 @@ export interface BridgeConfig {
   expertTimeoutMs: number;
   /** The developer's time to answer before the policy's default decides. */
   reviewTimeoutMs: number;
+  /** Open sessions one agent may hold at once; one more is refused with 429. */
+  maxSessionsPerAgent: number;
+  /** Simultaneous HTTP (and WebSocket) connections; more are closed at once by node's server. */
+  maxConnections: number;
 }
 
 export const defaultConfig = (dataDir: string, workspace: string): BridgeConfig => ({
@@ -51,4 +55,6 @@ export const defaultConfig = (dataDir: string, workspace: string): BridgeConfig 
   fuseMount: null,
   expertTimeoutMs: 30_000,
   reviewTimeoutMs: 10 * 60_000,
+  maxSessionsPerAgent: 64,
+  maxConnections: 1024,
 });

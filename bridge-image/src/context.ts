@@ -2,6 +2,7 @@ import type { AgentRegistry } from './agents.js';
 import type { Authenticator } from './auth/authenticator.js';
 import type { Session, SessionManager } from './auth/sessions.js';
 import type { BridgeConfig } from './config.js';
+import type { ExpertRoster } from './experts.js';
 import type { Logger } from './log.js';
 import type { SecurityKind } from '../protocol/index.js';
 import type { BridgeMetrics } from './metrics.js';
@@ -16,6 +17,8 @@ export interface BridgeServices {
   sessions: SessionManager;
   auth: Authenticator;
   agents: AgentRegistry;
+  /** Who the developer named expert. */
+  experts: ExpertRoster;
   metrics: BridgeMetrics;
   security: SecurityRecorder;
   log: Logger;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { AgentId, BridgeClient, deriveAdminKey, deriveAgentKey } from '../protocol/index.js';
+import { AgentId, BridgeClient, BridgeError, deriveAdminKey, deriveAgentKey } from '../protocol/index.js';
 import { createBridge } from './bridge.js';
 import { ensureSecretFile, loadMasterSecret, SecretError, writeKeyFile } from './auth/secret.js';
 import { parseArgs, UsageError } from './cli-args.js';
@@ -23,6 +23,11 @@ usage:
   bridge.js backup --to FILE         online backup of the event store
   bridge.js export [--out FILE]      JSONL export (stdout by default)
   bridge.js import --from FILE       restore a JSONL export into an empty store (FILE - : stdin)
+  bridge.js expert name <agent-id> --capabilities a,b
+                                     name an agent expert on the running bridge at --host/--port
+                                     (signed as admin with the master secret); again: replaces them
+  bridge.js expert remove <agent-id> it is no longer an expert (its expert sessions are revoked)
+  bridge.js expert list              the named experts
 
 options (environment in brackets):
   --native               run on this machine: store under ./.lighthouse/data, a master secret
@@ -44,6 +49,12 @@ options (environment in brackets):
   --expert-timeout-ms N  an escalation waits this long for an expert [LIGHTHOUSE_EXPERT_TIMEOUT_MS] (30000)
   --review-timeout-ms N  then this long for the developer, before the policy default [LIGHTHOUSE_REVIEW_TIMEOUT_MS] (600000)
   --rate-limit N         requests per second per session before the burst revokes it [LIGHTHOUSE_RATE_LIMIT] (2000)
+  --max-sessions-per-agent N
+                         open sessions one agent may hold; one more is refused with 429
+                         [LIGHTHOUSE_MAX_SESSIONS_PER_AGENT] (64)
+  --max-connections N    simultaneous HTTP and WebSocket connections; node closes each one beyond it
+                         at once, without an answer (counted in lighthouse_http_connections_dropped_total)
+                         [LIGHTHOUSE_MAX_CONNECTIONS] (1024)
 `;
 
 const VALUED = [
@@ -64,6 +75,9 @@ const VALUED = [
   'fuse-mount',
   'expert-timeout-ms',
   'review-timeout-ms',
+  'capabilities',
+  'max-sessions-per-agent',
+  'max-connections',
 ];
 const SWITCHES = ['native', 'help', 'no-fuse'];
 
@@ -85,6 +99,8 @@ interface Resolved {
   defaultMount: boolean;
   expertTimeoutMs: number | undefined;
   reviewTimeoutMs: number | undefined;
+  maxSessionsPerAgent: number | undefined;
+  maxConnections: number | undefined;
 }
 
 function resolve(flags: Map<string, string | true>): Resolved {
@@ -111,6 +127,12 @@ function resolve(flags: Map<string, string | true>): Resolved {
     if (!(n > 0)) throw new UsageError(`--${flag} must be a positive number, not ${v}`);
     return n;
   };
+  const whole = (flag: string, envName: string): number | undefined => {
+    const n = positive(flag, envName);
+    if (n !== undefined && !Number.isInteger(n))
+      throw new UsageError(`--${flag} must be a whole number, not ${n}`);
+    return n;
+  };
   return {
     sessionTtlMs: positive('session-ttl-ms', 'LIGHTHOUSE_SESSION_TTL_MS'),
     sessionIdleMs: positive('session-idle-ms', 'LIGHTHOUSE_SESSION_IDLE_MS'),
@@ -132,6 +154,8 @@ function resolve(flags: Map<string, string | true>): Resolved {
     expertTimeoutMs: positive('expert-timeout-ms', 'LIGHTHOUSE_EXPERT_TIMEOUT_MS'),
     reviewTimeoutMs: positive('review-timeout-ms', 'LIGHTHOUSE_REVIEW_TIMEOUT_MS'),
     defaultMount: native && get('fuse-mount', 'LIGHTHOUSE_FUSE_MOUNT') === undefined,
+    maxSessionsPerAgent: whole('max-sessions-per-agent', 'LIGHTHOUSE_MAX_SESSIONS_PER_AGENT'),
+    maxConnections: whole('max-connections', 'LIGHTHOUSE_MAX_CONNECTIONS'),
     fuseMount:
       flags.get('no-fuse') === true || /^(off|0|false|no)$/i.test(env.LIGHTHOUSE_FUSE ?? '')
         ? null
@@ -169,6 +193,8 @@ async function serve(r: Resolved): Promise<void> {
     fuseMount: r.fuseMount,
     expertTimeoutMs: r.expertTimeoutMs,
     reviewTimeoutMs: r.reviewTimeoutMs,
+    maxSessionsPerAgent: r.maxSessionsPerAgent,
+    maxConnections: r.maxConnections,
     log,
   });
   let stopping = false;
@@ -234,15 +260,20 @@ function printConnectHelp(
   process.stdout.write(lines.filter((l, i) => l !== '' || i === 0 || lines[i - 1] !== '').join('\n') + '\n');
 }
 
-/** Asks a bridge listening at r's address to know this agent (admin-signed); false when none answers. */
-async function tellRunningBridge(r: Resolved, agentId: string): Promise<boolean> {
-  const client = new BridgeClient({
+/** An admin client of the bridge listening at r's address, signed with the master secret. */
+function adminClient(r: Resolved, timeoutMs?: number): BridgeClient {
+  return new BridgeClient({
     baseUrl: `http://${r.host.includes(':') ? `[${r.host}]` : r.host}:${r.port}`,
     agentId: 'admin',
     role: 'admin',
     key: deriveAdminKey(loadMasterSecret(r.secretFile).secret),
-    timeoutMs: 2000,
+    ...(timeoutMs ? { timeoutMs } : {}),
   });
+}
+
+/** Asks a bridge listening at r's address to know this agent (admin-signed); false when none answers. */
+async function tellRunningBridge(r: Resolved, agentId: string): Promise<boolean> {
+  const client = adminClient(r, 2000);
   try {
     await client.addAgent(agentId);
     return true;
@@ -250,6 +281,35 @@ async function tellRunningBridge(r: Resolved, agentId: string): Promise<boolean>
     return false;
   } finally {
     await client.close().catch(() => undefined);
+  }
+}
+
+/** `expert name|remove|list`: the developer's naming of experts, over the running bridge's API. */
+async function expertCommand(r: Resolved, args: string[], caps: string | true | undefined): Promise<void> {
+  const [action, id] = args;
+  const client = adminClient(r);
+  try {
+    if (action === 'list') {
+      for (const e of (await client.listExperts()).experts)
+        process.stdout.write(`${e.agentId}\t${e.capabilities.join(',')}\tnamed ${e.namedAt}\n`);
+      return;
+    }
+    if (action !== 'name' && action !== 'remove')
+      throw new UsageError('expert: name <agent-id> --capabilities a,b | remove <agent-id> | list');
+    if (!id) throw new UsageError(`expert ${action}: give the agent id`);
+    if (action === 'remove') {
+      const done = await client.removeExpert(id);
+      process.stdout.write(`${id} is no longer an expert (${done.sessionsEnded} expert sessions revoked)\n`);
+      return;
+    }
+    if (typeof caps !== 'string') throw new UsageError('expert name: give --capabilities a,b');
+    const e = await client.nameExpert({ agentId: id, capabilities: caps.split(',').map((c) => c.trim()) });
+    process.stdout.write(`${e.agentId} is an expert for ${e.capabilities.join(', ')}\n`);
+  } catch (e) {
+    if (e instanceof BridgeError) throw new UsageError(`expert ${action}: ${e.message}`);
+    throw e;
+  } finally {
+    await client.close();
   }
 }
 
@@ -294,7 +354,7 @@ async function main(argv: string[]): Promise<void> {
       const store = EventStore.open({ file: storeFile });
       const outFlag = flags.get('out');
       const out: NodeJS.WritableStream =
-        typeof outFlag === 'string' ? fs.createWriteStream(outFlag) : process.stdout;
+        typeof outFlag === 'string' ? fs.createWriteStream(outFlag, { mode: 0o600 }) : process.stdout;
       try {
         // No stall limit: a pipe's reader may be slow on purpose (a compressor, a remote copy).
         if (!(await writeLines(exportJsonl(store), out, Infinity))) {
@@ -326,6 +386,8 @@ async function main(argv: string[]): Promise<void> {
       }
       return;
     }
+    case 'expert':
+      return expertCommand(r, positional.slice(1), flags.get('capabilities'));
     default:
       throw new UsageError(`unknown command ${cmd} (see --help)`);
   }

@@ -121,7 +121,18 @@ export class BridgeMetrics {
     'Appends committed per transaction.',
     [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024],
   );
-  readonly securityEvents = new Counter('lighthouse_security_events_total', 'Security refusals by kind.');
+  readonly securityEvents = new Counter(
+    'lighthouse_security_events_total',
+    'Security refusals by kind, every one (recorded one by one or summarised).',
+  );
+  readonly connectionsDropped = new Counter(
+    'lighthouse_http_connections_dropped_total',
+    'Connections closed at once because --max-connections were open.',
+  );
+  readonly securitySuppressed = new Counter(
+    'lighthouse_security_events_summarised_total',
+    'Security refusals beyond the recording rate, kept only in security.suppressed summaries, by kind.',
+  );
   private readonly all: { render(): string }[];
 
   constructor(g: GaugeSources) {
@@ -132,6 +143,8 @@ export class BridgeMetrics {
       this.appendLatency,
       this.commitBatch,
       this.securityEvents,
+      this.securitySuppressed,
+      this.connectionsDropped,
       new Gauge('lighthouse_sessions_active', 'Open sessions.', g.activeSessions),
       new Gauge('lighthouse_agents_connected', 'Agents with a live WebSocket connection.', g.connectedAgents),
       new Gauge('lighthouse_ws_connections', 'Open WebSocket connections.', g.wsConnections),

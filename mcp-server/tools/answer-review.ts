@@ -18,10 +18,10 @@ export function registerAnswerReview(server: McpServer, client: BridgeClient): v
       title: 'Answer a review (experts)',
       description:
         'Decides an escalated validation as an expert: approve or block the command or edit, with a ' +
-        'reason the asking agent reads. Only for experts: this MCP server must run with --role expert, ' +
-        'you must have registered (register_expert) with the capability the review needs ("shell" or ' +
-        '"files"), and the review must still wait for an expert (list_reviews with state ' +
-        '"pending-expert" shows them).',
+        'reason the asking agent reads. Only for experts: the developer must have named you expert with ' +
+        'the capability the review needs ("shell" or "files"), this MCP server must run with --role ' +
+        'expert, the review must not be your own, and it must still wait for an expert (list_reviews ' +
+        'with state "pending-expert" shows them).',
       inputSchema: answerReviewInput,
       outputSchema: Review,
       // A review is answered once; a second answer is refused.
@@ -47,9 +47,10 @@ export function registerAnswerReview(server: McpServer, client: BridgeClient): v
           doneHint: 'list_reviews shows how it was decided.',
           notFoundHint: 'list_reviews shows the reviews and their ids.',
           forbiddenHint:
-            'Only experts answer reviews: the MCP server must run with --role expert, the agent must be ' +
-            'registered (register_expert) with the capability the review needs, and the review must still ' +
-            'be pending-expert; the developer answers the others in VS Code.',
+            'Only experts answer reviews: the developer must have named this agent expert with the ' +
+            'capability the review needs (VS Code: "Lighthouse: Name Expert Agent…"), the MCP server must ' +
+            'run with --role expert, nobody answers a review of their own command, and the review must ' +
+            'still be pending-expert; the developer answers the others in VS Code.',
           conflictHint: 'list_reviews shows how it was decided.',
         },
       ),

@@ -1,8 +1,14 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { BridgeClient } from '../../bridge-image/protocol/index.js';
-import { AgentInfo, AgentRegisterRequest } from '../../bridge-image/protocol/index.js';
-import { toolSuccess, withBridge } from '../tool-results.js';
+import {
+  AgentInfo,
+  AgentRegisterRequest,
+  BridgeError,
+  ErrorCode,
+  nameExpertHint,
+} from '../../bridge-image/protocol/index.js';
+import { toolError, toolSuccess, withBridge } from '../tool-results.js';
 
 const field = AgentRegisterRequest.shape;
 
@@ -43,15 +49,35 @@ export function registerRegisterExpert(server: McpServer, client: BridgeClient):
       withBridge(
         client,
         async () => {
-          const info = await client.registerAgent(args, extra.signal);
+          let info: AgentInfo;
+          try {
+            info = await client.registerAgent(args, extra.signal);
+          } catch (e) {
+            // Experts are named by the developer, never by themselves: say exactly what to ask for.
+            if (e instanceof BridgeError && e.code === ErrorCode.forbidden && client.role === 'expert')
+              return toolError(askDeveloper(client.agentId, args.capabilities, e.message));
+            throw e;
+          }
           const note =
             client.role === 'expert'
               ? undefined
-              : `Recorded with role ${info.role}: this MCP server runs with --role ${client.role}. ` +
-                'To take part as an expert, the MCP server must be started with --role expert.';
+              : `Recorded with role ${info.role}: this MCP server runs with --role ${client.role}, so no ` +
+                'review is routed to you. To take part as an expert, the MCP server must be started with ' +
+                `--role expert, and ${nameExpertHint(client.agentId, args.capabilities)}.`;
           return toolSuccess(info, note);
         },
         { doneHint: 'list_agents shows your registration.' },
       ),
+  );
+}
+
+/** The refusal as a request the agent can pass on to the developer word for word. */
+function askDeveloper(agentId: string, capabilities: string[], refusal: string): string {
+  return (
+    `The bridge refused you as an expert: ${refusal}\n\n` +
+    'Only the developer can name an expert. Ask the developer, in these words: ' +
+    `"Please name agent ${agentId} an expert with the capabilities ${capabilities.join(', ')}: in VS Code ` +
+    'run the command "Lighthouse: Name Expert Agent…" and enter that agent id and those capabilities." ' +
+    'Once named, call register_expert again.'
   );
 }

@@ -200,6 +200,7 @@ describe('the coordination tools, between MCP agents over a real bridge', () => 
   describe('reviews', () => {
     let expert: McpConnection;
     beforeAll(async () => {
+      await admin.nameExpert({ agentId: 'reviewer', capabilities: ['shell'] });
       expert = await connectMcp(agentArgs(bridge, 'reviewer', 'expert'));
     });
     afterAll(async () => {

@@ -181,6 +181,7 @@ describe('the MCP server against a real bridge', () => {
   });
 
   it('register_expert records the capabilities, and list_agents shows what the bridge holds', async () => {
+    await bridge.admin().nameExpert({ agentId: 'reviewer', capabilities: ['security', 'sql'] });
     const expert = await connectMcp(agentArgs(bridge, 'reviewer', 'expert'));
     try {
       const res = await expert.call('register_expert', {
@@ -218,6 +219,21 @@ describe('the MCP server against a real bridge', () => {
     expect(res.isError, textOf(res)).toBeFalsy();
     expect(AgentInfo.parse(res.structuredContent).role).toBe('agent');
     expect(textOf(res)).toContain('--role expert');
+  });
+
+  it('register_expert from an expert the developer has not named says exactly what to ask the developer', async () => {
+    const unnamed = await connectMcp(agentArgs(bridge, 'wannabe', 'expert'));
+    try {
+      const res = await unnamed.call('register_expert', { capabilities: ['shell', 'files'] });
+      expect(res.isError).toBe(true);
+      const text = textOf(res);
+      expect(text).toContain('Only the developer can name an expert');
+      expect(text).toContain('"Please name agent wannabe an expert with the capabilities shell, files');
+      expect(text).toContain('Lighthouse: Name Expert Agent…');
+      expect((await bridge.admin().listAgents()).agents.some((a) => a.agentId === 'wannabe')).toBe(false);
+    } finally {
+      await unnamed.close();
+    }
   });
 
   it('register_expert needs at least one capability', async () => {

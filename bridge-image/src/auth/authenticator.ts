@@ -28,6 +28,11 @@ export class AuthFailure extends Error {
     message: string,
     readonly kind: SecurityKind | undefined,
     readonly session?: Session,
+    /**
+     * Whether the request's signature was checked good for `session`: only then is the refusal
+     * recorded under its agent. A bad signature on a known session id proves nothing about who sent it.
+     */
+    readonly verified = session !== undefined,
   ) {
     super(message);
   }
@@ -187,6 +192,7 @@ export class Authenticator {
         'bad signature for this session',
         'bad_signature',
         s,
+        false,
       );
     }
     this.checkNonce(s.id, nonce, ts, now);

@@ -43,6 +43,8 @@ export class SessionManager {
   /** Recently revoked ids and why, so their later use is recognised (bounded). */
   private readonly revoked = new Map<string, string>();
   private readonly agentKeys = new Map<string, Buffer>();
+  /** Open sessions per agent, for the cap on them. */
+  private readonly perAgent = new Map<string, number>();
   readonly adminKey: Buffer;
 
   constructor(
@@ -84,7 +86,20 @@ export class SessionManager {
       sockets: 0,
     };
     this.sessions.set(id, s);
+    this.perAgent.set(agentId, (this.perAgent.get(agentId) ?? 0) + 1);
     return s;
+  }
+
+  /** How many sessions this agent has open. */
+  countFor(agentId: string): number {
+    return this.perAgent.get(agentId) ?? 0;
+  }
+
+  private forget(s: Session): void {
+    if (!this.sessions.delete(s.id)) return;
+    const n = (this.perAgent.get(s.agentId) ?? 1) - 1;
+    if (n > 0) this.perAgent.set(s.agentId, n);
+    else this.perAgent.delete(s.agentId);
   }
 
   /** The live session, or why there is none. */
@@ -105,11 +120,11 @@ export class SessionManager {
   }
 
   end(s: Session): void {
-    this.sessions.delete(s.id);
+    this.forget(s);
   }
 
   revoke(s: Session, reason: string): void {
-    this.sessions.delete(s.id);
+    this.forget(s);
     if (this.revoked.size >= 10_000) this.revoked.delete(this.revoked.keys().next().value!);
     this.revoked.set(s.id, reason);
   }
@@ -127,7 +142,7 @@ export class SessionManager {
       if (now > s.expiresAt) out.push({ session: s, reason: 'expired' });
       else if (now - s.lastSeenAt > this.limits.idleMs) out.push({ session: s, reason: 'idle' });
     }
-    for (const { session } of out) this.sessions.delete(session.id);
+    for (const { session } of out) this.forget(session);
     return out;
   }
 

@@ -101,6 +101,13 @@ export class ReviewDesk {
       );
     }
     if (by.role !== 'admin') {
+      // The requester is the agent the review is about (r.agentId, the one whose command escalated):
+      // an expert may judge others' commands, never its own.
+      if (by.agentId === r.agentId)
+        throw new ReviewError(
+          403,
+          `review ${id} was asked by ${r.agentId}: nobody answers their own review (another expert or the developer will)`,
+        );
       if (r.state !== 'pending-expert')
         throw new ReviewError(403, `review ${id} now waits for the developer, not an expert`);
       if (!by.capabilities.includes(r.capability)) {

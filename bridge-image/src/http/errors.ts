@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import { ErrorCode, issuePath, type ErrorBody } from '../../protocol/index.js';
+import { ErrorCode, issuePath, type ErrorBody, type SecurityKind } from '../../protocol/index.js';
+import type { SecurityDetails, SecurityRecorder } from '../security.js';
 import { sendJson } from './response.js';
 
 export class HttpError extends Error {
@@ -15,6 +16,24 @@ export class HttpError extends Error {
   ) {
     super(message);
   }
+
+  /** A security event was already recorded for this refusal: the pipeline records no second one. */
+  recorded = false;
+}
+
+/** A refusal recorded as a `security.<kind>` event where it is made (where its agent is known). */
+export function recordedRefusal(
+  security: SecurityRecorder,
+  kind: SecurityKind,
+  details: SecurityDetails,
+  status: number,
+  code: string,
+  message: string,
+): HttpError {
+  security.record(kind, { ...details, reason: details.reason || message });
+  const e = new HttpError(status, code, message);
+  e.recorded = true;
+  return e;
 }
 
 /** "events[0].type: Invalid input" — names the field, so the caller knows what to fix. */

@@ -139,8 +139,37 @@ export class Pipeline {
         }
       }
       const query = q < 0 ? NO_QUERY : new URLSearchParams(rawUrl.slice(q + 1));
-      const run = (idempotencyKey?: string, claim?: Claim) =>
-        route.handler({ req, res, pathname, query, params, body, session, reqId, idempotencyKey, claim });
+      const run = async (idempotencyKey?: string, claim?: Claim) => {
+        try {
+          return await route.handler({
+            req,
+            res,
+            pathname,
+            query,
+            params,
+            body,
+            session,
+            reqId,
+            idempotencyKey,
+            claim,
+          });
+        } catch (e) {
+          // Every 403 a handler gives is a security refusal, recorded here once (also when the
+          // idempotency layer below turns it into a remembered reply), unless recorded where it was made.
+          if (e instanceof HttpError && e.status === 403 && !e.recorded) {
+            this.svc.security.record('forbidden', {
+              agentId: session?.agentId ?? 'unknown',
+              sessionId: session?.id,
+              route: route.path,
+              method: req.method!,
+              remote: req.socket.remoteAddress,
+              reason: e.message,
+            });
+            e.recorded = true;
+          }
+          throw e;
+        }
+      };
       const key = req.headers[Headers.idempotencyKey];
       if (session && typeof key === 'string' && req.method !== 'GET' && !route.streaming) {
         const r = await this.once(session.agentId, key, route, run);
@@ -161,9 +190,13 @@ export class Pipeline {
     } catch (e) {
       if (e instanceof AuthFailure) {
         if (e.kind) {
+          // Recorded under an agent only when its signature was checked good: headers (and a known
+          // session id with a bad signature) are claims anyone can make, kept apart as such.
+          const verified = e.verified && e.session !== undefined;
           this.svc.security.record(e.kind, {
-            agentId: e.session?.agentId ?? (req.headers[Headers.agent] as string | undefined),
-            sessionId: e.session?.id ?? (req.headers[Headers.session] as string | undefined),
+            agentId: verified ? e.session!.agentId : 'unknown',
+            sessionId: verified ? e.session!.id : undefined,
+            ...(verified ? {} : claims(req, e.session?.agentId)),
             route: route.path,
             method: req.method!,
             remote: req.socket.remoteAddress,
@@ -288,6 +321,23 @@ function replyLost(route: Route): HttpError {
       'for what it changes) to see its effect instead of retrying; a new key would do it a second time',
     { method: route.method, route: route.path },
   );
+}
+
+/** Who an unverified request says it is: its headers, clipped, for the record only. */
+export function claims(
+  req: IncomingMessage,
+  sessionAgent?: string,
+): { claimedAgent?: string; claimedSession?: string } {
+  const one = (name: string) => {
+    const v = req.headers[name];
+    return (Array.isArray(v) ? v[0] : v)?.slice(0, 100);
+  };
+  const agent = sessionAgent ?? one(Headers.agent);
+  const session = one(Headers.session);
+  return {
+    ...(agent === undefined ? {} : { claimedAgent: agent }),
+    ...(session === undefined ? {} : { claimedSession: session }),
+  };
 }
 
 /** The path of a file-system permission error (the workspace is not readable by the bridge's user). */

@@ -194,7 +194,7 @@ export class ShadowFiles {
       this.checkWritable(agent, rel);
       const seen = ifMatch === undefined ? undefined : ifMatch === 'absent' ? null : ifMatch;
       const conflict = seen !== undefined && seen !== this.currentHash(agent, rel);
-      const blob = await this.store.putBlob(data);
+      const blob = await this.store.putBlob(data, agent);
       const prev = this.overlay(agent).get(rel);
       const payload: WrittenData = {
         path: rel,
@@ -248,7 +248,7 @@ export class ShadowFiles {
       this.mayWrite(agent, from);
       this.checkWritable(agent, to);
       let hash = n.hash;
-      if (hash === null) hash = (await this.store.putBlob(this.base.read(from)!)).hash;
+      if (hash === null) hash = (await this.store.putBlob(this.base.read(from)!, agent)).hash;
       const payload: MovedData = {
         path: to,
         from,
@@ -303,7 +303,7 @@ export class ShadowFiles {
     for (const f of files) {
       const n = view.node(f);
       if (n?.type !== 'file') continue;
-      const hash = n.hash ?? (await this.store.putBlob(this.base.read(f)!)).hash;
+      const hash = n.hash ?? (await this.store.putBlob(this.base.read(f)!, agent)).hash;
       const payload: MovedData = {
         path: moved(f),
         from: f,

@@ -155,6 +155,7 @@ export class EventStore {
       blobGet: db.prepare('SELECT data FROM blobs WHERE hash = ?').pluck(),
       blobRow: db.prepare('SELECT size, data FROM blobs WHERE hash = ?'),
       blobHas: db.prepare('SELECT 1 FROM blobs WHERE hash = ?').pluck(),
+      blobGranted: db.prepare('SELECT 1 FROM blob_grants WHERE agent_id = ? AND hash = ?').pluck(),
       blobCount: db.prepare('SELECT COUNT(*) FROM blobs').pluck(),
       metaGet: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
       indexedUpTo: db.prepare('SELECT upto FROM index_state WHERE one = 1').pluck(),
@@ -192,7 +193,7 @@ export class EventStore {
   /** Opens (creating if needed), migrates and checks the store; a damaged file is refused. */
   static open(opts: EventStoreOptions): EventStore {
     const file = path.resolve(opts.file);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    privateFiles(file);
     let db: Database.Database;
     try {
       db = new Database(file);
@@ -298,8 +299,11 @@ export class EventStore {
     );
   }
 
-  /** Stores content once, by its SHA-256; resolves once durable. Large content goes in 1 MiB chunks. */
-  putBlob(data: Buffer): Promise<{ hash: string; size: number; created: boolean }> {
+  /**
+   * Stores content once, by its SHA-256; resolves once durable. Large content goes in 1 MiB chunks.
+   * `agentId`: the agent storing it, granted reading it (blobGranted) in the same transaction.
+   */
+  putBlob(data: Buffer, agentId?: string): Promise<{ hash: string; size: number; created: boolean }> {
     const hash = createHash('sha256').update(data).digest('hex');
     const parts = split(data);
     if (parts) {
@@ -307,14 +311,26 @@ export class EventStore {
       const chunks = parts.chunks.map((c) =>
         this.enqueue({ op: 'blob', hash: c.hash, data: c.data }, undefined),
       );
-      const manifest = this.enqueue({ op: 'blob', hash, data: parts.manifest, size: data.length }, undefined);
+      const manifest = this.enqueue(
+        {
+          op: 'blob',
+          hash,
+          data: parts.manifest,
+          size: data.length,
+          ...(agentId === undefined ? {} : { agentId }),
+        },
+        undefined,
+      );
       return Promise.all([...chunks, manifest]).then(() => manifest) as Promise<{
         hash: string;
         size: number;
         created: boolean;
       }>;
     }
-    return this.enqueue({ op: 'blob', hash, data }, undefined) as Promise<{
+    return this.enqueue(
+      { op: 'blob', hash, data, ...(agentId === undefined ? {} : { agentId }) },
+      undefined,
+    ) as Promise<{
       hash: string;
       size: number;
       created: boolean;
@@ -624,6 +640,11 @@ export class EventStore {
     );
   }
 
+  /** Whether this agent stored this blob (and so may read it). */
+  blobGranted(agentId: string, hash: string): boolean {
+    return this.stmts.blobGranted.get(agentId, hash) !== undefined;
+  }
+
   hasBlob(hash: string): boolean {
     return this.stmts.blobHas.get(hash) !== undefined;
   }
@@ -656,9 +677,13 @@ export class EventStore {
 
   /** Online backup: a consistent copy while appends go on. */
   async backup(dest: string): Promise<number> {
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.mkdirSync(path.dirname(dest), { recursive: true, mode: 0o700 });
     const tmp = `${dest}.partial`;
+    // Made 0600 before SQLite writes into it: a backup holds everything the store does.
+    fs.closeSync(fs.openSync(tmp, 'w', 0o600));
+    fs.chmodSync(tmp, 0o600);
     await this.db.backup(tmp);
+    fs.chmodSync(tmp, 0o600);
     fs.renameSync(tmp, dest);
     return fs.statSync(dest).size;
   }
@@ -731,5 +756,34 @@ export class EventStore {
     }
     await this.worker.terminate();
     this.db.close();
+  }
+}
+
+/**
+ * The store holds every agent's content and the log of everything: its directory is made 0700 and
+ * the database 0600 before SQLite opens it (SQLite makes its -wal and -shm files with the
+ * database's own mode), and a store made by an older bridge with looser modes is tightened.
+ */
+function privateFiles(file: string): void {
+  const dir = path.dirname(file);
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(dir, 0o700);
+    fs.closeSync(fs.openSync(file, 'a', 0o600));
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+      try {
+        fs.chmodSync(f, 0o600);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    }
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code !== 'EPERM' && err.code !== 'EACCES') throw e;
+    throw new StoreOpenError(
+      `cannot make the event store private (${err.path ?? dir}: ${err.code}): the data directory and its ` +
+        `files must belong to the bridge's user (uid ${process.getuid?.() ?? '?'}), which keeps them ` +
+        '0700 and 0600; chown them to that user',
+    );
   }
 }

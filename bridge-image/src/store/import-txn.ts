@@ -1,4 +1,11 @@
-import type { FromWriter, ImportBlob, ImportEvent, ImportOp, ToWriter } from './writer-protocol.js';
+import type {
+  FromWriter,
+  ImportBlob,
+  ImportEvent,
+  ImportGrant,
+  ImportOp,
+  ToWriter,
+} from './writer-protocol.js';
 
 type ImportReply = Extract<FromWriter, { kind: 'import' }>;
 
@@ -20,8 +27,8 @@ export class ImportTxn {
     return this.step({ step: 'begin' }).then(() => undefined);
   }
 
-  rows(blobs: ImportBlob[], events: ImportEvent[]): Promise<void> {
-    return this.step({ step: 'rows', blobs, events }).then(() => undefined);
+  rows(blobs: ImportBlob[], events: ImportEvent[], grants: ImportGrant[] = []): Promise<void> {
+    return this.step({ step: 'rows', blobs, events, grants }).then(() => undefined);
   }
 
   /** Resolves with the store's last seq once the import is durable. */

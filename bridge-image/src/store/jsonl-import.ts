@@ -1,13 +1,19 @@
 import { isUtf8 } from 'node:buffer';
 import type { z } from 'zod';
-import { ExportBlobLine, ExportEventLine, ExportHeader, issuePath } from '../../protocol/index.js';
+import {
+  ExportBlobLine,
+  ExportEventLine,
+  ExportGrantLine,
+  ExportHeader,
+  issuePath,
+} from '../../protocol/index.js';
 import { BLOB_CHUNK, sha256, split } from './blob-chunks.js';
 import { pathOf } from './event-row.js';
 import type { EventStore } from './event-store.js';
 import { ImportError } from './import-error.js';
 import type { ImportTxn } from './import-txn.js';
 import { MAX_LINE_BYTES, splitLines } from './jsonl-lines.js';
-import type { ImportBlob, ImportEvent } from './writer-protocol.js';
+import type { ImportBlob, ImportEvent, ImportGrant } from './writer-protocol.js';
 
 /** What one message to the writer carries at most (a blob row can take it past, by one row). */
 const BATCH_BYTES = 4 * 1024 * 1024;
@@ -53,6 +59,9 @@ export async function importJsonl(
         const b = checked(line.n, ExportBlobLine, json, 'bad blob line');
         blobs++;
         for (const row of blobRows(line.n, b)) await batch.blob(row);
+      } else if (kind === 'grant') {
+        const g = checked(line.n, ExportGrantLine, json, 'bad grant line');
+        await batch.grant({ agentId: g.agentId, hash: g.hash });
       } else if (kind === 'event') {
         const e = checked(line.n, ExportEventLine, json, 'bad event line');
         if (e.seq !== expected) {
@@ -169,6 +178,7 @@ function eventRow(n: number, e: ExportEventLine): ImportEvent {
 class Batcher {
   private blobs: ImportBlob[] = [];
   private events: ImportEvent[] = [];
+  private grants: ImportGrant[] = [];
   private bytes = 0;
   private inFlight: Promise<void> = Promise.resolve();
 
@@ -180,6 +190,12 @@ class Batcher {
     if (this.bytes >= BATCH_BYTES) await this.flush();
   }
 
+  async grant(g: ImportGrant): Promise<void> {
+    this.grants.push(g);
+    this.bytes += 100;
+    if (this.bytes >= BATCH_BYTES || this.grants.length >= BATCH_EVENTS) await this.flush();
+  }
+
   async event(e: ImportEvent): Promise<void> {
     this.events.push(e);
     this.bytes += e.data.length;
@@ -188,13 +204,14 @@ class Batcher {
 
   async flush(): Promise<void> {
     await this.inFlight;
-    if (this.blobs.length === 0 && this.events.length === 0) return;
-    const sent = this.txn.rows(this.blobs, this.events);
+    if (this.blobs.length === 0 && this.events.length === 0 && this.grants.length === 0) return;
+    const sent = this.txn.rows(this.blobs, this.events, this.grants);
     // Its failure is seen by the next flush or settled(); until then it must not count as unhandled.
     sent.catch(() => undefined);
     this.inFlight = sent;
     this.blobs = [];
     this.events = [];
+    this.grants = [];
     this.bytes = 0;
   }
 

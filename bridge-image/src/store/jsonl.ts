@@ -5,7 +5,8 @@ import type { EventStore } from './event-store.js';
 
 /**
  * Export: a header line, then every blob row as stored (a large blob as its chunks and a manifest, so
- * no line holds more than a chunk), then every event in seq order; all from one snapshot. The text
+ * no line holds more than a chunk), then every blob grant, then every event in seq order; all from
+ * one snapshot. The text
  * comes a line (or, for a blob, a piece of one) at a time, read only as the consumer asks for it.
  * Returning the generator early (a client that went away) ends the snapshot.
  */
@@ -17,6 +18,7 @@ export function exportJsonl(store: EventStore): Generator<string> {
     const header: ExportHeader = { kind: 'lighthouse-export', format: EXPORT_FORMAT, schemaVersion, lastSeq };
     yield JSON.stringify(header) + '\n';
     for (const b of r.blobs()) yield* blobLines(b);
+    for (const g of r.grants()) yield JSON.stringify({ kind: 'grant', ...g }) + '\n';
     for (const e of r.events(lastSeq)) yield JSON.stringify({ kind: 'event', ...toEvent(e) }) + '\n';
   });
 }

@@ -118,6 +118,33 @@ export const MIGRATIONS: Migration[] = [
   },
 ];
 
+/**
+ * Who may read a blob: every agent that stored it (PUT /v1/blobs, its shadow writes and moves).
+ * Content is addressed by its hash, and hashes are in events every agent can read, so a hash alone
+ * must not let one agent read what another stored.
+ */
+export const GRANTS_FROM_SHADOW_EVENTS =
+  'INSERT OR IGNORE INTO blob_grants (agent_id, hash) ' +
+  "SELECT agent_id, data ->> '$.hash' FROM events " +
+  "WHERE type IN ('shadow.written', 'shadow.moved') AND data ->> '$.hash' IS NOT NULL";
+
+MIGRATIONS.push({
+  version: 4,
+  description: 'blob grants: an agent reads only the blobs it stored',
+  up: (db) => {
+    db.exec(`
+      CREATE TABLE blob_grants (
+        agent_id TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (agent_id, hash)
+      ) WITHOUT ROWID;
+    `);
+    // What a store already holds: its shadow events say who stored which content. Blobs put with
+    // PUT /v1/blobs before this migration left no trace of who put them; admin still reads them.
+    db.exec(GRANTS_FROM_SHADOW_EVENTS);
+  },
+});
+
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 export class StoreOpenError extends Error {

@@ -23,6 +23,9 @@ export class SnapshotReader {
     this.st = {
       blobKeys: this.db.prepare(`SELECT hash FROM blobs WHERE hash > ? ORDER BY hash LIMIT ${PAGE}`).pluck(),
       blob: this.db.prepare('SELECT size, data FROM blobs WHERE hash = ?'),
+      grants: this.db.prepare(
+        `SELECT agent_id, hash FROM blob_grants WHERE (agent_id, hash) > (?, ?) ORDER BY agent_id, hash LIMIT ${PAGE}`,
+      ),
       events: this.db.prepare(
         `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ${PAGE}`,
       ),
@@ -39,6 +42,16 @@ export class SnapshotReader {
       for (const hash of keys) yield { hash, ...(this.st.blob.get(hash) as BlobRow) };
       if (keys.length < PAGE) return;
       after = keys[keys.length - 1]!;
+    }
+  }
+
+  /** Every blob grant, in (agent, hash) order, a page at a time. */
+  *grants(): Generator<{ agentId: string; hash: string }> {
+    for (let after = ['', '']; ;) {
+      const rows = this.st.grants.all(...after) as { agent_id: string; hash: string }[];
+      for (const r of rows) yield { agentId: r.agent_id, hash: r.hash };
+      if (rows.length < PAGE) return;
+      after = [rows[rows.length - 1]!.agent_id, rows[rows.length - 1]!.hash];
     }
   }
 

@@ -9,7 +9,8 @@
 import type Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { chunkHash, isManifest, type BlobRow } from './blob-chunks.js';
-import type { ImportBlob, ImportEvent } from './writer-protocol.js';
+import { GRANTS_FROM_SHADOW_EVENTS } from './schema.js';
+import type { ImportBlob, ImportEvent, ImportGrant } from './writer-protocol.js';
 
 const PAGE = 256;
 /**
@@ -37,6 +38,8 @@ export class WriterImport {
       ),
       clear: [db.prepare('DELETE FROM temp.import_streams'), db.prepare('DELETE FROM temp.import_manifests')],
       blobPut: db.prepare('INSERT OR IGNORE INTO blobs (hash, size, data) VALUES (?,?,?)'),
+      grantPut: db.prepare('INSERT OR IGNORE INTO blob_grants (agent_id, hash) VALUES (?,?)'),
+      grantsFromEvents: db.prepare(GRANTS_FROM_SHADOW_EVENTS),
       blobGet: db.prepare('SELECT size, data FROM blobs WHERE hash = ?'),
       manifestPut: db.prepare('INSERT OR IGNORE INTO temp.import_manifests (hash, line) VALUES (?,?)'),
       manifests: db.prepare(
@@ -80,8 +83,9 @@ export class WriterImport {
     }
   }
 
-  rows(blobs: ImportBlob[], events: ImportEvent[]): void {
+  rows(blobs: ImportBlob[], events: ImportEvent[], grants: ImportGrant[] = []): void {
     this.guard(() => {
+      for (const g of grants) this.st.grantPut.run(g.agentId, g.hash);
       for (const b of blobs) {
         this.st.blobPut.run(b.hash, b.size, Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength));
         if (b.size !== b.data.byteLength) this.st.manifestPut.run(b.hash, b.line);
@@ -109,6 +113,9 @@ export class WriterImport {
         if (page.length < PAGE) break;
         after = page[page.length - 1]!.hash;
       }
+      // An export made before grants were exported (format 1 and 2) has none: its shadow events say
+      // who stored what. Grant lines of a newer export add the blobs put with PUT /v1/blobs.
+      this.st.grantsFromEvents.run();
       for (const c of this.st.clear) c.run();
       const lastSeq = (this.st.lastSeq.get() as number | null) ?? 0;
       this.db.exec('COMMIT');

@@ -32,6 +32,8 @@ export interface BlobOp {
   data: Uint8Array;
   /** The content's size when `data` is a chunk manifest (blob-chunks.ts); else data's length. */
   size?: number;
+  /** The agent storing it: granted the right to read it, in the same transaction. */
+  agentId?: string;
 }
 
 /** A reply remembered under an idempotency key, so a retried request gets it again; replaces a claim. */
@@ -60,6 +62,12 @@ export interface ImportBlob {
   line: number;
 }
 
+/** A blob grant of an import: this agent may read this blob. */
+export interface ImportGrant {
+  agentId: string;
+  hash: string;
+}
+
 /** An event of an import, checked on the main thread but for what needs the rows before it. */
 export interface ImportEvent {
   line: number;
@@ -82,7 +90,7 @@ export interface ImportEvent {
  */
 export type ImportOp =
   | { step: 'begin' }
-  | { step: 'rows'; blobs: ImportBlob[]; events: ImportEvent[] }
+  | { step: 'rows'; blobs: ImportBlob[]; events: ImportEvent[]; grants?: ImportGrant[] }
   | { step: 'commit' }
   | { step: 'abort' };
 

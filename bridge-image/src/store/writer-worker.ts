@@ -31,6 +31,7 @@ const indexer = new Indexer(db);
 const importer = new WriterImport(db);
 const lastSeqStmt = db.prepare('SELECT MAX(seq) FROM events').pluck();
 const blobPut = db.prepare('INSERT OR IGNORE INTO blobs (hash, size, data) VALUES (?,?,?)');
+const grantPut = db.prepare('INSERT OR IGNORE INTO blob_grants (agent_id, hash) VALUES (?,?)');
 // A final reply takes the place of a claim (status 0) but never of another final reply.
 const replyPut = db.prepare(
   'INSERT INTO idempotency (agent_id, key, status, body, created) VALUES (?,?,?,?,?) ' +
@@ -108,6 +109,7 @@ function apply(ts: number, ops: WriteOp[]): OpResult[] {
         op.size ?? op.data.byteLength,
         Buffer.from(op.data.buffer, op.data.byteOffset, op.data.byteLength),
       );
+      if (op.agentId !== undefined) grantPut.run(op.agentId, op.hash);
       results.push({ blobCreated: r.changes > 0 });
       continue;
     }
@@ -176,7 +178,7 @@ function importStep(m: ImportOp): void {
   try {
     let lastSeq = 0;
     if (m.step === 'begin') importer.begin();
-    else if (m.step === 'rows') importer.rows(m.blobs, m.events);
+    else if (m.step === 'rows') importer.rows(m.blobs, m.events, m.grants ?? []);
     else if (m.step === 'commit') {
       lastSeq = importer.commit();
       // The counters were read before these rows existed.

@@ -16,6 +16,7 @@ const start = async (args: string[] = [], more: Parameters<typeof startBridge>[0
 describe('escalation and reviews', () => {
   it('routes an escalation to a connected expert over the WebSocket, and the agent gets the answer', async () => {
     const b = await start();
+    await b.admin().nameExpert({ agentId: 'sec-expert', capabilities: ['shell'] });
     const expert = b.agent('sec-expert', 'expert');
     await expert.registerAgent({ capabilities: ['shell'] });
     const seen: Event[] = [];
@@ -83,6 +84,7 @@ describe('escalation and reviews', () => {
 
   it('falls back from a silent expert to the developer, then to the policy default', async () => {
     const b = await start(['--expert-timeout-ms', '400', '--review-timeout-ms', '800']);
+    await b.admin().nameExpert({ agentId: 'slow-expert', capabilities: ['shell', 'files'] });
     const expert = b.agent('slow-expert', 'expert');
     await expert.registerAgent({ capabilities: ['shell', 'files'] });
     const sub = expert.subscribe({ after: 0, filter: { types: ['review.*'] }, onEvent: () => undefined });

@@ -50,6 +50,7 @@ beforeAll(async () => {
   await alice.deleteFile('src/d.ts'); // a deletion the workspace changes under (below)
   await alice.mkdir('empty'); // a directory alone is no change
 
+  await b.admin().nameExpert({ agentId: 'bob', capabilities: ['files'] });
   const bob = b.agent('bob', 'expert');
   await bob.writeFile('src/a.ts', 'bob edits a too\n'); // the same path as alice, differently: a conflict in both
   await bob.writeFile('README.md', 'bob edits the readme\n'); // the workspace changes under it (below)

@@ -2,7 +2,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventStore, VersionConflict } from '../../../bridge-image/src/store/event-store.js';
-import { MIGRATIONS } from '../../../bridge-image/src/store/schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../../bridge-image/src/store/schema.js';
 import { tempDir, WRITER_JS } from '../../helpers/bridge-process.js';
 
 const opened: EventStore[] = [];
@@ -50,7 +50,7 @@ describe('schema migrations', () => {
     const store = EventStore.open({ file, writerScript: WRITER_JS, indexIdleMs: 3_600_000 });
     opened.push(store);
     const db = new Database(file, { readonly: true });
-    expect(db.pragma('user_version', { simple: true })).toBe(3);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     const indexes = db
       .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'")
       .pluck()

@@ -3,6 +3,7 @@ import {
   AgentRegisterRequest,
   ErrorCode,
   RESERVED_AGENT_IDS,
+  nameExpertHint,
   HeartbeatRequest,
   type AgentList,
   type Status,
@@ -23,6 +24,18 @@ export function agentRoutes(svc: BridgeServices): Route[] {
       access: ['agent', 'expert'],
       handler: async ({ body, session, claim }) => {
         const req = parseJson(body, AgentRegisterRequest);
+        const s = session!;
+        if (s.role === 'expert') {
+          const extra = req.capabilities.filter((c) => !s.capabilities.includes(c));
+          if (extra.length > 0) {
+            throw new HttpError(
+              403,
+              ErrorCode.forbidden,
+              `capabilities: ${extra.join(', ')} not named for expert "${s.agentId}" (named: ` +
+                `${s.capabilities.join(', ')}); ${nameExpertHint(s.agentId, [...s.capabilities, ...extra])}`,
+            );
+          }
+        }
         const info = await agents.register(session!.agentId, session!.role, req, claim);
         return ok(info, 201);
       },

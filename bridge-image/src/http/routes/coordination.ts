@@ -73,7 +73,13 @@ export function coordinationRoutes(svc: BridgeServices, c: Coordination): Route[
       handler: async ({ params, body, session, claim }) => {
         const a = parseJson(body, ReviewAnswer);
         const s = session!;
-        const by = { agentId: s.agentId, role: s.role, capabilities: svc.agents.capabilitiesOf(s.agentId) };
+        // What the session was opened with, as far as the developer still names it.
+        const named = svc.experts.capabilitiesOf(s.agentId);
+        const by = {
+          agentId: s.agentId,
+          role: s.role,
+          capabilities: s.capabilities.filter((c) => named.includes(c)),
+        };
         return ok(await mapped(() => c.reviews.answer(params.id!, by, a.decision, a.reason, claim)));
       },
     },

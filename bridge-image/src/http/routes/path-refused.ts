@@ -16,5 +16,11 @@ export function pathRefused(
     reason: e.why,
     path: e.input.slice(0, 300),
   });
-  return new HttpError(e.status, 'path_rejected', `${e.message}: ${JSON.stringify(e.input.slice(0, 200))}`);
+  const err = new HttpError(
+    e.status,
+    'path_rejected',
+    `${e.message}: ${JSON.stringify(e.input.slice(0, 200))}`,
+  );
+  err.recorded = true;
+  return err;
 }

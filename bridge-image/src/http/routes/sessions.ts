@@ -1,5 +1,7 @@
 import {
+  ErrorCode,
   EventTypes,
+  nameExpertHint,
   RESERVED_AGENT_IDS,
   RevokeRequest,
   SessionOpenRequest,
@@ -9,7 +11,7 @@ import { fingerprintOf } from '../../auth/authenticator.js';
 import type { BridgeServices } from '../../context.js';
 import { parseJson } from '../body.js';
 import { ok, type Route } from '../router.js';
-import { HttpError } from '../errors.js';
+import { HttpError, recordedRefusal } from '../errors.js';
 
 export function sessionRoutes(svc: BridgeServices): Route[] {
   const { sessions, store } = svc;
@@ -32,7 +34,59 @@ export function sessionRoutes(svc: BridgeServices): Route[] {
           open.agentId,
           open.role,
         );
-        const s = sessions.open(open.agentId, open.role, open.capabilities ?? [], fingerprintOf(req.headers));
+        // The signature is good: from here on refusals are recorded under this agent.
+        const who = {
+          agentId: open.agentId,
+          route: '/v1/sessions',
+          method: 'POST',
+          remote: req.socket.remoteAddress,
+        };
+        let capabilities = open.capabilities ?? [];
+        if (open.role === 'expert') {
+          // Experts are named by the developer; an agent's own key only proves who it is.
+          const named = svc.experts.get(open.agentId);
+          if (!named) {
+            const msg = `agent "${open.agentId}" may not open an expert session: ${nameExpertHint(open.agentId, capabilities)}`;
+            throw recordedRefusal(
+              svc.security,
+              'forbidden',
+              { ...who, reason: msg },
+              403,
+              ErrorCode.forbidden,
+              msg,
+            );
+          }
+          const extra = capabilities.filter((c) => !named.capabilities.includes(c));
+          if (extra.length > 0) {
+            const msg =
+              `capabilities: ${extra.join(', ')} not named for expert "${open.agentId}" (named: ` +
+              `${named.capabilities.join(', ')}); ask the developer to name them, or leave them out`;
+            throw recordedRefusal(
+              svc.security,
+              'forbidden',
+              { ...who, reason: msg },
+              403,
+              ErrorCode.forbidden,
+              msg,
+            );
+          }
+          capabilities = named.capabilities;
+        }
+        const cap = svc.config.maxSessionsPerAgent;
+        if (sessions.countFor(open.agentId) >= cap) {
+          const msg =
+            `agent "${open.agentId}" already has ${cap} open sessions, the most one agent may hold: ` +
+            'close sessions it no longer uses (DELETE /v1/sessions/current) or let them expire, then retry';
+          throw recordedRefusal(
+            svc.security,
+            'rate_limited',
+            { ...who, reason: msg },
+            429,
+            ErrorCode.rateLimited,
+            msg,
+          );
+        }
+        const s = sessions.open(open.agentId, open.role, capabilities, fingerprintOf(req.headers));
         await store.append({
           stream: `agent:${open.agentId}`,
           agentId: open.agentId,

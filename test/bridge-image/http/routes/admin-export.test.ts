@@ -153,6 +153,66 @@ describe('streamed JSONL export and import against a real bridge', () => {
     }
   }, 120_000);
 
+  it('blob grants survive export and import; an old export without grant lines gets them from its shadow events', async () => {
+    const b = await bridge();
+    const alice = b.agent('alice');
+    const bob = b.agent('bob');
+    const aliceFile = Buffer.from('alice wrote this\n');
+    const bobBlob = Buffer.from('bob put this\n');
+    const a = await alice.writeFile('a.txt', aliceFile);
+    const p = await bob.putBlob(bobBlob);
+    const file = path.join(dir(), 'export.jsonl');
+    await b.admin().exportJsonlTo(fs.createWriteStream(file));
+    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ format: 3 });
+    const grants = lines.map((l) => JSON.parse(l) as { kind: string }).filter((l) => l.kind === 'grant');
+    expect(grants).toEqual(
+      expect.arrayContaining([
+        { kind: 'grant', agentId: 'alice', hash: a.hash },
+        { kind: 'grant', agentId: 'bob', hash: p.hash },
+      ]),
+    );
+
+    const readers = async (d: BridgeProcess) => ({
+      aliceOwn: (await d.agent('alice').getBlob(a.hash)).equals(aliceFile),
+      bobOwn: await d
+        .agent('bob')
+        .getBlob(p.hash)
+        .then(
+          (x) => x.equals(bobBlob),
+          (e: { status: number }) => e.status,
+        ),
+      bobReadsAlice: await d
+        .agent('bob')
+        .getBlob(a.hash)
+        .then(
+          () => 200,
+          (e: { status: number }) => e.status,
+        ),
+    });
+    const fresh = path.join(dir(), 'fresh');
+    expect((await importCli(fresh, file)).status).toBe(0);
+    expect(await readers(await bridge({ dataDir: fresh, secret: b.secret }))).toEqual({
+      aliceOwn: true,
+      bobOwn: true,
+      bobReadsAlice: 404,
+    });
+
+    // The same export as format 2 wrote it: no grant lines. Shadow writes still say who stored what;
+    // what was only PUT is for admin now.
+    const old = path.join(dir(), 'old.jsonl');
+    const header = { ...(JSON.parse(lines[0]!) as object), format: 2 };
+    const rest = lines.slice(1).filter((l) => !l.startsWith('{"kind":"grant"'));
+    fs.writeFileSync(old, [JSON.stringify(header), ...rest].join('\n') + '\n');
+    const restored = path.join(dir(), 'restored');
+    const r = await importCli(restored, old);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const d = await bridge({ dataDir: restored, secret: b.secret });
+    expect(await readers(d)).toEqual({ aliceOwn: true, bobOwn: 404, bobReadsAlice: 404 });
+    expect((await d.admin().getBlob(p.hash)).equals(bobBlob)).toBe(true);
+  });
+
   it('a bad line in the middle of a large import is named, and the store is left empty', async () => {
     const { b } = await filledBridge(3000);
     const file = path.join(dir(), 'export.jsonl');

@@ -11,6 +11,7 @@ afterAll(async () => {
 
 describe('agents', () => {
   it('registers with capabilities, lists them, and shows presence from live connections', async () => {
+    await b.admin().nameExpert({ agentId: 'reviewer', capabilities: ['security', 'shell'] });
     const expert = b.agent('reviewer', 'expert');
     const info = await expert.registerAgent({
       displayName: 'Security reviewer',
