@@ -13,3 +13,4 @@ export * from './shadow.js';
 export * from './annotations.js';
 export * from './coordination.js';
 export * from './export.js';
+export * from './json-depth.js';
