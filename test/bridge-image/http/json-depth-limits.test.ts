@@ -3,12 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import {
-  BridgeError,
-  deriveAgentKey,
-  MAX_JSON_DEPTH,
-  Routes,
-} from '../../../bridge-image/protocol/index.js';
+import { BridgeError, deriveAgentKey, MAX_JSON_DEPTH, Routes } from '../../../bridge-image/protocol/index.js';
 import { parsePolicyText, PolicyError } from '../../../bridge-image/src/validation/policy.js';
 import { BRIDGE_JS, startBridge, tempDir, type BridgeProcess } from '../../helpers/bridge-process.js';
 import { raw, signedHeaders } from '../../helpers/signed-fetch.js';
@@ -113,7 +108,9 @@ describe('JSON nesting is bounded at the edge', () => {
       { encoding: 'utf8' },
     );
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('line 2: the line nests arrays and objects deeper than 129 levels (limit 129)');
+    expect(r.stderr).toContain(
+      'line 2: the line nests arrays and objects deeper than 129 levels (limit 129)',
+    );
   });
 
   it('a policy file nested too deep is refused naming the limit', () => {
