@@ -15,3 +15,4 @@ export * from './coordination.js';
 export * from './export.js';
 export * from './experts.js';
 export { ExpertEventTypes } from './event-types.js';
+export * from './json-depth.js';

@@ -32,6 +32,7 @@ import { WorkspaceBase } from './shadow/workspace-base.js';
 import { hiddenPaths } from './shadow/hidden-paths.js';
 import { Pipeline } from './http/pipeline.js';
 import { Router } from './http/router.js';
+import { answerAndClose, answerClientError, guardUpgrade } from './http/socket-guards.js';
 import { createLogger, type Logger } from './log.js';
 import { BridgeMetrics } from './metrics.js';
 import { SecurityRecorder } from './security.js';
@@ -195,18 +196,21 @@ export function createBridge(opts: CreateBridgeOptions): Bridge {
   // sees its connection reset); every one so dropped is counted.
   server.maxConnections = config.maxConnections;
   server.on('drop', () => metrics.connectionsDropped.inc());
-  server.on('upgrade', (req, socket, head) => {
-    if (pipeline.draining) {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      return;
-    }
-    streams!.handleUpgrade(req, socket, head);
-  });
-  server.on('clientError', (err, socket) => {
-    if (socket.writable)
-      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    log.debug('client error', { err });
-  });
+  // No input may end the process: see socket-guards.ts.
+  server.on(
+    'upgrade',
+    guardUpgrade(log, (req, socket, head) => {
+      if (pipeline.draining) {
+        answerAndClose(
+          socket,
+          'HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n',
+        );
+        return;
+      }
+      streams!.handleUpgrade(req, socket, head);
+    }),
+  );
+  server.on('clientError', answerClientError(log));
 
   const sweeper = setInterval(() => {
     for (const { session, reason } of sessions.sweep()) {

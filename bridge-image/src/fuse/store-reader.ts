@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { reduce, type Overlay } from '../shadow/overlay.js';
 import { isManifest, readRange, type BlobRow } from '../store/blob-chunks.js';
 import type { BlobSource } from '../shadow/shadow-view.js';
+import { readStoredJson } from '../store/stored-json.js';
 
 export interface LoggedEvent {
   seq: number;
@@ -32,7 +33,7 @@ const toLogged = (r: Row): LoggedEvent => ({
   type: r.type,
   agentId: r.agent_id,
   tsMs: r.ts,
-  data: JSON.parse(r.data) as unknown,
+  data: readStoredJson(r.data),
 });
 
 /** Bytes of blobs and chunks held in memory at most, the least recently read dropped first. */
@@ -122,7 +123,7 @@ export class StoreReader implements BlobSource {
   overlayAt(agent: string, seq: number): Overlay {
     const past: Overlay = new Map();
     for (const r of this.stmts.stream.iterate(`shadow:${agent}`, seq) as Iterable<Row>)
-      reduce(past, r.type, JSON.parse(r.data) as unknown, r.seq, r.ts);
+      reduce(past, r.type, readStoredJson(r.data), r.seq, r.ts);
     return past;
   }
 

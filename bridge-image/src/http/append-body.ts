@@ -4,9 +4,10 @@ import {
   AppendRequest,
   EVENT_TYPE_PATTERN,
   MAX_EVENTS_PER_APPEND,
+  nestsDeeperThan,
   STREAM_NAME_PATTERN,
 } from '../../protocol/index.js';
-import { parseJson } from './body.js';
+import { parseJson, tooDeep } from './body.js';
 
 export type AppendBody = z.output<typeof AppendRequest>;
 
@@ -50,6 +51,8 @@ export function checkAppend(json: unknown): AppendBody | undefined {
  * so that every refusal is zod's 400 naming the field, word for word.
  */
 export function parseAppendBody(body: Buffer): AppendBody {
+  // Before parsing: a value nested deeper than the limit would parse, but could not be stored.
+  if (nestsDeeperThan(body)) throw tooDeep();
   if (isUtf8(body)) {
     let json: unknown;
     try {

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
-import { ErrorCode } from '../../protocol/index.js';
+import { ErrorCode, MAX_JSON_DEPTH, nestsDeeperThan, tooDeepMessage } from '../../protocol/index.js';
 import { HttpError, invalid } from './errors.js';
 
 /** Reads the whole body, refusing it as soon as it passes `limit` bytes. */
@@ -46,6 +46,7 @@ function tooLarge(limit: number): HttpError {
 /** Decodes UTF-8 strictly and parses JSON, then validates; each failure is a 400 naming what was wrong. */
 export function parseJson<S extends z.ZodType>(body: Buffer, schema: S, what = 'request body'): z.infer<S> {
   if (!isUtf8(body)) throw new HttpError(400, ErrorCode.invalidUtf8, `${what} is not valid UTF-8`);
+  if (nestsDeeperThan(body)) throw tooDeep(what);
   const text = body.toString('utf8');
   let json: unknown;
   if (text.trim() === '') json = {};
@@ -59,6 +60,11 @@ export function parseJson<S extends z.ZodType>(body: Buffer, schema: S, what = '
   const r = schema.safeParse(json);
   if (!r.success) throw invalid(r.error, what);
   return r.data;
+}
+
+/** The refusal of a body nested deeper than MAX_JSON_DEPTH (checked before parsing, see json-depth.ts). */
+export function tooDeep(what = 'request body'): HttpError {
+  return new HttpError(400, ErrorCode.invalidJson, tooDeepMessage(what), { limit: MAX_JSON_DEPTH });
 }
 
 export function parseQuery<S extends z.ZodType>(params: URLSearchParams, schema: S): z.infer<S> {

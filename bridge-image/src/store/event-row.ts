@@ -1,4 +1,5 @@
 import type { Event } from '../../protocol/index.js';
+import { readStoredJson } from './stored-json.js';
 
 /** An events row as SQLite gives it. */
 export interface EventRow {
@@ -22,7 +23,8 @@ export const toEvent = (r: EventRow): Event => ({
   type: r.type,
   agentId: r.agent_id,
   ts: new Date(r.ts).toISOString(),
-  data: JSON.parse(r.data) as unknown,
+  // Never throws, and never too deep to be written back: no stored row can break a reader.
+  data: readStoredJson(r.data),
 });
 
 /** The path an event concerns, kept in its own column for queries by path. */

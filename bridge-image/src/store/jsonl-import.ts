@@ -6,6 +6,9 @@ import {
   ExportGrantLine,
   ExportHeader,
   issuePath,
+  MAX_IMPORT_LINE_DEPTH,
+  nestsDeeperThan,
+  tooDeepMessage,
 } from '../../protocol/index.js';
 import { BLOB_CHUNK, sha256, split } from './blob-chunks.js';
 import { pathOf } from './event-row.js';
@@ -98,6 +101,9 @@ export async function importJsonl(
 /** The line as JSON, or undefined for a blank one. */
 function parseLine(n: number, bytes: Buffer): unknown {
   if (!isUtf8(bytes)) throw new ImportError(`line ${n}: not valid UTF-8`, n);
+  // An event line holds data of at most MAX_STORED_DEPTH levels (what readers serve) in one object.
+  if (nestsDeeperThan(bytes, MAX_IMPORT_LINE_DEPTH))
+    throw new ImportError(`line ${n}: ${tooDeepMessage('the line', MAX_IMPORT_LINE_DEPTH)}`, n);
   const text = bytes.toString('utf8').trim();
   if (!text) return undefined;
   try {

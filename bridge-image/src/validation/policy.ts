@@ -1,6 +1,7 @@
 /** A validated policy file, compiled once into what the rules test against. */
 import path from 'node:path';
 import { issuePath } from '../../protocol/errors.js';
+import { nestsDeeperThan, tooDeepMessage } from '../../protocol/json-depth.js';
 import type { ValidationDecision } from '../../protocol/validation.js';
 import { compilePathPattern, globToRegExp, type PathPattern } from './glob.js';
 import { PolicyFile } from './policy-schema.js';
@@ -92,6 +93,7 @@ export function parsePolicy(json: unknown, source: string | null): Policy {
 /** Parses the text of a policy file; throws PolicyError for bad JSON or bad fields. */
 export function parsePolicyText(text: string, source: string | null): Policy {
   const name = source ? path.basename(source) : 'policy.json';
+  if (nestsDeeperThan(text)) throw new PolicyError(source ?? name, [tooDeepMessage(name)]);
   let json: unknown;
   try {
     json = JSON.parse(text);

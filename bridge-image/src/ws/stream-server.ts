@@ -8,6 +8,9 @@ import {
   EventTypes,
   Headers,
   issuePath,
+  MAX_JSON_DEPTH,
+  nestsDeeperThan,
+  tooDeepMessage,
   type Event,
   type StreamFilter,
 } from '../../protocol/index.js';
@@ -15,6 +18,7 @@ import { AuthFailure } from '../auth/authenticator.js';
 import type { Session } from '../auth/sessions.js';
 import type { BridgeServices } from '../context.js';
 import type { StoreQuery } from '../store/event-store.js';
+import { answerAndClose } from '../http/socket-guards.js';
 
 const PAGE = 500;
 
@@ -80,14 +84,18 @@ export class StreamServer {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const refuse = (status: number, code: string, message: string) => {
       const body = JSON.stringify({ error: { code, message } });
-      socket.end(
+      answerAndClose(
+        socket,
         `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Error'}\r\n` +
           `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
       );
     };
-    const url = new URL(req.url ?? '/', 'http://bridge');
-    if (url.pathname !== '/v1/stream') {
-      refuse(404, 'not_found', `no WebSocket endpoint at ${url.pathname}; use /v1/stream`);
+    // Matched literally, as the HTTP pipeline matches paths: no URL object, which throws on "//[".
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const pathname = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    if (pathname !== '/v1/stream') {
+      refuse(404, 'not_found', `no WebSocket endpoint at ${pathname.slice(0, 200)}; use /v1/stream`);
       return;
     }
     let session: Session;
@@ -136,7 +144,11 @@ export class StreamServer {
     const firstForAgent = this.agentSockets(session.agentId) === 1;
     if (firstForAgent) this.recordPresence(session, EventTypes.agentConnected);
     ws.on('pong', () => (conn.alive = true));
-    ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(conn, data, isBinary));
+    // A throw here would escape through ws's socket handler and end the process: it ends this
+    // connection instead.
+    ws.on('message', (data: Buffer, isBinary: boolean) =>
+      this.guarded(conn, 'message', () => this.onMessage(conn, data, isBinary)),
+    );
     ws.on('close', () => {
       this.conns.delete(conn);
       set.delete(conn);
@@ -148,6 +160,23 @@ export class StreamServer {
       }
     });
     ws.on('error', (e) => this.svc.log.debug('websocket error', { err: e, agentId: session.agentId }));
+  }
+
+  /** Runs `fn`; an unexpected throw closes this connection (1011) and is logged, nothing more. */
+  private guarded(conn: Conn, what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.svc.log.error(`websocket ${what} failed; connection closed`, {
+        err: e,
+        agentId: conn.session.agentId,
+      });
+      try {
+        conn.ws.close(1011, 'internal error; see the bridge log');
+      } catch {
+        conn.ws.terminate();
+      }
+    }
   }
 
   private agentSockets(agentId: string): number {
@@ -174,6 +203,14 @@ export class StreamServer {
   private onMessage(conn: Conn, data: Buffer, isBinary: boolean): void {
     if (!conn.session.bucket.take()) {
       void this.svc.revoke(conn.session, 'WebSocket message burst beyond the rate limit', 'rate_limited');
+      return;
+    }
+    if (!isBinary && nestsDeeperThan(data)) {
+      this.send(conn, {
+        type: 'error',
+        code: 'invalid_json',
+        message: tooDeepMessage('message', MAX_JSON_DEPTH),
+      });
       return;
     }
     let parsed: ReturnType<typeof ClientMessage.safeParse>;
@@ -242,7 +279,7 @@ export class StreamServer {
           sub.catchingUp = false;
           return;
         }
-        setTimeout(step, 10);
+        setTimeout(guardedStep, 10);
         return;
       }
       conn.stalledSince = undefined;
@@ -262,7 +299,7 @@ export class StreamServer {
         if ((full = this.overHighWater(conn))) break;
       }
       if (full || page.nextCursor !== null) {
-        setImmediate(step);
+        setImmediate(guardedStep);
         return;
       }
       // Reached the head in this very tick: no commit can happen in between, so going live here
@@ -272,23 +309,36 @@ export class StreamServer {
       sub.catchingUp = false;
       this.send(conn, { type: 'caught-up', sub: sub.id, seq: sub.cursor });
     };
-    step();
+    // Steps run from timers, where a throw would end the process.
+    const guardedStep = () =>
+      this.guarded(conn, 'catch-up', () => {
+        try {
+          step();
+        } catch (e) {
+          sub.catchingUp = false;
+          throw e;
+        }
+      });
+    guardedStep();
   }
 
   private publish(events: Event[]): void {
-    for (const conn of this.conns) {
-      for (const sub of conn.subs.values()) {
-        if (!sub.live) continue;
-        for (const e of events) {
-          if (e.seq <= sub.cursor) continue;
-          if (this.overHighWater(conn)) {
-            // Stop pushing; the rest is read back from the store as the reader drains.
-            this.catchUp(conn, sub);
-            break;
-          }
-          sub.cursor = e.seq;
-          if (matches(sub.filter, e)) this.send(conn, { type: 'event', sub: sub.id, event: e });
+    // Called from the store's commit: a throw for one connection must reach neither the others nor it.
+    for (const conn of this.conns) this.guarded(conn, 'push', () => this.push(conn, events));
+  }
+
+  private push(conn: Conn, events: Event[]): void {
+    for (const sub of conn.subs.values()) {
+      if (!sub.live) continue;
+      for (const e of events) {
+        if (e.seq <= sub.cursor) continue;
+        if (this.overHighWater(conn)) {
+          // Stop pushing; the rest is read back from the store as the reader drains.
+          this.catchUp(conn, sub);
+          break;
         }
+        sub.cursor = e.seq;
+        if (matches(sub.filter, e)) this.send(conn, { type: 'event', sub: sub.id, event: e });
       }
     }
   }
