@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, Headers } from '../../protocol/index.js';
 import { AuthFailure } from '../auth/authenticator.js';
+import { recordAuthFailure } from '../auth/refusal-record.js';
 import type { Session } from '../auth/sessions.js';
 import type { BridgeServices } from '../context.js';
 import { CLAIMED, type Claim } from '../store/event-store.js';
@@ -189,20 +190,7 @@ export class Pipeline {
       }
     } catch (e) {
       if (e instanceof AuthFailure) {
-        if (e.kind) {
-          // Recorded under an agent only when its signature was checked good: headers (and a known
-          // session id with a bad signature) are claims anyone can make, kept apart as such.
-          const verified = e.verified && e.session !== undefined;
-          this.svc.security.record(e.kind, {
-            agentId: verified ? e.session!.agentId : 'unknown',
-            sessionId: verified ? e.session!.id : undefined,
-            ...(verified ? {} : claims(req, e.session?.agentId)),
-            route: route.path,
-            method: req.method!,
-            remote: req.socket.remoteAddress,
-            reason: e.message,
-          });
-        }
+        recordAuthFailure(this.svc.security, e, req, route.path);
         sendError(res, new HttpError(e.status, e.code, e.message), reqId);
         return;
       }
@@ -321,23 +309,6 @@ function replyLost(route: Route): HttpError {
       'for what it changes) to see its effect instead of retrying; a new key would do it a second time',
     { method: route.method, route: route.path },
   );
-}
-
-/** Who an unverified request says it is: its headers, clipped, for the record only. */
-export function claims(
-  req: IncomingMessage,
-  sessionAgent?: string,
-): { claimedAgent?: string; claimedSession?: string } {
-  const one = (name: string) => {
-    const v = req.headers[name];
-    return (Array.isArray(v) ? v[0] : v)?.slice(0, 100);
-  };
-  const agent = sessionAgent ?? one(Headers.agent);
-  const session = one(Headers.session);
-  return {
-    ...(agent === undefined ? {} : { claimedAgent: agent }),
-    ...(session === undefined ? {} : { claimedSession: session }),
-  };
 }
 
 /** The path of a file-system permission error (the workspace is not readable by the bridge's user). */

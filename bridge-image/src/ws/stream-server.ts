@@ -6,7 +6,6 @@ import {
   ClientMessage,
   CloseCode,
   EventTypes,
-  Headers,
   issuePath,
   MAX_JSON_DEPTH,
   nestsDeeperThan,
@@ -15,6 +14,7 @@ import {
   type StreamFilter,
 } from '../../protocol/index.js';
 import { AuthFailure } from '../auth/authenticator.js';
+import { recordAuthFailure } from '../auth/refusal-record.js';
 import type { Session } from '../auth/sessions.js';
 import type { BridgeServices } from '../context.js';
 import type { StoreQuery } from '../store/event-store.js';
@@ -108,16 +108,7 @@ export class StreamServer {
       });
     } catch (e) {
       if (!(e instanceof AuthFailure)) throw e;
-      if (e.kind) {
-        this.svc.security.record(e.kind, {
-          agentId: e.session?.agentId,
-          sessionId: e.session?.id ?? (req.headers[Headers.session] as string | undefined),
-          route: '/v1/stream',
-          method: 'GET',
-          remote: req.socket.remoteAddress,
-          reason: e.message,
-        });
-      }
+      recordAuthFailure(this.svc.security, e, req, '/v1/stream');
       refuse(e.status, e.code, e.message);
       return;
     }

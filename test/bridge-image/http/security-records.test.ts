@@ -6,6 +6,7 @@ import {
   type BridgeClient,
   type Event,
 } from '../../../bridge-image/protocol/index.js';
+import WebSocket from 'ws';
 import { startBridge, type BridgeProcess } from '../../helpers/bridge-process.js';
 import { raw, signedHeaders } from '../../helpers/signed-fetch.js';
 
@@ -97,9 +98,19 @@ describe('refusals are attributed only to a verified agent', () => {
       headers: signedHeaders(forged, 'GET', '/v1/status', undefined, { session: info.sessionId }),
     });
     expect(r.status).toBe(401);
-    const events = await security(since, 3);
+    // The same forged signature on a WebSocket upgrade.
+    const ws = new WebSocket(b.url.replace('http', 'ws') + '/v1/stream', {
+      headers: signedHeaders(forged, 'GET', '/v1/stream', undefined, { session: info.sessionId }),
+    });
+    const refused = await new Promise<number>((resolve) => {
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('error', () => resolve(-1));
+    });
+    expect(refused).toBe(401);
+    const events = await security(since, 4);
     expect(events.map((e) => [e.type, e.agentId])).toEqual([
       ['security.unsigned', 'unknown'],
+      ['security.bad_signature', 'unknown'],
       ['security.bad_signature', 'unknown'],
       ['security.bad_signature', 'unknown'],
     ]);
@@ -107,7 +118,9 @@ describe('refusals are attributed only to a verified agent', () => {
       'victim',
       'victim',
       'victim',
+      'victim',
     ]);
+    expect((events[3]!.data as { route: string }).route).toBe('/v1/stream');
     expect(events.every((e) => (e.data as { agentId: string }).agentId === 'unknown')).toBe(true);
     expect((await admin.query({ agent: 'victim', type: 'security.*' })).events).toEqual([]);
   });
