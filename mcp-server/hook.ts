@@ -174,7 +174,8 @@ const realOrResolved = (p: string): string => {
 /**
  * Where this agent's native tool calls may change the project (see Isolation): its shadow, from
  * LIGHTHOUSE_SHADOW_DIR or the bridge's mount when this machine sees it, and the project around it
- * (Claude Code's CLAUDE_PROJECT_DIR, else the hook's cwd, and LIGHTHOUSE_PROJECT_DIR). Without a
+ * (Claude Code's CLAUDE_PROJECT_DIR, else the hook's cwd, and LIGHTHOUSE_PROJECT_DIR), and the rest of
+ * the FUSE view when it is mounted here (another agent's shadow is not this one's to write). Without a
  * shadow here (a container without a host-visible mount, macOS) every change to the project must
  * go through the Lighthouse tools. LIGHTHOUSE_ISOLATION=off leaves native writes unconfined.
  */
@@ -185,13 +186,15 @@ async function isolationFor(
   env: NodeJS.ProcessEnv,
 ): Promise<Isolation | undefined> {
   if (/^(off|0|false|no)$/i.test(env.LIGHTHOUSE_ISOLATION ?? '')) return undefined;
+  const mountPoint = (await client.ready().catch(() => undefined))?.fuse.mountPoint ?? undefined;
+  // The view is mounted on this machine: the other agents' shadows in it are theirs, not this one's.
+  const view = mountPoint && fs.existsSync(path.join(mountPoint, 'shadows')) ? mountPoint : undefined;
   let shadow: string | null = env.LIGHTHOUSE_SHADOW_DIR ? realOrResolved(env.LIGHTHOUSE_SHADOW_DIR) : null;
-  if (!shadow) {
-    const mountPoint = (await client.ready().catch(() => undefined))?.fuse.mountPoint;
-    const mine = mountPoint ? path.join(mountPoint, 'shadows', agentId) : undefined;
-    if (mine && fs.existsSync(mine)) shadow = realOrResolved(mine);
+  if (!shadow && view) {
+    const mine = path.join(view, 'shadows', agentId);
+    if (fs.existsSync(mine)) shadow = realOrResolved(mine);
   }
-  const roots = [env.CLAUDE_PROJECT_DIR || cwd, env.LIGHTHOUSE_PROJECT_DIR].filter(
+  const roots = [env.CLAUDE_PROJECT_DIR || cwd, env.LIGHTHOUSE_PROJECT_DIR, view].filter(
     (r): r is string => !!r && path.isAbsolute(r),
   );
   const protect = [...new Set(roots.map(realOrResolved))];

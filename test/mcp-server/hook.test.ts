@@ -109,6 +109,11 @@ describe('lighthouse-mcp hook', () => {
       expect(refused.status).toBe(2);
       expect(refused.stderr).toContain(`outside your shadow ${path.join(mnt, 'shadows', 'hooked')}`);
       expect(write(path.join(mnt, 'shadows', 'hooked', 'a.txt')).status).toBe(0);
+      // Another agent's shadow, seen through the same mount, is not this agent's to write.
+      await f.agent('other').status();
+      const theirs = write(path.join(mnt, 'shadows', 'other', 'a.txt'));
+      expect(theirs.status).toBe(2);
+      expect(theirs.stderr).toContain('(rule native-write-outside-shadow)');
     } finally {
       await f.stop();
     }
