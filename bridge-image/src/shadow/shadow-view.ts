@@ -192,8 +192,9 @@ export class ShadowView {
    * The entries of a directory and what they are, sorted by name, without hashing workspace files
    * (a listing of the mount needs none). The workspace directory is read once, one stat per entry.
    */
-  entries(rel: string): { name: string; node: Node }[] {
-    const n = this.node(rel);
+  entries(named: string): { name: string; node: Node }[] {
+    // A symlink to a directory lists that directory, as `ls link/` does (refused if it leads out).
+    const { rel, node: n } = this.follow(named);
     if (!n) throw new ShadowError(404, 'ENOENT', `no such directory: ${rel || '.'}`);
     if (n.type !== 'dir') throw new ShadowError(409, 'ENOTDIR', `${rel} is not a directory`);
     // A directory the shadow removed, shown only for what it holds below, lists nothing (node()

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { inHidden, openResolved, PathRejected, resolveInWorkspace } from './path-safety.js';
+import { inHidden, openResolved, PathRejected, resolveInWorkspace, within } from './path-safety.js';
 
 export type BaseStat =
   | { type: 'file' | 'dir'; size: number; mode: number; mtimeMs: number }
@@ -84,9 +84,34 @@ export class WorkspaceBase {
   }
 
   /**
-   * What is at `rel`; a symlink there is answered as itself (its text), wherever it leads: the
-   * directory holding it is resolved and checked, the link is not followed. Symlinked directories
-   * on the way are followed (and checked) as before.
+   * Whether the symlink at `abs` (text `target`) leads into the bridge's own state: such a link is
+   * in no listing and refused by name, as the state itself is. Decided on its text, and for a
+   * target inside the workspace also on where it really leads (a chain of links). A link leading
+   * outside the workspace is shown as itself: following it through the mount is the kernel's doing
+   * (with the caller's own rights, the daemon reads nothing for it), and the bridge never follows it.
+   */
+  private intoHidden(abs: string, target: string): boolean {
+    const named = path.resolve(path.dirname(abs), target);
+    if (inHidden(this.hidden, named)) return true;
+    if (!within(this.root, named)) return false;
+    try {
+      return inHidden(this.hidden, fs.realpathSync.native(abs));
+    } catch {
+      return false; // dangling, or a loop: leads nowhere
+    }
+  }
+
+  /** A directory entry's stat; undefined when it is in no view (a link into the bridge's state). */
+  private entryStat(abs: string): BaseStat | undefined {
+    const st = baseStat(fs.lstatSync(abs), abs);
+    return st?.type === 'symlink' && this.intoHidden(abs, st.target) ? undefined : st;
+  }
+
+  /**
+   * What is at `rel`; a symlink there is answered as itself (its text), wherever it leads, unless it
+   * leads into the bridge's state (refused, see intoHidden): the directory holding it is resolved
+   * and checked, the link is not followed. Symlinked directories on the way are followed (and
+   * checked) as before.
    */
   stat(rel: string): BaseStat | undefined {
     this.guard(rel);
@@ -97,13 +122,17 @@ export class WorkspaceBase {
     // A directory on the way that leads back into the bridge's own state (d -> .) does not show it.
     if (inHidden(this.hidden, abs))
       throw new PathRejected(rel, "a workspace symlink leads into the bridge's own state", 403);
+    let st: BaseStat | undefined;
     try {
-      return baseStat(fs.lstatSync(abs), abs);
+      st = baseStat(fs.lstatSync(abs), abs);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EINVAL') return undefined;
       throw e;
     }
+    if (st?.type === 'symlink' && this.intoHidden(abs, st.target))
+      throw new PathRejected(rel, "a workspace symlink leads into the bridge's own state", 403);
+    return st;
   }
 
   read(rel: string): Buffer | undefined {
@@ -225,7 +254,7 @@ export class WorkspaceBase {
         const at = path.join(abs, d.name);
         // A directory on the way that leads back into the bridge's own state does not list it.
         if (inHidden(this.hidden, at)) continue;
-        const st = baseStat(fs.lstatSync(at), at);
+        const st = this.entryStat(at);
         if (st) out.set(d.name, st);
       } catch {
         // gone since the directory was read: simply not listed
