@@ -178,6 +178,14 @@ export class ShadowFiles {
       const n = this.node(agent, p);
       if (n?.type === 'file')
         throw new ShadowError(409, 'ENOTDIR', `${p} is a file, so ${rel} cannot be created`);
+      // The mount shows the link as a link (the kernel follows it); a file below its name here
+      // would be in no directory the mount shows.
+      if (n?.type === 'symlink')
+        throw new ShadowError(
+          409,
+          'ENOTDIR',
+          `${p} is a symlink (to ${n.target}): write ${rel} at the path it leads to instead`,
+        );
     }
     if (this.node(agent, rel)?.type === 'dir') throw new ShadowError(409, 'EISDIR', `${rel} is a directory`);
   }

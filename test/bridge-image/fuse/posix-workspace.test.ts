@@ -232,4 +232,17 @@ describe.skipIf(!fuseAvailable)('a shadow as a POSIX workspace', () => {
     const statuses = Object.fromEntries((await alice.changes()).changes.map((c) => [c.path, c.status]));
     expect(statuses).toEqual({ 'f.txt': 'modified', 'g.txt': 'modified', 'h.txt': 'modified' });
   });
+
+  it('keeps links and modes across a restart of the bridge (replayed from the events by both readers)', async () => {
+    sh('ln -s mypkg/cli.js node_modules/kept && chmod +x run.sh', sa);
+    await alice.changes();
+    await b.stop();
+    b = await startBridge({ workspace: ws, fuseMount: mnt, dataDir: b.dataDir, secret: b.secret });
+    alice = b.agent('alice');
+    // The daemon's own reader (the mount) and the bridge's (HTTP) both rebuilt them.
+    expect(fs.readlinkSync(path.join(sa, 'node_modules/kept'))).toBe('mypkg/cli.js');
+    expect(sh('stat -c %a run.sh', sa)).toBe('755\n');
+    expect(await alice.stat('node_modules/kept')).toMatchObject({ type: 'symlink', target: 'mypkg/cli.js' });
+    expect((await alice.stat('run.sh')).mode & 0o777).toBe(0o755);
+  });
 });

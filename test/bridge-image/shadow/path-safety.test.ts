@@ -119,6 +119,11 @@ describe('path safety', () => {
       ['src', 'dir', undefined],
     ]);
     expect((await agent.list('inner-link')).entries.map((e) => e.name)).toEqual(['base.txt']);
+    // The mount shows inner-link as a link: a file written below its name would be in no directory.
+    await expect(agent.writeFile('inner-link/new.txt', 'x')).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringContaining('inner-link is a symlink (to src)'),
+    });
     expect((await agent.readFile('inner-link/base.txt')).toString()).toBe('base');
   });
 });
