@@ -5,7 +5,7 @@ import { BridgeError } from '../bridge-image/protocol/index.js';
 export interface WalkEntry {
   path: string;
   name: string;
-  type: 'file' | 'dir';
+  type: 'file' | 'dir' | 'symlink';
   size: number;
   depth: number;
 }

@@ -9,7 +9,8 @@ export const WorkspacePath = z
   .min(1, 'path: must not be empty')
   .max(4096, 'path: at most 4096 characters');
 
-export const FileType = z.enum(['file', 'dir']);
+/** A symlink is shown as itself (its text in `target`), never followed into what it names. */
+export const FileType = z.enum(['file', 'dir', 'symlink']);
 
 export const ShadowStat = z.object({
   path: z.string(),
@@ -21,6 +22,8 @@ export const ShadowStat = z.object({
   hash: z.string().nullable(),
   /** Where the content comes from: this agent's shadow, or the workspace as it is. */
   source: z.enum(['shadow', 'workspace']),
+  /** A symlink's text (what readlink(2) answers); only for symlinks. */
+  target: z.string().optional(),
 });
 export type ShadowStat = z.infer<typeof ShadowStat>;
 

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import type { BridgeClient, ShadowChange } from '../../bridge-image/protocol/index.js';
+import type { BridgeClient, ShadowChange, ShadowStat } from '../../bridge-image/protocol/index.js';
+import { finishOnDisk, unlinkReplacedLinks } from '../model/apply-disk.js';
 import { planApply, type ApplyStep } from '../model/apply-plan.js';
 import type { ShadowNode } from '../tree/shadow-tree.js';
 import { workspaceFolder } from '../workspace-id.js';
@@ -36,7 +37,8 @@ async function freshChanges(
 
 /**
  * Writes an agent's changes into the workspace with one WorkspaceEdit (so Undo takes them back),
- * saves the files, then tells the bridge they are applied.
+ * saves the files, makes the symlinks and sets the modes with node's fs (WorkspaceEdit cannot;
+ * Undo does not take those back), then tells the bridge they are applied.
  */
 async function apply(ctx: CommandContext, target: Target, all: boolean): Promise<string[]> {
   const client = requireClient(ctx);
@@ -49,12 +51,28 @@ async function apply(ctx: CommandContext, target: Target, all: boolean): Promise
   const overwrite = target && 'overwrite' in target ? target.overwrite : undefined;
   if (!(await overwriteConfirmed(chosen.agentId, changes, overwrite))) return [];
   const contents = new Map<string, Buffer>();
+  const stats = new Map<string, ShadowStat>();
+  const agent = { agent: chosen.agentId };
   await Promise.all(
     changes
       .filter((c) => c.status !== 'deleted')
-      .map(async (c) => contents.set(c.path, await client.readFile(c.path, { agent: chosen.agentId }))),
+      .map(async (c) => {
+        const st = await client.stat(c.path, agent);
+        stats.set(c.path, st);
+        // A symlink's text is in its stat; reading it would follow it.
+        if (st.type !== 'symlink') contents.set(c.path, await client.readFile(c.path, agent));
+      }),
   );
-  const steps = planApply(changes, (p) => contents.get(p));
+  const steps = planApply(
+    changes,
+    (p) => contents.get(p),
+    (p) => stats.get(p),
+  );
+  const onDisk = steps.some((s) => s.kind === 'link' || ('mode' in s && s.mode !== undefined));
+  if (onDisk && folder.uri.scheme !== 'file')
+    throw new Error('symlinks and file modes can only be applied to a folder on this machine');
+  const root = folder.uri.fsPath;
+  if (onDisk) unlinkReplacedLinks(root, steps);
   const edit = new vscode.WorkspaceEdit();
   const toSave: vscode.Uri[] = [];
   for (const step of steps) await addStep(edit, folder.uri, step, toSave);
@@ -64,6 +82,8 @@ async function apply(ctx: CommandContext, target: Target, all: boolean): Promise
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (doc?.isDirty) await doc.save();
   }
+  // Symlinks and modes: WorkspaceEdit has no way to make them (not undoable with the edit).
+  if (onDisk) finishOnDisk(root, steps);
   const paths = changes.map((c) => c.path);
   await client.applyShadow({ agentId: chosen.agentId, paths });
   ctx.trees.shadow.refresh();
@@ -106,6 +126,7 @@ async function overwriteConfirmed(
 }
 
 async function addStep(edit: vscode.WorkspaceEdit, root: vscode.Uri, step: ApplyStep, toSave: vscode.Uri[]) {
+  if (step.kind === 'link') return; // made on disk after the edit (finishOnDisk)
   if (step.kind === 'delete') {
     edit.deleteFile(vscode.Uri.joinPath(root, step.path), { ignoreIfNotExists: true, recursive: false });
     return;

@@ -19,8 +19,9 @@ export function registerListDirectory(server: McpServer, client: BridgeClient): 
       title: 'List a directory',
       description:
         'Lists the entries of one directory as your shadow of the workspace shows it (your own new, ' +
-        'moved and deleted files included): name, path, file or dir, size, mtime, sha256, and whether it ' +
-        'comes from your shadow or the workspace. Use it to look around before reading or writing; for ' +
+        'moved and deleted files included): name, path, file, dir or symlink (with its target), size, ' +
+        'mtime, sha256, and whether it comes from your shadow or the workspace. Use it to look around ' +
+        'before reading or writing; for ' +
         'several levels at once use tree, and to find files by content use search_files.',
       inputSchema: listDirectoryInput,
       outputSchema: ShadowListing,

@@ -46,7 +46,7 @@ export function registerMoveFile(server: McpServer, client: BridgeClient): void 
       withBridge(
         client,
         async () => {
-          let existing: 'file' | 'dir' | undefined;
+          let existing: 'file' | 'dir' | 'symlink' | undefined;
           try {
             existing = (await client.stat(args.to, { signal: extra.signal })).type;
           } catch (e) {

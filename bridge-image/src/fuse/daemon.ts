@@ -47,6 +47,8 @@ const code = (errno: Errno): number => (Fuse as unknown as Record<string, number
 const uid = process.getuid?.() ?? 0;
 const gid = process.getgid?.() ?? 0;
 
+const TYPE_BITS = { dir: 0o040000, file: 0o100000, symlink: 0o120000 } as const;
+
 function stat(a: Attr) {
   const t = new Date(a.mtimeMs);
   return {
@@ -55,10 +57,33 @@ function stat(a: Attr) {
     ctime: t,
     nlink: a.type === 'dir' ? 2 : 1,
     size: a.size,
-    mode: (a.type === 'dir' ? 0o040000 : 0o100000) | a.perm,
+    mode: TYPE_BITS[a.type] | a.perm,
     uid,
     gid,
   };
+}
+
+/**
+ * Modification times set with utimens(2) (touch -d, tar, cp -p, make's own stamps), by mount path:
+ * kept by this process and shown by stat, not recorded as events. A time is no reviewable change
+ * (apply does not carry it, a diff cannot show it), and `tar -x` or `npm install` set one on every
+ * file they write: as events they would flood the log. `over` is the mtime the shadow itself had
+ * when the time was set: once the file changes (a write, an HTTP write) the shadow's time differs
+ * and the one set is forgotten, as a write updates the mtime on any file system; null: not known yet
+ * (a renamed file, whose shadow time the rename's event sets). Lost when the bridge stops.
+ */
+const times = new Map<string, { mtimeMs: number; over: number | null }>();
+
+/** `attr` with the time set by utimens(2), while the shadow has not changed the file since. */
+function timed(path: string, attr: Attr): Attr {
+  const t = times.get(path);
+  if (!t) return attr;
+  if (t.over === null) t.over = attr.mtimeMs;
+  else if (t.over !== attr.mtimeMs) {
+    times.delete(path);
+    return attr;
+  }
+  return { ...attr, mtimeMs: t.mtimeMs };
 }
 
 /**
@@ -296,36 +321,29 @@ function local<T>(fn: (l: LocalFs) => T | undefined): { v: T } | { errno: number
 }
 
 /**
- * truncate(2) of a path nobody writes is recorded at once. ftruncate(2) and open(O_TRUNC) come from
- * an open file, and are gathered with its writes.
+ * truncate(2), ftruncate(2) and open(O_TRUNC) are gathered with the writes that follow, like any
+ * write: `echo new > f` reaches this process as truncate(f, 0) and then a write (the kernel does
+ * not say that the truncate comes from an open), and recording the truncate at once would put an
+ * empty version of f in the log before the new one. A truncate with nothing after it is recorded
+ * like a write, IDLE_MS later or when anything asks for it (see `Pending`).
  */
-function truncatePath(path: string, size: number, open: boolean, cb: Fuse.Cb): void {
+function truncatePath(path: string, size: number, cb: Fuse.Cb): void {
   const w = writing.get(path);
   if (w) {
     resize(path, w, size);
     return cb(0);
   }
-  if (open) {
-    void startWriting(path, size === 0).then((r) => {
-      if (typeof r === 'number') return cb(r);
-      if (r.buf.length !== size || size === 0) resize(path, r, size);
-      cb(0);
-    });
-    return;
-  }
-  void ask({ op: 'checkWritable', path }).then(async (r) => {
-    if (!r.ok) return cb(code(r.errno));
-    const cur = await load(path);
-    const next = Buffer.alloc(size);
-    cur.copy(next, 0, 0, Math.min(size, cur.length));
-    const c = await change({ op: 'writeFile', path, data: next });
-    cb(c.ok ? 0 : code(c.errno));
+  void startWriting(path, size === 0).then((r) => {
+    if (typeof r === 'number') return cb(r);
+    if (r.buf.length !== size || size === 0) resize(path, r, size);
+    cb(0);
   });
 }
 
 const ops: Fuse.OPERATIONS = {
   getattr: (path, cb) => {
-    const answer = (attr: Attr) => {
+    const answer = (found: Attr) => {
+      const attr = timed(path, found);
       const size = dirtySize(path);
       cb(0, stat(size === undefined ? attr : { ...attr, size }));
     };
@@ -344,14 +362,21 @@ const ops: Fuse.OPERATIONS = {
   },
   readdir: (path, cb) => {
     const l = local((f) => f.readdir(path));
-    if (l) return 'errno' in l ? cb(l.errno) : cb(0, l.v.names, l.v.attrs.map(stat));
+    if (l) {
+      if ('errno' in l) return cb(l.errno);
+      const dir = path === '/' ? '' : path;
+      const attrs =
+        times.size === 0 ? l.v.attrs : l.v.attrs.map((a, i) => timed(`${dir}/${l.v.names[i]}`, a));
+      return cb(0, l.v.names, attrs.map(stat));
+    }
     void ask({ op: 'readdir', path }).then((r) => (r.ok ? cb(0, r.names!) : cb(code(r.errno))));
   },
-  create: (path, _mode, cb) => {
+  create: (path, mode, cb) => {
     void ask({ op: 'checkWritable', path }).then(async (r) => {
       if (!r.ok) return cb(code(r.errno));
-      // The file must exist for the kernel's next lookup, before any write or close.
-      const c = await change({ op: 'writeFile', path, data: Buffer.alloc(0) });
+      // The file must exist for the kernel's next lookup, before any write or close; with the mode
+      // it was created with (the kernel has applied the umask).
+      const c = await change({ op: 'writeFile', path, data: Buffer.alloc(0), mode: mode & 0o777 });
       if (!c.ok) return cb(code(c.errno));
       writing.set(path, { buf: Buffer.alloc(0), dirty: false, edits: 0 });
       cb(0, 0);
@@ -403,8 +428,8 @@ const ops: Fuse.OPERATIONS = {
     const data = Buffer.from(buffer.subarray(0, length));
     void startWriting(path, false).then((r) => (typeof r === 'number' ? cb(r) : put(r, data)));
   },
-  truncate: (path, size, cb) => truncatePath(path, size, false, cb),
-  ftruncate: (path, _fd, size, cb) => truncatePath(path, size, true, cb),
+  truncate: (path, size, cb) => truncatePath(path, size, cb),
+  ftruncate: (path, _fd, size, cb) => truncatePath(path, size, cb),
   // No flush op: libfuse answers FLUSH with ENOSYS, and the kernel then stops sending it, so close(2)
   // never waits for this process (a round trip of ~100 µs per close, a third of a cached 1 MB read).
   /**
@@ -440,10 +465,44 @@ const ops: Fuse.OPERATIONS = {
   rename: (src, dest, cb) =>
     void Promise.all([flushUnder(src), flushUnder(dest)])
       .then(() => change({ op: 'rename', from: src, to: dest }))
+      .then((r) => {
+        if (r.ok) {
+          // rename(2) keeps the file's times.
+          const t = times.get(src);
+          times.delete(src);
+          if (t) times.set(dest, { mtimeMs: t.mtimeMs, over: null });
+          else times.delete(dest);
+        }
+        cb(r.ok ? 0 : code(r.errno));
+      }),
+  readlink: (path, cb) => {
+    const l = local((f) => f.readlink(path));
+    if (l) return 'errno' in l ? cb(l.errno) : cb(0, l.v);
+    void ask({ op: 'readlink', path }).then((r) => (r.ok ? cb(0, r.target) : cb(code(r.errno))));
+  },
+  symlink: (target, path, cb) =>
+    void change({ op: 'symlink', path, target }).then((r) => cb(r.ok ? 0 : code(r.errno))),
+  // Kept only where a shadow can change (see `times`); elsewhere accepted, as `cp -p` expects.
+  utimens: (path, _atime, mtime, cb) => {
+    if (!path.startsWith('/shadows/')) return cb(0);
+    const set = (attr: Attr) => {
+      times.set(path, { mtimeMs: Number(mtime), over: attr.mtimeMs });
+      attrMemo.delete(path);
+      cb(0);
+    };
+    // What was written before is recorded first (cp -p, tar: write, then set the time), or the time
+    // would be forgotten as soon as it is.
+    void flushPath(path).then(() => {
+      const l = local((f) => f.getattr(path));
+      if (l) return 'errno' in l ? cb(l.errno) : set(l.v);
+      void ask({ op: 'getattr', path }).then((r) => (r.ok ? set(r.attr!) : cb(code(r.errno))));
+    });
+  },
+  // The writes gathered for the file are recorded first, so the mode goes with what was written.
+  chmod: (path, mode, cb) =>
+    void flushPath(path)
+      .then(() => change({ op: 'chmod', path, mode }))
       .then((r) => cb(r.ok ? 0 : code(r.errno))),
-  // Times and modes are the shadow's own; accept the calls `cp -p`, `touch` and editors make.
-  utimens: (_path, _atime, _mtime, cb) => cb(0),
-  chmod: (path, _mode, cb) => void ask({ op: 'getattr', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
   chown: (_path, _uid, _gid, cb) => cb(0),
   statfs: (_path, cb) =>
     cb(0, {

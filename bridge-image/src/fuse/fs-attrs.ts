@@ -1,4 +1,4 @@
-import type { ShadowView } from '../shadow/shadow-view.js';
+import type { Node, ShadowView } from '../shadow/shadow-view.js';
 import type { BaseStat } from '../shadow/workspace-base.js';
 import type { Attr, Errno } from './fuse-protocol.js';
 
@@ -28,10 +28,17 @@ export const RO_DIR: Attr = { type: 'dir', size: 0, perm: 0o555, mtimeMs: 0 };
 export function workspaceAttr(st: BaseStat): Attr {
   return {
     type: st.type,
-    size: st.type === 'file' ? st.size : 0,
-    perm: st.mode & 0o555,
+    size: st.type === 'dir' ? 0 : st.size,
+    // A symlink's own bits mean nothing (Linux shows 0777): the kernel checks what it leads to.
+    perm: st.type === 'symlink' ? 0o777 : st.mode & 0o555,
     mtimeMs: st.mtimeMs,
   };
+}
+
+/** A shadow's (or history's) node as the mount shows it. */
+export function nodeAttr(n: Node, writable: boolean): Attr {
+  const perm = n.type === 'symlink' ? 0o777 : writable ? n.mode & SHADOW_PERM : n.mode & 0o555;
+  return { type: n.type, size: n.type === 'dir' ? 0 : n.size, perm, mtimeMs: n.mtimeMs };
 }
 
 /** current/<rel>; current/ itself is a directory as old as the mount. */
@@ -54,6 +61,21 @@ export function viewAttr(
   if (sv === null) return { ...(area === 'shadows' ? DIR : RO_DIR), mtimeMs: mountedAt };
   const n = sv.view.node(sv.rel);
   if (!n) throw new FsError('ENOENT', `no ${sv.rel}`);
-  const perm = sv.writable ? n.mode & SHADOW_PERM : n.mode & 0o555;
-  return { type: n.type, size: n.type === 'file' ? n.size : 0, perm, mtimeMs: n.mtimeMs };
+  return nodeAttr(n, sv.writable);
+}
+
+/** What readlink(2) answers for a shadow or history path. */
+export function viewLink(sv: { view: ShadowView; rel: string } | null): string {
+  const n = sv?.view.node(sv.rel);
+  if (!n) throw new FsError('ENOENT', `no ${sv?.rel ?? 'such link'}`);
+  if (n.type !== 'symlink') throw new FsError('EINVAL', `${sv!.rel} is not a symlink`);
+  return n.target;
+}
+
+/** What readlink(2) answers for current/<rel>. */
+export function workspaceLink(base: { stat(rel: string): BaseStat | undefined }, rel: string): string {
+  const st = rel === '' ? undefined : base.stat(rel);
+  if (!st) throw new FsError(rel === '' ? 'EINVAL' : 'ENOENT', `no ${rel} in the workspace`);
+  if (st.type !== 'symlink') throw new FsError('EINVAL', `${rel} is not a symlink`);
+  return st.target;
 }

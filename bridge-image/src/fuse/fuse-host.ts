@@ -14,7 +14,7 @@ import type { WorkspaceBase } from '../shadow/workspace-base.js';
 import type { EventStore } from '../store/event-store.js';
 import { EventsJsonl } from './events-jsonl.js';
 import type { Attr, Errno, FromDaemon, HostReply, HostRequest, ToDaemon } from './fuse-protocol.js';
-import { currentAttr, FsError, RO_DIR, viewAttr } from './fs-attrs.js';
+import { currentAttr, FsError, RO_DIR, viewAttr, viewLink, workspaceLink } from './fs-attrs.js';
 import { locate, TOP, type Location } from './layout.js';
 
 export interface FuseStatus {
@@ -348,8 +348,27 @@ export class FuseHost {
           w.rel,
           Buffer.from(req.data.buffer, req.data.byteOffset, req.data.byteLength),
           undefined,
-          FROM_MOUNT,
+          { ...FROM_MOUNT, mode: req.mode },
         );
+        return {};
+      }
+      case 'readlink':
+        return { target: this.readlink(req.path) };
+      case 'symlink': {
+        const w = this.writable(req.path);
+        await this.d.shadows.symlink(w.agent, w.rel, req.target, FROM_MOUNT);
+        return {};
+      }
+      case 'chmod': {
+        const loc = locate(req.path);
+        // Outside a shadow (current/, the agent directories themselves): accepted and kept as it
+        // was, as before; the kernel already refused a caller who is not the owner.
+        if (loc.area !== 'shadows' || loc.agent === null || loc.rel === '') {
+          this.getattr(req.path);
+          return {};
+        }
+        const w = this.writable(req.path);
+        await this.d.shadows.chmod(w.agent, w.rel, req.mode, FROM_MOUNT);
         return {};
       }
       case 'unlink': {
@@ -379,6 +398,13 @@ export class FuseHost {
         return {};
       }
     }
+  }
+
+  private readlink(p: string): string {
+    const loc = locate(p);
+    if (loc.area === 'current') return workspaceLink(this.d.base, normalise(loc.rel, true));
+    if (loc.area === 'shadows' || loc.area === 'history') return viewLink(this.shadowView(loc) ?? null);
+    throw new FsError('EINVAL', `${p} is not a symlink`);
   }
 
   private writable(p: string): { agent: string; rel: string } {

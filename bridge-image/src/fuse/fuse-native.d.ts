@@ -55,7 +55,11 @@ declare module 'fuse-native' {
       mkdir?: (path: string, mode: number, cb: Cb) => void;
       rmdir?: (path: string, cb: Cb) => void;
       rename?: (src: string, dest: string, cb: Cb) => void;
-      utimens?: (path: string, atime: Date, mtime: Date, cb: Cb) => void;
+      /** Times in milliseconds since the epoch (fuse-native passes numbers, not Dates). */
+      utimens?: (path: string, atime: number, mtime: number, cb: Cb) => void;
+      readlink?: (path: string, cb: (code: number, target?: string) => void) => void;
+      /** `target` is the link text, `path` the new link. */
+      symlink?: (target: string, path: string, cb: Cb) => void;
       chmod?: (path: string, mode: number, cb: Cb) => void;
       chown?: (path: string, uid: number, gid: number, cb: Cb) => void;
       statfs?: (path: string, cb: (code: number, stat?: StatFs) => void) => void;

@@ -1,7 +1,7 @@
 /** Messages between the bridge (the host of the file system) and the FUSE daemon process. Internal. */
 
 export interface Attr {
-  type: 'file' | 'dir';
+  type: 'file' | 'dir' | 'symlink';
   size: number;
   /** Permission bits only; the daemon adds the file type. */
   perm: number;
@@ -12,16 +12,22 @@ export type HostRequest =
   | { op: 'getattr'; path: string }
   | { op: 'readdir'; path: string }
   | { op: 'read'; path: string; offset: number; length: number }
-  | { op: 'writeFile'; path: string; data: Uint8Array }
+  /** `mode`: of a file created through the mount (open's O_CREAT mode); else the file's own is kept. */
+  | { op: 'writeFile'; path: string; data: Uint8Array; mode?: number }
   | { op: 'unlink'; path: string }
   | { op: 'mkdir'; path: string }
   | { op: 'rmdir'; path: string }
   | { op: 'rename'; from: string; to: string }
+  | { op: 'readlink'; path: string }
+  /** ln -s: `target` is the link text. */
+  | { op: 'symlink'; path: string; target: string }
+  /** chmod(2): the permission bits. */
+  | { op: 'chmod'; path: string; mode: number }
   /** Whether writes to this path are allowed at all (EROFS, EXDEV checks), before any data moves. */
   | { op: 'checkWritable'; path: string };
 
 export type HostReply =
-  | { ok: true; attr?: Attr; names?: string[]; data?: Uint8Array }
+  | { ok: true; attr?: Attr; names?: string[]; data?: Uint8Array; target?: string }
   | { ok: false; errno: Errno; message: string };
 
 export type Errno =

@@ -80,7 +80,7 @@ export class Targets {
   }
 }
 
-type Kind = 'file' | 'dir' | undefined;
+type Kind = 'file' | 'dir' | 'symlink' | undefined;
 
 /**
  * Works out, event by event, which mount paths a change of the log makes stale. Call `before` and

@@ -9,7 +9,16 @@ import { normalise } from '../shadow/path-safety.js';
 import { ShadowView } from '../shadow/shadow-view.js';
 import type { WorkspaceBase } from '../shadow/workspace-base.js';
 import type { Attr } from './fuse-protocol.js';
-import { currentAttr, FsError, RO_DIR, SHADOW_PERM, viewAttr, workspaceAttr } from './fs-attrs.js';
+import {
+  currentAttr,
+  FsError,
+  nodeAttr,
+  RO_DIR,
+  viewAttr,
+  viewLink,
+  workspaceAttr,
+  workspaceLink,
+} from './fs-attrs.js';
 import { locate, TOP, type Location } from './layout.js';
 import type { StoreReader } from './store-reader.js';
 
@@ -110,17 +119,24 @@ export class LocalFs {
         const list = sv.view.entries(sv.rel);
         return {
           names: list.map((e) => e.name),
-          attrs: list.map(({ node: e }) => ({
-            type: e.type,
-            size: e.type === 'file' ? e.size : 0,
-            perm: sv.writable ? e.mode & SHADOW_PERM : e.mode & 0o555,
-            mtimeMs: e.mtimeMs,
-          })),
+          attrs: list.map(({ node }) => nodeAttr(node, sv.writable)),
         };
       }
       default:
         return undefined;
     }
+  }
+
+  /** A symlink's text; undefined: the bridge answers. */
+  readlink(p: string): string | undefined {
+    const loc = locate(p);
+    if (loc.area === 'current') return workspaceLink(this.base, normalise(loc.rel, true));
+    if (loc.area === 'shadows' || loc.area === 'history') {
+      const sv = this.view(loc);
+      return sv === undefined ? undefined : viewLink(sv);
+    }
+    if (loc.area === 'root' || loc.area === 'none') throw new FsError('EINVAL', `${p} is not a symlink`);
+    return undefined;
   }
 
   /** How to read a file opened for reading; undefined: the bridge serves it. */
@@ -137,6 +153,8 @@ export class LocalFs {
       const n = sv.view.node(sv.rel);
       if (!n) throw new FsError('ENOENT', `no ${sv.rel}`);
       if (n.type === 'dir') throw new FsError('EISDIR', `${p} is a directory`);
+      // The kernel follows links before it opens: a link here was made since; not followed.
+      if (n.type === 'symlink') throw new FsError('EINVAL', `${p} is a symlink`);
       if (n.source === 'shadow') return { kind: 'blob', hash: n.hash!, size: n.size };
       return this.openBase(sv.rel);
     }

@@ -11,6 +11,12 @@ export type OverlayEntry =
       baseHash: string | null;
       conflict: boolean;
       movedFrom: string | null;
+      /**
+       * A symlink: its text (the blob `hash` holds the same bytes, as git stores a link); null for a
+       * regular file. A link is a versioned entry like a file, so changes, conflicts, moves, apply
+       * and discard treat both alike.
+       */
+      link: string | null;
     }
   | { kind: 'deleted'; seq: number; mtimeMs: number; baseHash: string | null }
   | { kind: 'dir'; seq: number; mtimeMs: number }
@@ -27,6 +33,8 @@ export interface WrittenData {
   baseHash: string | null;
   conflict: boolean;
   movedFrom?: string | null;
+  /** A symlink's text; absent (all events before links were kept): a regular file. */
+  link?: string;
 }
 /** What the workspace holds at a path: a tombstone must hide a base file and a base directory alike. */
 export type BaseKind = 'file' | 'dir' | null;
@@ -48,6 +56,8 @@ export interface MovedData {
   fromInBase: boolean;
   fromBaseHash: string | null;
   fromBaseKind?: BaseKind;
+  /** What moves is a symlink with this text. */
+  link?: string;
 }
 export interface DirData {
   path: string;
@@ -105,6 +115,7 @@ export function reduce(overlay: Overlay, type: string, data: unknown, seq: numbe
         baseHash: d.baseHash,
         conflict: d.conflict,
         movedFrom: d.movedFrom ?? null,
+        link: d.link ?? null,
       });
       return;
     }
@@ -129,6 +140,7 @@ export function reduce(overlay: Overlay, type: string, data: unknown, seq: numbe
         // Renamed over a file the workspace has (sed -i, an editor's save, Claude Code's Edit): a
         // modification of that file, diffed against it, not a move from a temporary name.
         movedFrom: d.baseHash !== null ? null : origin,
+        link: d.link ?? null,
       });
       return;
     }

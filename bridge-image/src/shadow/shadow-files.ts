@@ -18,9 +18,9 @@ import {
   type WrittenData,
 } from './overlay.js';
 import { ShadowError } from './shadow-errors.js';
-import { ShadowView } from './shadow-view.js';
+import { ShadowView, type Node } from './shadow-view.js';
 import { isBinary, unifiedDiff } from './unified-diff.js';
-import type { WorkspaceBase } from './workspace-base.js';
+import type { BaseStat, WorkspaceBase } from './workspace-base.js';
 
 export { ShadowError };
 
@@ -36,9 +36,32 @@ const conflicted = (e: ChangedEntry, currentBaseHash: string | null): boolean =>
 /** What a change leaves at its path: the content's hash, or null for a deletion. */
 const outcome = (e: ChangedEntry): string | null => (e.kind === 'file' ? e.hash : null);
 
+/** A git-like mode of a workspace entry or an overlay entry: 100644, 100755, 120000. */
+function gitMode(x: { type: string; mode: number } | undefined): string | null {
+  if (!x || x.type === 'dir') return null;
+  if (x.type === 'symlink') return '120000';
+  return (x.mode & 0o111) !== 0 ? '100755' : '100644';
+}
+
+/** "old mode / new mode" lines, as git writes them, when a change makes a file executable or a link. */
+function modeLines(
+  was: BaseStat | undefined,
+  now: Extract<OverlayEntry, { kind: 'file' }> | undefined,
+): string {
+  const after = now ? gitMode({ type: now.link !== null ? 'symlink' : 'file', mode: now.mode }) : null;
+  const before = gitMode(was);
+  if (before === after) return '';
+  // A plain file added or deleted says nothing more than its patch does.
+  if (before === null) return after === '100644' ? '' : `new file mode ${after}\n`;
+  if (after === null) return before === '100644' ? '' : `deleted file mode ${before}\n`;
+  return `old mode ${before}\nnew mode ${after}\n`;
+}
+
 export interface ChangeOptions {
   /** false: answer without waiting for the FUSE mount to show the change (changes made through it). */
   wait?: boolean;
+  /** The permission bits of a file this write creates (open's mode through the mount); else 0644. */
+  mode?: number | undefined;
   /** The keyed request the change is made for (see Claim). */
   claim?: Claim | undefined;
 }
@@ -155,6 +178,14 @@ export class ShadowFiles {
       const n = this.node(agent, p);
       if (n?.type === 'file')
         throw new ShadowError(409, 'ENOTDIR', `${p} is a file, so ${rel} cannot be created`);
+      // The mount shows the link as a link (the kernel follows it); a file below its name here
+      // would be in no directory the mount shows.
+      if (n?.type === 'symlink')
+        throw new ShadowError(
+          409,
+          'ENOTDIR',
+          `${p} is a symlink (to ${n.target}): write ${rel} at the path it leads to instead`,
+        );
     }
     if (this.node(agent, rel)?.type === 'dir') throw new ShadowError(409, 'EISDIR', `${rel} is a directory`);
   }
@@ -162,7 +193,7 @@ export class ShadowFiles {
   /** The hash the agent's shadow shows now (null: no file), for ifMatch. */
   private currentHash(agent: string, rel: string): string | null {
     const n = this.node(agent, rel);
-    if (!n || n.type !== 'file') return null;
+    if (!n || n.type === 'dir') return null;
     return n.hash ?? this.base.hash(rel);
   }
 
@@ -180,7 +211,7 @@ export class ShadowFiles {
     ifMatch?: string,
     opts?: ChangeOptions,
   ): Promise<ShadowWriteResult> {
-    return this.settled(this.writeNow(agent, rel, data, ifMatch, opts?.claim), opts);
+    return this.settled(this.writeNow(agent, rel, data, ifMatch, opts?.claim, opts?.mode), opts);
   }
 
   private writeNow(
@@ -189,6 +220,7 @@ export class ShadowFiles {
     data: Buffer,
     ifMatch: string | undefined,
     claim: Claim | undefined,
+    createMode: number | undefined,
   ): Promise<ShadowWriteResult> {
     return this.exclusive(agent, async () => {
       this.checkWritable(agent, rel);
@@ -200,7 +232,7 @@ export class ShadowFiles {
         path: rel,
         hash: blob.hash,
         size: data.length,
-        mode: prev?.kind === 'file' ? prev.mode : (this.base.stat(rel)?.mode ?? FILE_MODE),
+        mode: this.modeFor(agent, rel, createMode),
         baseHash: this.baseHashFor(agent, rel),
         conflict,
         movedFrom: prev?.kind === 'file' ? prev.movedFrom : null,
@@ -208,6 +240,86 @@ export class ShadowFiles {
       const seq = await this.record(agent, ShadowEventTypes.written, payload, claim);
       return { path: rel, hash: blob.hash, size: data.length, seq, conflict };
     });
+  }
+
+  /** The mode a write keeps: the file's own (a symlink replaced by a file has none), else `created`. */
+  private modeFor(agent: string, rel: string, created: number | undefined): number {
+    const n = this.node(agent, rel);
+    if (n?.type === 'file') return n.mode;
+    return created === undefined ? FILE_MODE : created & 0o777;
+  }
+
+  /** The content blob of a file or symlink node (a link's is its text), stored if it is the workspace's. */
+  private async blobOf(
+    agent: string,
+    rel: string,
+    n: Extract<Node, { type: 'file' | 'symlink' }>,
+  ): Promise<string> {
+    if (n.hash !== null) return n.hash;
+    const data = n.type === 'symlink' ? Buffer.from(n.target) : this.base.read(rel);
+    if (!data) throw new ShadowError(404, 'ENOENT', `no such file: ${rel}`);
+    return (await this.store.putBlob(data, agent)).hash;
+  }
+
+  /**
+   * ln -s: a symlink with this text. Recorded as shadow.written with `link` (its text is its content),
+   * so the change list, diff, apply and discard see a link like a file.
+   */
+  symlink(agent: string, rel: string, target: string, opts?: ChangeOptions): Promise<number> {
+    return this.settled(
+      this.exclusive(agent, async () => {
+        if (target === '' || target.includes('\0'))
+          throw new ShadowError(400, 'EINVAL', 'a symlink target must be non-empty and have no NUL byte');
+        if (Buffer.byteLength(target) > 4095)
+          throw new ShadowError(400, 'EINVAL', 'a symlink target is at most 4095 bytes');
+        this.checkWritable(agent, rel);
+        if (this.node(agent, rel)) throw new ShadowError(409, 'EEXIST', `${rel} already exists`);
+        const data = Buffer.from(target);
+        const blob = await this.store.putBlob(data, agent);
+        const payload: WrittenData = {
+          path: rel,
+          hash: blob.hash,
+          size: data.length,
+          mode: 0o777,
+          baseHash: this.baseHashFor(agent, rel),
+          conflict: false,
+          movedFrom: null,
+          link: target,
+        };
+        return this.record(agent, ShadowEventTypes.written, payload, opts?.claim);
+      }),
+      opts,
+    );
+  }
+
+  /**
+   * chmod(2) of a file: a shadow.written of the same content with the new mode (a workspace file's
+   * content is stored once, by hash, like any copy). Nothing is recorded when the mode stays, nor for
+   * a directory (its mode is the shadow's own) or a symlink (Linux has no mode for it).
+   */
+  chmod(agent: string, rel: string, mode: number, opts?: ChangeOptions): Promise<number | null> {
+    return this.settled(
+      this.exclusive(agent, async () => {
+        this.base.guard(rel);
+        const n = this.node(agent, rel);
+        if (!n) throw new ShadowError(404, 'ENOENT', `no such file: ${rel}`);
+        const perm = mode & 0o777;
+        if (n.type !== 'file' || (n.mode & 0o777) === perm) return null;
+        this.mayWrite(agent, rel);
+        const prev = this.overlay(agent).get(rel);
+        const payload: WrittenData = {
+          path: rel,
+          hash: await this.blobOf(agent, rel, n),
+          size: n.size,
+          mode: perm,
+          baseHash: this.baseHashFor(agent, rel),
+          conflict: prev?.kind === 'file' ? prev.conflict : false,
+          movedFrom: prev?.kind === 'file' ? prev.movedFrom : null,
+        };
+        return this.record(agent, ShadowEventTypes.written, payload, opts?.claim);
+      }),
+      opts,
+    );
   }
 
   delete(agent: string, rel: string, opts?: ChangeOptions): Promise<number> {
@@ -247,18 +359,17 @@ export class ShadowFiles {
       if (n.type === 'dir') return this.moveDir(agent, from, to, claim);
       this.mayWrite(agent, from);
       this.checkWritable(agent, to);
-      let hash = n.hash;
-      if (hash === null) hash = (await this.store.putBlob(this.base.read(from)!, agent)).hash;
       const payload: MovedData = {
         path: to,
         from,
-        hash,
+        hash: await this.blobOf(agent, from, n),
         size: n.size,
         mode: n.mode,
         baseHash: this.baseHashFor(agent, to),
-        fromInBase: this.base.stat(from)?.type === 'file',
+        fromInBase: this.baseKind(from) === 'file',
         fromBaseHash: this.baseHashFor(agent, from),
         fromBaseKind: this.baseKind(from),
+        ...(n.type === 'symlink' ? { link: n.target } : {}),
       };
       return this.record(agent, ShadowEventTypes.moved, payload, claim);
     });
@@ -302,18 +413,18 @@ export class ShadowFiles {
       events.push({ type: ShadowEventTypes.dirCreated, data: { path: moved(d) } satisfies DirData });
     for (const f of files) {
       const n = view.node(f);
-      if (n?.type !== 'file') continue;
-      const hash = n.hash ?? (await this.store.putBlob(this.base.read(f)!, agent)).hash;
+      if (!n || n.type === 'dir') continue;
       const payload: MovedData = {
         path: moved(f),
         from: f,
-        hash,
+        hash: await this.blobOf(agent, f, n),
         size: n.size,
         mode: n.mode,
         baseHash: this.baseHashFor(agent, moved(f)),
-        fromInBase: this.base.stat(f)?.type === 'file',
+        fromInBase: this.baseKind(f) === 'file',
         fromBaseHash: this.baseHashFor(agent, f),
         fromBaseKind: this.baseKind(f),
+        ...(n.type === 'symlink' ? { link: n.target } : {}),
       };
       events.push({ type: ShadowEventTypes.moved, data: payload });
     }
@@ -324,9 +435,10 @@ export class ShadowFiles {
     return appended[appended.length - 1]!.seq;
   }
 
-  /** What the workspace has at `rel`. */
+  /** What the workspace has at `rel`; a symlink is a file here (a deletion of it is a change). */
   private baseKind(rel: string): BaseKind {
-    return this.base.stat(rel)?.type ?? null;
+    const t = this.base.stat(rel)?.type;
+    return t === undefined ? null : t === 'dir' ? 'dir' : 'file';
   }
 
   private dirRemoval(agent: string, rel: string): DirData {
@@ -459,11 +571,17 @@ export class ShadowFiles {
   /** The changes with a unified diff each against the workspace (binary files are not diffed). */
   diff(agent: string): ShadowDiff['files'] {
     const empty = Buffer.alloc(0);
+    const o = this.overlay(agent);
     return this.changes(agent).map((c) => {
       const origin = c.movedFrom ?? c.path;
-      const before = c.status === 'added' ? empty : (this.base.read(origin) ?? empty);
+      const was = c.status === 'added' ? undefined : this.base.stat(origin);
+      // A symlink's content is its text, as git diffs a link.
+      const before =
+        was?.type === 'symlink' ? Buffer.from(was.target) : was ? (this.base.read(origin) ?? empty) : empty;
       const after = c.hash === null ? empty : (this.store.getBlob(c.hash) ?? empty);
       const binary = isBinary(before) || isBinary(after);
+      const e = o.get(c.path);
+      const modes = modeLines(was, e?.kind === 'file' ? e : undefined);
       const patch = binary
         ? null
         : unifiedDiff(
@@ -472,7 +590,13 @@ export class ShadowFiles {
             before,
             after,
           );
-      return { path: c.path, status: c.status, conflict: c.conflict, binary, patch };
+      return {
+        path: c.path,
+        status: c.status,
+        conflict: c.conflict,
+        binary,
+        patch: patch === null ? null : modes + patch,
+      };
     });
   }
 

@@ -1,5 +1,7 @@
+import path from 'node:path';
 import type { ShadowStat } from '../../protocol/index.js';
 import type { Overlay, OverlayEntry } from './overlay.js';
+import { PathRejected } from './path-safety.js';
 import { ShadowError } from './shadow-errors.js';
 import type { BaseStat, WorkspaceBase } from './workspace-base.js';
 
@@ -22,7 +24,20 @@ export type Node =
       hash: string | null;
       source: 'shadow' | 'workspace';
     }
-  | { type: 'dir'; mode: number; mtimeMs: number; source: 'shadow' | 'workspace' };
+  | { type: 'dir'; mode: number; mtimeMs: number; source: 'shadow' | 'workspace' }
+  /** A symlink: `target` is its text; `size` its length in bytes, as lstat(2) says. */
+  | {
+      type: 'symlink';
+      size: number;
+      mode: number;
+      mtimeMs: number;
+      hash: string | null;
+      target: string;
+      source: 'shadow' | 'workspace';
+    };
+
+/** How many symlinks a read follows before giving up, as Linux does (ELOOP). */
+const MAX_LINKS = 40;
 
 /** One shadow, read-only: the workspace seen through an overlay (the live one, or one from history). */
 export class ShadowView {
@@ -53,6 +68,17 @@ export class ShadowView {
   /** What is at `rel`, from its overlay entry or else the workspace's stat of it (ancestors checked). */
   private nodeOf(rel: string, e: OverlayEntry | undefined, b: BaseStat | undefined): Node | undefined {
     if (e) {
+      if (e.kind === 'file' && e.link !== null) {
+        return {
+          type: 'symlink',
+          size: e.size,
+          mode: 0o777,
+          mtimeMs: e.mtimeMs,
+          hash: e.hash,
+          target: e.link,
+          source: 'shadow',
+        };
+      }
       if (e.kind === 'file') {
         return {
           type: 'file',
@@ -68,6 +94,7 @@ export class ShadowView {
     }
     if (b) {
       if (b.type === 'dir') return { type: 'dir', mode: b.mode, mtimeMs: b.mtimeMs, source: 'workspace' };
+      if (b.type === 'symlink') return { ...b, hash: null, source: 'workspace' };
       return {
         type: 'file',
         size: b.size,
@@ -101,17 +128,39 @@ export class ShadowView {
     return {
       path: rel,
       type: n.type,
-      size: n.type === 'file' ? n.size : 0,
+      size: n.type === 'dir' ? 0 : n.size,
       mode: n.mode,
       mtime: new Date(n.mtimeMs).toISOString(),
-      hash: n.type === 'file' ? (n.hash ?? this.base.hash(rel)) : null,
+      hash: n.type === 'dir' ? null : (n.hash ?? this.base.hash(rel)),
       source: n.source,
+      ...(n.type === 'symlink' ? { target: n.target } : {}),
     };
   }
 
-  /** Content of a file in the shadow: the overlay's blob, or the workspace file. */
-  read(rel: string): Buffer {
-    const n = this.node(rel);
+  /**
+   * Where a symlink at `rel` leads inside this shadow, followed until no link is left. A link that
+   * is absolute or climbs out of the workspace is refused: a read through the bridge never leaves
+   * the shadow (through the mount, the kernel follows links itself, and the daemon still only
+   * answers for paths inside the workspace).
+   */
+  private follow(rel: string): { rel: string; node: Node | undefined } {
+    let n = this.node(rel);
+    for (let hops = 0; n?.type === 'symlink'; hops++) {
+      if (hops >= MAX_LINKS) throw new ShadowError(400, 'EINVAL', `${rel}: too many levels of symlinks`);
+      if (n.target.startsWith('/'))
+        throw new PathRejected(rel, 'a symlink with an absolute target is not followed', 403);
+      const next = path.posix.normalize(path.posix.join(parentOf(rel), n.target));
+      if (next === '..' || next.startsWith('../'))
+        throw new PathRejected(rel, 'a symlink leads outside the workspace', 403);
+      rel = next === '.' ? '' : next;
+      n = this.node(rel);
+    }
+    return { rel, node: n };
+  }
+
+  /** Content of a file in the shadow: the overlay's blob, or the workspace file (symlinks followed). */
+  read(start: string): Buffer {
+    const { rel, node: n } = this.follow(start);
     if (!n) throw new ShadowError(404, 'ENOENT', `no such file: ${rel}`);
     if (n.type === 'dir') throw new ShadowError(409, 'EISDIR', `${rel} is a directory`);
     const data = n.source === 'shadow' ? this.store.getBlob(n.hash!) : this.base.read(rel);
@@ -120,8 +169,8 @@ export class ShadowView {
   }
 
   /** A byte range of a file: workspace files are read in place, not loaded whole. */
-  readRange(rel: string, offset: number, length: number): Buffer {
-    const n = this.node(rel);
+  readRange(start: string, offset: number, length: number): Buffer {
+    const { rel, node: n } = this.follow(start);
     if (!n) throw new ShadowError(404, 'ENOENT', `no such file: ${rel}`);
     if (n.type === 'dir') throw new ShadowError(409, 'EISDIR', `${rel} is a directory`);
     if (n.source === 'shadow') {
@@ -143,8 +192,9 @@ export class ShadowView {
    * The entries of a directory and what they are, sorted by name, without hashing workspace files
    * (a listing of the mount needs none). The workspace directory is read once, one stat per entry.
    */
-  entries(rel: string): { name: string; node: Node }[] {
-    const n = this.node(rel);
+  entries(named: string): { name: string; node: Node }[] {
+    // A symlink to a directory lists that directory, as `ls link/` does (refused if it leads out).
+    const { rel, node: n } = this.follow(named);
     if (!n) throw new ShadowError(404, 'ENOENT', `no such directory: ${rel || '.'}`);
     if (n.type !== 'dir') throw new ShadowError(409, 'ENOTDIR', `${rel} is not a directory`);
     // A directory the shadow removed, shown only for what it holds below, lists nothing (node()

@@ -1,17 +1,24 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { inHidden, openResolved, PathRejected, resolveInWorkspace } from './path-safety.js';
+import { inHidden, openResolved, PathRejected, resolveInWorkspace, within } from './path-safety.js';
 
-export interface BaseStat {
-  type: 'file' | 'dir';
-  size: number;
-  mode: number;
-  mtimeMs: number;
-}
+export type BaseStat =
+  | { type: 'file' | 'dir'; size: number; mode: number; mtimeMs: number }
+  /** A symlink as itself: its text, never what it leads to (which may lie outside the workspace). */
+  | { type: 'symlink'; size: number; mode: number; mtimeMs: number; target: string };
 
-/** What the workspace says of a regular file or a directory (anything else: undefined). */
-function baseStat(st: fs.Stats): BaseStat | undefined {
+const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+/**
+ * What the workspace says of a regular file, a directory or a symlink (anything else: undefined).
+ * `abs` is read (readlink) only for a symlink.
+ */
+function baseStat(st: fs.Stats, abs: string): BaseStat | undefined {
+  if (st.isSymbolicLink()) {
+    const target = fs.readlinkSync(abs);
+    return { type: 'symlink', size: Buffer.byteLength(target), mode: 0o777, mtimeMs: st.mtimeMs, target };
+  }
   if (!st.isFile() && !st.isDirectory()) return undefined;
   return {
     type: st.isDirectory() ? 'dir' : 'file',
@@ -76,17 +83,56 @@ export class WorkspaceBase {
     }
   }
 
-  stat(rel: string): BaseStat | undefined {
-    const abs = this.resolve(rel);
-    if (!abs) return undefined;
-    // lstat: the path was just resolved, so a symlink here was swapped in since; it is not followed.
+  /**
+   * Whether the symlink at `abs` (text `target`) leads into the bridge's own state: such a link is
+   * in no listing and refused by name, as the state itself is. Decided on its text, and for a
+   * target inside the workspace also on where it really leads (a chain of links). A link leading
+   * outside the workspace is shown as itself: following it through the mount is the kernel's doing
+   * (with the caller's own rights, the daemon reads nothing for it), and the bridge never follows it.
+   */
+  private intoHidden(abs: string, target: string): boolean {
+    const named = path.resolve(path.dirname(abs), target);
+    if (inHidden(this.hidden, named)) return true;
+    if (!within(this.root, named)) return false;
     try {
-      return baseStat(fs.lstatSync(abs));
+      return inHidden(this.hidden, fs.realpathSync.native(abs));
+    } catch {
+      return false; // dangling, or a loop: leads nowhere
+    }
+  }
+
+  /** A directory entry's stat; undefined when it is in no view (a link into the bridge's state). */
+  private entryStat(abs: string): BaseStat | undefined {
+    const st = baseStat(fs.lstatSync(abs), abs);
+    return st?.type === 'symlink' && this.intoHidden(abs, st.target) ? undefined : st;
+  }
+
+  /**
+   * What is at `rel`; a symlink there is answered as itself (its text), wherever it leads, unless it
+   * leads into the bridge's state (refused, see intoHidden): the directory holding it is resolved
+   * and checked, the link is not followed. Symlinked directories on the way are followed (and
+   * checked) as before.
+   */
+  stat(rel: string): BaseStat | undefined {
+    this.guard(rel);
+    const slash = rel.lastIndexOf('/');
+    const dir = this.resolve(slash < 0 ? '' : rel.slice(0, slash));
+    if (!dir) return undefined;
+    const abs = path.join(dir, rel.slice(slash + 1));
+    // A directory on the way that leads back into the bridge's own state (d -> .) does not show it.
+    if (inHidden(this.hidden, abs))
+      throw new PathRejected(rel, "a workspace symlink leads into the bridge's own state", 403);
+    let st: BaseStat | undefined;
+    try {
+      st = baseStat(fs.lstatSync(abs), abs);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EINVAL') return undefined;
       throw e;
     }
+    if (st?.type === 'symlink' && this.intoHidden(abs, st.target))
+      throw new PathRejected(rel, "a workspace symlink leads into the bridge's own state", 403);
+    return st;
   }
 
   read(rel: string): Buffer | undefined {
@@ -115,12 +161,21 @@ export class WorkspaceBase {
     return st.isDirectory() ? 'dir' : undefined;
   }
 
-  /** SHA-256 of a workspace file, cached by size and mtime; null when there is no such file. */
+  /**
+   * SHA-256 of a workspace file, cached by size and mtime; of a symlink, of its text (as git hashes
+   * a link; the shadow stores a link's text as its content); null when there is neither.
+   */
   hash(rel: string): string | null {
+    const st = this.stat(rel);
+    if (st?.type === 'symlink') return sha256(st.target);
+    return st?.type === 'file' ? this.fileHash(rel) : null;
+  }
+
+  private fileHash(rel: string): string | null {
     const hash = this.withFile(rel, (fd, st) => {
       const cached = this.hashes.get(rel);
       if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached.hash;
-      const hash = createHash('sha256').update(fs.readFileSync(fd)).digest('hex');
+      const hash = sha256(fs.readFileSync(fd));
       if (this.hashes.size > 100_000) this.hashes.clear();
       this.hashes.set(rel, { mtimeMs: st.mtimeMs, size: st.size, hash });
       return hash;
@@ -163,19 +218,23 @@ export class WorkspaceBase {
       }
       for (const rel of list) {
         const entry = entries?.get(rel.slice(dir.length ? dir.length + 1 : 0));
-        // Absent, or anything but a plain file or symlink (a symlink is resolved and checked in hash()).
+        // Absent, or anything but a plain file or symlink (a symlink's text is hashed, see hash()).
         out.set(
           rel,
-          entry && (entry.isFile() || entry.isSymbolicLink()) ? refusedAsNull(() => this.hash(rel)) : null,
+          entry?.isFile()
+            ? refusedAsNull(() => this.fileHash(rel))
+            : entry?.isSymbolicLink()
+              ? refusedAsNull(() => this.hash(rel))
+              : null,
         );
       }
     }
     return out;
   }
   /**
-   * Names in a workspace directory (only regular files and directories). The directory is resolved
-   * once; an entry that is no symlink lies inside it and needs one lstat, not a resolution of its own
-   * (a shadow's listing through the mount reads this for every directory `grep -r` enters).
+   * Names in a workspace directory (regular files, directories and symlinks, these as themselves).
+   * The directory is resolved once; each entry lies inside it and needs one lstat, not a resolution
+   * of its own (a shadow's listing through the mount reads this for every directory `grep -r` enters).
    */
   list(rel: string): Map<string, BaseStat> {
     const out = new Map<string, BaseStat>();
@@ -192,11 +251,13 @@ export class WorkspaceBase {
       const child = rel ? `${rel}/${d.name}` : d.name;
       if (this.isHidden(child)) continue;
       try {
-        const st =
-          d.isFile() || d.isDirectory() ? baseStat(fs.lstatSync(path.join(abs, d.name))) : this.stat(child);
+        const at = path.join(abs, d.name);
+        // A directory on the way that leads back into the bridge's own state does not list it.
+        if (inHidden(this.hidden, at)) continue;
+        const st = this.entryStat(at);
         if (st) out.set(d.name, st);
       } catch {
-        // gone since the directory was read, or a symlink leading outside: simply not listed
+        // gone since the directory was read: simply not listed
       }
     }
     return out;

@@ -110,7 +110,20 @@ describe('path safety', () => {
     await expect(agent.readFile('link/secret.txt')).rejects.toMatchObject({ status: 403 });
     await expect(agent.readFile('secret-link.txt')).rejects.toMatchObject({ status: 403 });
     await expect(agent.list('link')).rejects.toMatchObject({ status: 403 });
-    expect((await agent.list('')).entries.map((e) => e.name)).toEqual(['README.md', 'inner-link', 'src']);
+    // Listed as what they are, symlinks with their text; nothing is read through them.
+    expect((await agent.list('')).entries.map((e) => [e.name, e.type, e.target])).toEqual([
+      ['README.md', 'file', undefined],
+      ['inner-link', 'symlink', 'src'],
+      ['link', 'symlink', '../outside'],
+      ['secret-link.txt', 'symlink', path.join(top, 'outside', 'secret.txt')],
+      ['src', 'dir', undefined],
+    ]);
+    expect((await agent.list('inner-link')).entries.map((e) => e.name)).toEqual(['base.txt']);
+    // The mount shows inner-link as a link: a file written below its name would be in no directory.
+    await expect(agent.writeFile('inner-link/new.txt', 'x')).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringContaining('inner-link is a symlink (to src)'),
+    });
     expect((await agent.readFile('inner-link/base.txt')).toString()).toBe('base');
   });
 });

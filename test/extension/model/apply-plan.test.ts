@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ShadowChange } from '../../../bridge-image/protocol/index.js';
 import { isBinary } from '../../../bridge-image/src/shadow/unified-diff.js';
+import { finishOnDisk, unlinkReplacedLinks } from '../../../extension/model/apply-disk.js';
 import { isText, planApply, type ApplyStep } from '../../../extension/model/apply-plan.js';
 import { startBridge, tempDir, type BridgeProcess } from '../../helpers/bridge-process.js';
 
@@ -117,6 +118,27 @@ describe('planApply', () => {
     ]);
   });
 
+  it('makes a symlink step of a link (its text from the stat, no content read) and keeps a file’s mode', () => {
+    const asked: string[] = [];
+    const steps = planApply(
+      [change('bin/x', 'added'), change('run.sh', 'modified'), change('l2', 'moved', 'l1')],
+      (p) => {
+        asked.push(p);
+        return files['new.txt'];
+      },
+      (p) =>
+        p === 'run.sh'
+          ? { type: 'file', mode: 0o755 }
+          : { type: 'symlink', mode: 0o777, target: '../pkg/cli.js' },
+    );
+    expect(steps).toEqual([
+      { kind: 'link', path: 'bin/x', target: '../pkg/cli.js' },
+      { kind: 'write', path: 'run.sh', content: files['new.txt'], text: true, mode: 0o755 },
+      { kind: 'link', path: 'l2', target: '../pkg/cli.js', from: 'l1' },
+    ]);
+    expect(asked).toEqual(['run.sh']);
+  });
+
   it('refuses when the shadow has no content for a changed file', () => {
     expect(() => planApply([change('missing.txt', 'modified')], content)).toThrow(
       'no content for missing.txt in the shadow',
@@ -124,9 +146,14 @@ describe('planApply', () => {
   });
 });
 
-/** Applies steps to a directory as the Apply command's WorkspaceEdit does, in order. */
+/**
+ * Applies steps to a directory as the Apply command does: its WorkspaceEdit in order (links
+ * skipped), between the command's own disk steps before and after it (apply-disk.ts).
+ */
 function applyToDisk(root: string, steps: ApplyStep[]): void {
+  unlinkReplacedLinks(root, steps);
   for (const s of steps) {
+    if (s.kind === 'link') continue;
     if (s.kind === 'delete') {
       fs.rmSync(path.join(root, s.path), { force: true });
       continue;
@@ -136,6 +163,7 @@ function applyToDisk(root: string, steps: ApplyStep[]): void {
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.writeFileSync(target, s.content);
   }
+  finishOnDisk(root, steps);
 }
 
 /** Every file under root with its content. */
