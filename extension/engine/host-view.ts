@@ -103,7 +103,10 @@ export async function prepareHostView(
       mounts = parseMountInfo(deps.readMountInfo());
     }
     fs.mkdirSync(mountPoint, { recursive: true });
+    // fusermount wants the mounting user (the bridge's) to own or be able to write the mount point.
+    // Open to all is safe: the mount covers it, and nobody else can list its 0711 parent.
     if (deps.uid === 0) fs.chownSync(mountPoint, BRIDGE_UID, BRIDGE_UID);
+    else if (deps.uid !== BRIDGE_UID) fs.chmodSync(mountPoint, 0o777);
     if (!isShared(mountOf(mounts, hostDir))) {
       if (deps.uid !== 0) {
         return {
