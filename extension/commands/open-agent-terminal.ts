@@ -10,6 +10,8 @@ export interface OpenAgentTerminalOptions {
   agentId?: string;
   /** When the shadow is not visible here: true opens the terminal in the workspace without asking. */
   inWorkspace?: boolean;
+  /** The agent command instead of claude (lighthouse agent --command). */
+  command?: string;
 }
 
 const hasShadows = (view: string): boolean => {
@@ -82,6 +84,7 @@ export function registerOpenAgentTerminal(ctx: CommandContext): vscode.Disposabl
         project: folder.uri.fsPath,
         view,
         viewReason,
+        ...(opts.command ? { command: opts.command } : {}),
       });
       if (plan.shadow === null) {
         ctx.output.appendLine(`no shadow folder for ${agentId} here: ${plan.reason}`);

@@ -21,6 +21,8 @@ export interface AgentTerminalInput {
   view: string | undefined;
   /** Why the view is not visible here, when it is not. */
   viewReason: string | undefined;
+  /** The agent command, when not lighthouse agent's default (claude). */
+  command?: string;
 }
 
 /** What vscode.window.createTerminal takes (a subset of vscode.TerminalOptions). */
@@ -39,6 +41,7 @@ export type AgentTerminalPlan =
 
 export function planAgentTerminal(i: AgentTerminalInput): AgentTerminalPlan {
   const base = [i.script, 'agent', i.agentId, '--bridge', i.bridgeUrl, '--project', i.project];
+  if (i.command) base.push('--command', i.command);
   const options = (cwd: string, more: string[]): TerminalSpec => ({
     name: `Lighthouse: ${i.agentId}`,
     cwd,

@@ -55,6 +55,11 @@ describe('the agent terminal plan', () => {
     expect(plan.options.env).toEqual({});
   });
 
+  it('passes another agent command on', () => {
+    const plan = planAgentTerminal({ ...input, command: 'codex --full-auto' });
+    expect(plan.options.shellArgs.slice(7, 9)).toEqual(['--command', 'codex --full-auto']);
+  });
+
   it("prefers the container's view bound here, then the bridge's own, if visible", () => {
     const seen = new Set(['/b']);
     expect(chooseView(['/a', '/b'], (p) => seen.has(p))).toBe('/b');
