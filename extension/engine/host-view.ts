@@ -95,18 +95,24 @@ export async function prepareHostView(
     // The bridge runs as uid 1000 in the container: another owner lets it through, no more.
     if (deps.uid !== BRIDGE_UID) fs.chmodSync(hostDir, 0o711);
     let mounts = parseMountInfo(deps.readMountInfo());
-    const stale = mounts.find((m) => m.mountPoint === mountPoint);
-    if (stale) {
-      await deps
-        .run('umount', ['-l', mountPoint])
-        .catch(() => deps.run('fusermount', ['-u', '-z', mountPoint]));
-      mounts = parseMountInfo(deps.readMountInfo());
+    let live = false;
+    if (mounts.some((m) => m.mountPoint === mountPoint)) {
+      // A running container's view (taken over now) stays; one whose daemon died is cleared.
+      live = hostViewVisible(mountPoint, deps.readMountInfo);
+      if (!live) {
+        await deps
+          .run('umount', ['-l', mountPoint])
+          .catch(() => deps.run('fusermount', ['-u', '-z', mountPoint]));
+        mounts = parseMountInfo(deps.readMountInfo());
+      }
     }
-    fs.mkdirSync(mountPoint, { recursive: true });
-    // fusermount wants the mounting user (the bridge's) to own or be able to write the mount point.
-    // Open to all is safe: the mount covers it, and nobody else can list its 0711 parent.
-    if (deps.uid === 0) fs.chownSync(mountPoint, BRIDGE_UID, BRIDGE_UID);
-    else if (deps.uid !== BRIDGE_UID) fs.chmodSync(mountPoint, 0o777);
+    if (!live) {
+      fs.mkdirSync(mountPoint, { recursive: true });
+      // fusermount wants the mounting user (the bridge's) to own or be able to write the mount point.
+      // Open to all is safe: the mount covers it, and nobody else can list its 0711 parent.
+      if (deps.uid === 0) fs.chownSync(mountPoint, BRIDGE_UID, BRIDGE_UID);
+      else if (deps.uid !== BRIDGE_UID) fs.chmodSync(mountPoint, 0o777);
+    }
     if (!isShared(mountOf(mounts, hostDir))) {
       if (deps.uid !== 0) {
         return {

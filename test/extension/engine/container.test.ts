@@ -430,6 +430,11 @@ describe.skipIf(bridgeSkip !== null)('ensureContainer with the real bridge image
       } finally {
         await admin.close();
       }
+      // The next start (a window reload) takes the container over, and its view stays mounted.
+      expect(await prepareHostView(hostDir)).toEqual({ ok: true, hostDir, mountPoint });
+      const again = await ensureContainer({ ...f, hostViewDir: hostDir, preferredPort: await freePort() });
+      expect(again).toMatchObject({ containerId: r.containerId, reused: true, hostViewDir: hostDir });
+      expect(hostViewVisible(mountPoint)).toBe(true);
       // Stopping the container unmounts the view, on the host too.
       await docker.getContainer(r.containerId).stop({ t: 15 });
       expect(mountinfo().some((m) => m.mountPoint === mountPoint)).toBe(false);

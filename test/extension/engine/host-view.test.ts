@@ -101,6 +101,18 @@ describe('prepareHostView', () => {
     expect(fs.statSync(path.join(hostDir, 'project')).uid).toBe(1000);
   });
 
+  it('leaves the live view of a running container (taken over) as it is', async () => {
+    const hostDir = path.join(tempDir(), 'view');
+    fs.mkdirSync(path.join(hostDir, 'project', 'shadows'), { recursive: true });
+    const table = [
+      line(1, '/', 'shared:1'),
+      line(5, path.join(hostDir, 'project'), 'shared:3', 'fuse.lighthouse'),
+    ];
+    const { deps, ran } = machine({ table });
+    expect(await prepareHostView(hostDir, deps)).toMatchObject({ ok: true });
+    expect(ran).toEqual([]);
+  });
+
   it('unmounts a view a dead container left behind, and refuses off Linux', async () => {
     const hostDir = path.join(tempDir(), 'view');
     const table = [
