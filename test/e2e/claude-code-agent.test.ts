@@ -72,7 +72,7 @@ describe('lighthouse agent starting the real Claude Code', () => {
     proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => proc.kill('SIGKILL'), 120_000);
-    const code = await new Promise((resolve) => proc.on('exit', (c, s) => resolve(c ?? s)));
+    const code = await new Promise((resolve) => proc.on('close', (c, s) => resolve(c ?? s)));
     clearTimeout(timer);
     const why = `exit ${String(code)}\nstderr: ${stderr.slice(-3000)}\nserver: ${server.errors.join('\n')}`;
     expect(code, why).toBe(0);

@@ -108,7 +108,8 @@ describe('lighthouse agent with a native bridge', () => {
       }),
     );
     proc.kill('SIGTERM');
-    const code = await new Promise((resolve) => proc.on('exit', (c, s) => resolve(c ?? s)));
+    // close, not exit: the output may still be on its way when the process has exited.
+    const code = await new Promise((resolve) => proc.on('close', (c, s) => resolve(c ?? s)));
     expect(out).toContain('got-term');
     expect(code).toBe(3);
   });
