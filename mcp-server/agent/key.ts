@@ -17,7 +17,7 @@ export interface AgentKey {
   file: string;
   /** The file was made now, from the master secret. */
   made: boolean;
-  /** The master secret, when this machine can read it (native mode): lets us tell the bridge. */
+  /** The project's master secret, for a key from the project (native mode): lets us tell the bridge. */
   master: Buffer | undefined;
 }
 
@@ -51,12 +51,14 @@ function checkKeyFile(file: string, source: string): void {
  * the project's master secret when it is missing (mode 0600, as `bridge.js key` writes it).
  */
 export function agentKey(project: string, agentId: string, given: string | undefined): AgentKey {
+  if (given) {
+    // A key of its own (the extension's, from its container's secret): the project's secret, if
+    // there is one, may belong to another bridge, and a request signed with it would be a bad signature.
+    checkKeyFile(given, '--key-file');
+    return { file: given, made: false, master: undefined };
+  }
   const secretFile = secretFileOf(project);
   const master = readableSecret(secretFile);
-  if (given) {
-    checkKeyFile(given, '--key-file');
-    return { file: given, made: false, master };
-  }
   const file = path.join(keysDirOf(secretFile), `${agentId}.key`);
   if (fs.existsSync(file)) {
     checkKeyFile(file, 'the key file');

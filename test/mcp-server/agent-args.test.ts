@@ -126,7 +126,17 @@ describe("the agent's key", () => {
     expect(made.made).toBe(true);
     expect(fs.readFileSync(made.file, 'utf8').trim()).toBe(deriveAgentKey(secret, 'bob').toString('hex'));
     expect(fs.statSync(made.file).mode & 0o777).toBe(0o600);
-    expect(agentKey(project, 'bob', undefined)).toMatchObject({ file: made.file, made: false });
+    expect(agentKey(project, 'bob', undefined)).toMatchObject({
+      file: made.file,
+      made: false,
+      master: secret,
+    });
+    // A key file given is used as it is, and the project's secret is not offered for signing with.
+    expect(agentKey(project, 'alice', made.file)).toEqual({
+      file: made.file,
+      made: false,
+      master: undefined,
+    });
   });
 
   it('says what to do when there is neither a key nor a secret, and checks a given key file', () => {
