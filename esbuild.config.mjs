@@ -89,11 +89,12 @@ const bundles = [
   },
   {
     ...common,
-    entryPoints: ['mcp-server/main.ts'],
-    outfile: 'dist/mcp-server.js',
+    entryPoints: { 'mcp-server': 'mcp-server/main.ts', lighthouse: 'mcp-server/lighthouse.ts' },
+    outdir: 'dist',
     format: 'cjs',
     banner: { js: '#!/usr/bin/env node' },
-    // ws works without its optional native speed-ups; keep the MCP server free of native code.
+    // ws works without its optional native speed-ups; keep the MCP server and the `lighthouse` command
+    // free of native code: they run on any Node.
     external: ['bufferutil', 'utf-8-validate'],
   },
   {

@@ -8,6 +8,7 @@ import { registerBridgeLifecycle } from './commands/bridge-lifecycle.js';
 import { registerConnectClaudeCode } from './commands/connect-claude-code.js';
 import type { CommandContext } from './commands/context.js';
 import { registerEventLogCommands } from './commands/event-log.js';
+import { registerOpenAgentTerminal } from './commands/open-agent-terminal.js';
 import { registerOpenChange } from './commands/open-change.js';
 import { registerNameExpert } from './commands/name-expert.js';
 import { registerReviewCommands } from './commands/reviews.js';
@@ -70,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): LighthouseApi {
     ...registerReviewCommands(ctx),
     ...registerNameExpert(ctx),
     ...registerConnectClaudeCode(ctx),
+    ...registerOpenAgentTerminal(ctx),
     ...registerMcpDefinitions(context, bridge, secrets),
     trees.reviews.onDidArrive((node) => {
       reviewsView.badge = { value: trees.reviews.pendingCount + 1, tooltip: 'waiting for you' };

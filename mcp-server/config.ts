@@ -72,10 +72,10 @@ const ENV_NAMES: Record<Valued, string> = {
 };
 
 /** Option names that look like a secret passed inline: --key, --secret, --agent-key, --token... */
-const INLINE_SECRET = /(^|-)(key|secret|token|password)s?$/;
+export const INLINE_SECRET = /(^|-)(key|secret|token|password)s?$/;
 
 /** A value and where it came from, so that an error names the option or variable the user wrote. */
-interface Sourced {
+export interface Sourced {
   value: string;
   source: string;
 }
@@ -134,7 +134,7 @@ function required(flags: Map<Valued, string>, env: NodeJS.ProcessEnv, name: Valu
   return found;
 }
 
-function parseBridgeUrl(s: Sourced | undefined): string {
+export function parseBridgeUrl(s: Sourced | undefined): string {
   if (!s) return DEFAULT_BRIDGE_URL;
   let url: URL;
   try {
@@ -149,7 +149,7 @@ function parseBridgeUrl(s: Sourced | undefined): string {
   return url.origin;
 }
 
-function parseAgentId(s: Sourced): string {
+export function parseAgentId(s: Sourced): string {
   const parsed = AgentId.safeParse(s.value);
   if (!parsed.success) throw new ConfigError(`${s.source} "${s.value}": ${parsed.error.issues[0]?.message}`);
   return parsed.data;

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type Docker from 'dockerode';
 import * as vscode from 'vscode';
 import type { BridgeClient, Status, StreamSubscription } from '../../bridge-image/protocol/index.js';
@@ -5,12 +6,14 @@ import { deriveAdminKey } from '../../bridge-image/protocol/signing.js';
 import {
   ensureContainer,
   findContainer,
+  hostViewDirOf,
   publishedPort,
   volumeName,
   waitReady,
   type RunningBridge,
 } from '../engine/container.js';
 import { discoverEngine, type FoundEngine } from '../engine/discover.js';
+import { hostViewDirFor, prepareHostView, VIEW_NAME } from '../engine/host-view.js';
 import { ensureImage } from '../engine/image.js';
 import type { Secrets } from '../secrets.js';
 import { readSettings } from '../settings.js';
@@ -32,6 +35,10 @@ export interface BridgeInfo {
   port: number;
   url: string;
   startedAt: number;
+  /** Where the container's FUSE view is on this machine (bound with rshared), when it is. */
+  hostView: string | undefined;
+  /** Why the FUSE view is not on this machine, when FUSE is on and it is not. */
+  hostViewReason: string | undefined;
 }
 
 /**
@@ -49,6 +56,7 @@ export class BridgeController implements vscode.Disposable {
   private engine: FoundEngine | undefined;
   private subscription: StreamSubscription | undefined;
   private busy: Promise<unknown> | undefined;
+  private hostViewReason: string | undefined;
 
   constructor(
     private readonly extensionRoot: string,
@@ -141,6 +149,16 @@ export class BridgeController implements vscode.Disposable {
     if (image.built) this.output.appendLine(`built ${image.image}`);
     signal?.throwIfAborted();
     const master = await this.secrets.master(ws.id);
+    let hostViewDir: string | undefined;
+    this.hostViewReason = undefined;
+    if (s.fuse) {
+      const view = await prepareHostView(hostViewDirFor(ws.path, ws.id));
+      if (view.ok) hostViewDir = view.hostDir;
+      else {
+        this.hostViewReason = view.reason;
+        this.output.appendLine(`the FUSE view stays inside the container: ${view.reason}`);
+      }
+    }
     report('starting the container');
     const running = await ensureContainer({
       docker: engine.docker,
@@ -149,6 +167,7 @@ export class BridgeController implements vscode.Disposable {
       workspaceId: ws.id,
       secretHex: master.toString('hex'),
       fuse: s.fuse,
+      ...(hostViewDir ? { hostViewDir } : {}),
       preferredPort: s.port,
       logLevel: s.logLevel,
     });
@@ -190,6 +209,7 @@ export class BridgeController implements vscode.Disposable {
             port,
             image: existing.Image,
             reused: true,
+            ...(hostViewDirOf(existing) ? { hostViewDir: hostViewDirOf(existing)! } : {}),
           },
           master,
         );
@@ -232,6 +252,8 @@ export class BridgeController implements vscode.Disposable {
       port: running.port,
       url,
       startedAt: Date.parse(status.startedAt),
+      hostView: running.hostViewDir ? path.join(running.hostViewDir, VIEW_NAME) : undefined,
+      hostViewReason: running.hostViewDir ? undefined : this.hostViewReason,
     };
     const settings = readSettings();
     const after = Math.max(0, status.lastSeq - settings.eventLogCapacity);

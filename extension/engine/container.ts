@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type Docker from 'dockerode';
+import { CONTAINER_VIEW_PARENT } from './host-view.js';
 import { LABELS } from './labels.js';
 import { choosePort } from './ports.js';
 import { tarArchive } from './tar.js';
@@ -19,6 +20,11 @@ export interface BridgeContainerSpec {
   /** The master secret as 64 hex characters. */
   secretHex: string;
   fuse: boolean;
+  /**
+   * With FUSE: a host folder prepared by prepareHostView, bound at the view's parent with rshared
+   * propagation so that the view shows on the host at <folder>/project.
+   */
+  hostViewDir?: string;
   preferredPort: number;
   logLevel?: string;
 }
@@ -30,6 +36,13 @@ export interface RunningBridge {
   image: string;
   /** True when an already running container of this workspace was taken over. */
   reused: boolean;
+  /** The host folder its FUSE view's parent is bound to, if it is. */
+  hostViewDir?: string;
+}
+
+/** The host folder a container's view is bound to (its label), if any. */
+export function hostViewDirOf(info: Docker.ContainerInfo): string | undefined {
+  return info.Labels[LABELS.hostView] || undefined;
 }
 
 export function containerName(workspaceId: string): string {
@@ -66,13 +79,15 @@ export async function ensureContainer(spec: BridgeContainerSpec): Promise<Runnin
   const name = containerName(spec.workspaceId);
   const existing = await findContainer(docker, spec.workspaceId);
   if (existing) {
-    const same = existing.Image === spec.image && existing.Labels[LABELS.fuse] === String(spec.fuse);
+    const same =
+      existing.Image === spec.image &&
+      existing.Labels[LABELS.fuse] === String(spec.fuse) &&
+      hostViewDirOf(existing) === viewDir(spec);
     const inspected = same ? await docker.getContainer(existing.Id).inspect() : undefined;
     const sameImage = inspected !== undefined && (await imageId(docker, spec.image)) === inspected.Image;
     if (sameImage && existing.State === 'running') {
       const port = publishedPort(existing);
-      if (port)
-        return { containerId: existing.Id, containerName: name, port, image: spec.image, reused: true };
+      if (port) return { ...running(existing.Id, name, port, spec), reused: true };
     }
     if (sameImage && existing.State !== 'running') {
       try {
@@ -81,8 +96,7 @@ export async function ensureContainer(spec: BridgeContainerSpec): Promise<Runnin
         await docker.getContainer(existing.Id).start();
         const info = await findContainer(docker, spec.workspaceId);
         const port = info && publishedPort(info);
-        if (port)
-          return { containerId: existing.Id, containerName: name, port, image: spec.image, reused: false };
+        if (port) return running(existing.Id, name, port, spec);
       } catch {
         // e.g. its port is taken now: make it anew below
       }
@@ -93,7 +107,26 @@ export async function ensureContainer(spec: BridgeContainerSpec): Promise<Runnin
   const container = await docker.createContainer(createOptions(spec, name, port));
   await putSecret(container, spec.secretHex);
   await container.start();
-  return { containerId: container.id, containerName: name, port, image: spec.image, reused: false };
+  return running(container.id, name, port, spec);
+}
+
+const viewDir = (spec: BridgeContainerSpec): string | undefined => (spec.fuse ? spec.hostViewDir : undefined);
+
+function running(
+  containerId: string,
+  containerName: string,
+  port: number,
+  spec: BridgeContainerSpec,
+): RunningBridge {
+  const hostViewDir = viewDir(spec);
+  return {
+    containerId,
+    containerName,
+    port,
+    image: spec.image,
+    reused: false,
+    ...(hostViewDir ? { hostViewDir } : {}),
+  };
 }
 
 async function imageId(docker: Docker, image: string): Promise<string | undefined> {
@@ -124,7 +157,18 @@ export function createOptions(
     ];
     hostConfig.CapAdd = ['SYS_ADMIN'];
     hostConfig.SecurityOpt = ['apparmor=unconfined'];
-    hostConfig.Tmpfs = { '/tmp': '', '/mnt/lighthouse': 'uid=1000,gid=1000,mode=755' };
+    const hostView = viewDir(spec);
+    if (hostView) {
+      // The mount the bridge makes below it propagates to the host folder (and its unmount too).
+      hostConfig.Mounts!.push({
+        Type: 'bind',
+        Source: hostView,
+        Target: CONTAINER_VIEW_PARENT,
+        BindOptions: { Propagation: 'rshared' },
+      });
+    } else {
+      hostConfig.Tmpfs = { '/tmp': '', [CONTAINER_VIEW_PARENT]: 'uid=1000,gid=1000,mode=755' };
+    }
   } else {
     hostConfig.CapDrop = ['ALL'];
     hostConfig.SecurityOpt = ['no-new-privileges:true'];
@@ -140,6 +184,7 @@ export function createOptions(
       [LABELS.workspace]: spec.workspaceId,
       [LABELS.workspacePath]: spec.workspacePath,
       [LABELS.fuse]: String(spec.fuse),
+      ...(viewDir(spec) ? { [LABELS.hostView]: viewDir(spec)! } : {}),
     },
     HostConfig: hostConfig,
   };

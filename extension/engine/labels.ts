@@ -5,4 +5,6 @@ export const LABELS = {
   workspacePath: 'dev.lighthouse.workspace-path',
   buildDigest: 'dev.lighthouse.build-digest',
   fuse: 'dev.lighthouse.fuse',
+  /** The host folder the FUSE view's parent is bound to (rshared), when it is. */
+  hostView: 'dev.lighthouse.host-view',
 } as const;

@@ -37,6 +37,13 @@ export class BridgeTree implements vscode.TreeDataProvider<Row> {
       { label: 'Image', value: info.image, icon: 'file-binary' },
       { label: 'Engine', value: info.engine, icon: 'server' },
     );
+    if (info.hostView) rows.push({ label: 'FUSE view', value: info.hostView, icon: 'folder-library' });
+    else if (info.hostViewReason)
+      rows.push({
+        label: 'FUSE view',
+        value: `in the container only: ${info.hostViewReason}`,
+        icon: 'warning',
+      });
     let status: Status | undefined;
     try {
       status = await this.bridge.client?.status();

@@ -24,6 +24,7 @@ describe('the packaged .vsix', () => {
       'dist/lazy-dockerode.js',
       'dist/lazy-protocol.js',
       'dist/mcp-server.js',
+      'dist/lighthouse.js',
       'media/lighthouse.svg',
     ]) {
       expect(fs.existsSync(path.join(ext, f)), f).toBe(true);

@@ -82,6 +82,19 @@ export function findClaudeCode(): ClaudeCodeInstall {
   );
 }
 
+/**
+ * An executable named `claude` that starts the installed Claude Code, for programs that recognise
+ * Claude Code by its command name (`lighthouse agent`). A cli.js bundle runs through its
+ * `#!/usr/bin/env node` line: put the Node to use first on PATH (claudeCodeEnv does).
+ */
+export function claudeCodeBin(): string {
+  const install = findClaudeCode();
+  const entry = install.prefixArgs[0] ?? install.command;
+  const bin = path.join(tempDir('lh-claude-bin-'), 'claude');
+  fs.symlinkSync(entry, bin);
+  return bin;
+}
+
 /** One line of `--output-format stream-json`: system init, assistant and user messages, the result. */
 export interface StreamEvent {
   type: string;
@@ -167,8 +180,16 @@ export function seedHome(home: string, cwd: string): void {
   fs.writeFileSync(file, JSON.stringify(seeded, null, 2));
 }
 
-/** The environment of a run: nothing of the caller's but PATH, so no ANTHROPIC_*, CLAUDE* or proxy variable leaks in. */
-function runEnv(home: string, baseUrl: string, extra: Record<string, string>): Record<string, string> {
+/**
+ * The environment of a run: nothing of the caller's but PATH, so no ANTHROPIC_*, CLAUDE* or proxy
+ * variable leaks in; Claude Code talks to the scripted endpoint at `baseUrl`. Also for tests that
+ * start Claude Code through another program (`lighthouse agent`).
+ */
+export function claudeCodeEnv(
+  home: string,
+  baseUrl: string,
+  extra: Record<string, string>,
+): Record<string, string> {
   const nodeDir = path.dirname(process.execPath);
   return {
     // The node running the tests first, so hook and MCP commands that say `node` get this one.
@@ -250,7 +271,7 @@ export async function runClaudeCode(opts: RunOptions): Promise<ClaudeCodeRun> {
   const t0 = Date.now();
   const proc = spawn(install.command, [...install.prefixArgs, ...args], {
     cwd: opts.cwd,
-    env: runEnv(home, opts.server.url, opts.env ?? {}),
+    env: claudeCodeEnv(home, opts.server.url, opts.env ?? {}),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

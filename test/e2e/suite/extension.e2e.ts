@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { LighthouseApi } from '../../../extension/api.js';
@@ -89,6 +90,30 @@ export function registerExtensionSuite(): void {
       const known = (await api.bridge.client!.listAgents()).agents.find((a) => a.agentId === 'claude-e2e');
       assert.equal(known?.sessions, 0);
       agent = await startAgent(entry, process.execPath);
+    });
+
+    it('opens an agent terminal running lighthouse agent; without a view on this machine, in the workspace', async () => {
+      const marker = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lh-e2e-term-')), 'ran.txt');
+      const r = (await vscode.commands.executeCommand('lighthouse.openAgentTerminal', {
+        agentId: 'term-e2e',
+        inWorkspace: true,
+        command: `sh -c 'echo "$LIGHTHOUSE_AGENT_ID $PWD $LIGHTHOUSE_SHADOW_DIR." > ${marker}; exit 5'`,
+      })) as { shadow: string | null; cwd: string; args: string[]; keyFile: string } | undefined;
+      assert.ok(r, 'the command opened a terminal');
+      // The e2e bridge runs without FUSE: no shadow folder here, so the workspace with --no-shadow.
+      assert.equal(r.shadow, null);
+      assert.equal(r.cwd, root());
+      assert.equal(r.args.at(-1), '--no-shadow');
+      assert.equal(r.args[r.args.indexOf('--key-file') + 1], r.keyFile);
+      const terminal = await eventually('the terminal', () =>
+        vscode.window.terminals.find((t) => t.name === 'Lighthouse: term-e2e'),
+      );
+      // lighthouse agent found the bridge and the key and ran the command, whose exit code the terminal shows.
+      await eventually('the agent command to finish', () => terminal.exitStatus?.code === 5 || undefined);
+      assert.equal(fs.readFileSync(marker, 'utf8'), `term-e2e ${root()} .\n`);
+      const known = (await api.bridge.client!.listAgents()).agents.some((a) => a.agentId === 'term-e2e');
+      assert.ok(known, 'the bridge knows the agent');
+      terminal.dispose();
     });
 
     it("shows an agent's shadow write in the Shadow Files tree, and the file through lighthouse:", async () => {

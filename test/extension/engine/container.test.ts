@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BridgeClient, deriveAdminKey } from '../../../bridge-image/protocol/index.js';
+import { BridgeClient, deriveAdminKey, deriveAgentKey } from '../../../bridge-image/protocol/index.js';
 import {
   type BridgeContainerSpec,
   CONTAINER_PORT,
@@ -26,9 +26,11 @@ import {
   volumeName,
   waitReady,
 } from '../../../extension/engine/container.js';
+import { hostViewVisible, parseMountInfo, prepareHostView } from '../../../extension/engine/host-view.js';
 import { LABELS } from '../../../extension/engine/labels.js';
 import { choosePort } from '../../../extension/engine/ports.js';
 import { buildImage, docker as dockerCli, dockerOk, freePort } from '../../helpers/docker.js';
+import { spawnSync } from 'node:child_process';
 import { dockerClient, engineSkipReason, Made, TINY_IMAGE, uniqueName } from '../engine-helpers.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lh-ext-ctr-'));
@@ -367,6 +369,79 @@ describe.skipIf(bridgeSkip !== null)('ensureContainer with the real bridge image
     expect(all.map((c) => c.Id)).toEqual([replaced.containerId]);
     await waitReady({ docker, containerId: replaced.containerId, port: replaced.port, timeoutMs: 60_000 });
     expect(await exec(replaced.containerName, ['cat', '/data/marker'])).toBe('kept');
+  });
+
+  it('with FUSE and a host folder: the view shows on the host (rshared), works there, and goes with the container', async () => {
+    const f = spec({ docker, image: imageA, fuse: true });
+    made.volumes.push(volumeName(f.workspaceId));
+    fs.writeFileSync(path.join(f.workspacePath, 'hello.txt'), 'hello\n');
+    const hostDir = path.join(dir, uniqueName('view'));
+    const mountPoint = path.join(hostDir, 'project');
+    const mountinfo = () => parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
+    try {
+      // This machine's / is a private mount (no systemd): as root, the folder is made a shared mount.
+      expect(await prepareHostView(hostDir)).toEqual({ ok: true, hostDir, mountPoint });
+      const r = await ensureContainer({ ...f, hostViewDir: hostDir, preferredPort: await freePort() });
+      made.containers.push(r.containerId);
+      expect(r.hostViewDir).toBe(hostDir);
+      await waitReady({ docker, containerId: r.containerId, port: r.port, timeoutMs: 60_000 });
+      const inspected = await docker.getContainer(r.containerId).inspect();
+      expect(inspected.Mounts.find((m) => m.Destination === '/mnt/lighthouse')).toMatchObject({
+        Type: 'bind',
+        Source: hostDir,
+        Propagation: 'rshared',
+      });
+      expect(inspected.Config.Labels?.[LABELS.hostView]).toBe(hostDir);
+
+      // The mount the bridge made inside the container is here on the host.
+      expect(hostViewVisible(mountPoint)).toBe(true);
+      expect(fs.readFileSync(path.join(mountPoint, 'current', 'hello.txt'), 'utf8')).toBe('hello\n');
+      const admin = new BridgeClient({
+        baseUrl: `http://127.0.0.1:${r.port}`,
+        agentId: 'admin',
+        role: 'admin',
+        key: deriveAdminKey(Buffer.from(f.secretHex, 'hex')),
+      });
+      try {
+        await admin.addAgent('bob');
+        // lighthouse agent on the host, pointed at the host view, runs in bob's shadow there.
+        const keyFile = path.join(dir, `${uniqueName('bob')}.key`);
+        fs.writeFileSync(keyFile, deriveAgentKey(Buffer.from(f.secretHex, 'hex'), 'bob').toString('hex'), {
+          mode: 0o600,
+        });
+        const run = spawnSync(
+          process.execPath,
+          [
+            path.resolve(__dirname, '../../../dist/lighthouse.js'),
+            ...['agent', 'bob', '--bridge', `http://127.0.0.1:${r.port}`, '--project', f.workspacePath],
+            ...['--key-file', keyFile, '--mount', mountPoint],
+            ...['--command', 'sh -c "pwd; echo from-the-host > made-by-agent.txt"'],
+          ],
+          { encoding: 'utf8', timeout: 30_000 },
+        );
+        expect(run.status, run.stderr).toBe(0);
+        expect(run.stdout.trim()).toBe(path.join(mountPoint, 'shadows', 'bob'));
+        const { changes } = await admin.changes({ agent: 'bob' });
+        expect(changes.map((c) => [c.path, c.status])).toEqual([['made-by-agent.txt', 'added']]);
+        expect((await admin.readFile('made-by-agent.txt', { agent: 'bob' })).toString('utf8')).toBe(
+          'from-the-host\n',
+        );
+        expect(fs.existsSync(path.join(f.workspacePath, 'made-by-agent.txt'))).toBe(false);
+      } finally {
+        await admin.close();
+      }
+      // The next start (a window reload) takes the container over, and its view stays mounted.
+      expect(await prepareHostView(hostDir)).toEqual({ ok: true, hostDir, mountPoint });
+      const again = await ensureContainer({ ...f, hostViewDir: hostDir, preferredPort: await freePort() });
+      expect(again).toMatchObject({ containerId: r.containerId, reused: true, hostViewDir: hostDir });
+      expect(hostViewVisible(mountPoint)).toBe(true);
+      // Stopping the container unmounts the view, on the host too.
+      await docker.getContainer(r.containerId).stop({ t: 15 });
+      expect(mountinfo().some((m) => m.mountPoint === mountPoint)).toBe(false);
+    } finally {
+      spawnSync('umount', ['-l', mountPoint]);
+      spawnSync('umount', ['-l', hostDir]);
+    }
   });
 
   it('waitReady reports a bridge that cannot start, with its own words', async () => {
