@@ -63,7 +63,13 @@ function cutPatch(patch: string, limit: number): { patch: string; truncated: boo
   const nl = buf.lastIndexOf(0x0a, limit - 1);
   // No line end in reach (one huge line): cut at the limit; toString drops a split character.
   const end = nl > 0 ? nl + 1 : limit;
-  return { patch: buf.subarray(0, end).toString('utf8').replace(/\uFFFD$/, ''), truncated: true };
+  return {
+    patch: buf
+      .subarray(0, end)
+      .toString('utf8')
+      .replace(/\uFFFD$/, ''),
+    truncated: true,
+  };
 }
 
 export interface ChangeOptions {

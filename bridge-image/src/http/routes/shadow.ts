@@ -81,7 +81,10 @@ export function shadowRoutes(svc: BridgeServices, shadows: ShadowFiles): Route[]
         return normalise(value, name === 'prefix');
       } catch (e) {
         if (!(e instanceof PathRejected)) throw e;
-        throw pathRefused(svc, new PathRejected(e.input, `${name}: ${e.why}`, e.status), { session, pathname });
+        throw pathRefused(svc, new PathRejected(e.input, `${name}: ${e.why}`, e.status), {
+          session,
+          pathname,
+        });
       }
     };
     const prefix = clean('prefix', q.prefix) ?? '';
