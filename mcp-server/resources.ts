@@ -17,7 +17,7 @@ export const RECENT_EVENTS = 100;
  * of changes (node_modules, dist) would otherwise make an answer clients refuse. shadow_changes
  * pages through the rest; the template still reads any file.
  */
-export const LISTED_CHANGES = 200;
+export const LISTED_CHANGES = 100;
 
 /** The URI of one file of the agent's shadow. */
 export function shadowUri(path: string): string {
