@@ -1,6 +1,8 @@
 import { z } from 'zod';
 
 import { AgentId } from './events.js';
+import { CHANGES_PAGE, DIFF_PAGE_BYTES, MAX_CHANGES_PAGE, MAX_DIFF_PAGE_BYTES } from './paging.js';
+export * from './paging.js';
 export { LeaseEventTypes, ShadowEventTypes } from './event-types.js';
 
 /** A path inside the workspace, relative, with "/" separators; the bridge checks it again. */
@@ -77,15 +79,6 @@ export const ShadowChanges = z.object({
   ...PageInfo,
 });
 export type ShadowChanges = z.infer<typeof ShadowChanges>;
-
-/** How many changes a page holds unless asked for fewer or more, and at most. */
-export const CHANGES_PAGE = 200;
-export const MAX_CHANGES_PAGE = 1000;
-/** A patch longer than this is cut (at a line end) and marked truncated: a page stays bounded. */
-export const MAX_PATCH_BYTES = 64 * 1024;
-/** The patch bytes a diff page holds unless asked for less (or more, up to MAX_DIFF_PAGE_BYTES). */
-export const DIFF_PAGE_BYTES = 1024 * 1024;
-export const MAX_DIFF_PAGE_BYTES = 8 * 1024 * 1024;
 
 const pageParams = {
   agent: AgentId.optional(),
