@@ -527,11 +527,6 @@ export class ShadowFiles {
     };
   }
 
-  /** Every change of the agent's shadow, by path (for callers inside the bridge and tests). */
-  changes(agent: string): ShadowChange[] {
-    return this.changePage(agent, { limit: Number.MAX_SAFE_INTEGER }).changes;
-  }
-
   /** A page of what the agent's shadow changes, with conflicts and the other shadows touching the same paths. */
   changePage(agent: string, req: PageRequest): { changes: ShadowChange[] } & ChangePageInfo {
     const { page, rest, all } = this.paged(agent, req);
