@@ -6,7 +6,14 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { BridgeClient, Event, StreamSubscription } from '../bridge-image/protocol/index.js';
 import { logLine } from './log.js';
-import { AGENTS_URI, listablePaths, RECENT_EVENTS_URI, SHADOW_PREFIX, shadowUri } from './resources.js';
+import {
+  AGENTS_URI,
+  LISTED_CHANGES,
+  listablePaths,
+  RECENT_EVENTS_URI,
+  SHADOW_PREFIX,
+  shadowUri,
+} from './resources.js';
 
 /** Events that arrive together are told in one notification per resource. */
 const COALESCE_MS = 20;
@@ -99,7 +106,7 @@ export function setUpNotifications(server: McpServer, client: BridgeClient): Res
     }
     listChecking = true;
     try {
-      const now = new Set(listablePaths((await client.changes()).changes));
+      const now = new Set(listablePaths((await client.changes({ limit: LISTED_CHANGES })).changes));
       const before = listing;
       if (closed || !before) return;
       listing = now;

@@ -12,6 +12,12 @@ export const SHADOW_PREFIX = 'lighthouse://shadow/';
 export const SHADOW_TEMPLATE = `${SHADOW_PREFIX}{+path}`;
 /** How many events lighthouse://events/recent holds, newest first. */
 export const RECENT_EVENTS = 100;
+/**
+ * resources/list names at most this many changed files (the first by path): a shadow with thousands
+ * of changes (node_modules, dist) would otherwise make an answer clients refuse. shadow_changes
+ * pages through the rest; the template still reads any file.
+ */
+export const LISTED_CHANGES = 100;
 
 /** The URI of one file of the agent's shadow. */
 export function shadowUri(path: string): string {
@@ -66,7 +72,7 @@ function json(uri: URL, value: unknown): ReadResourceResult {
 async function listShadow(client: BridgeClient, notifier: ResourceNotifier, signal: AbortSignal) {
   let paths: string[] | undefined;
   try {
-    paths = listablePaths((await client.changes({ signal })).changes);
+    paths = listablePaths((await client.changes({ limit: LISTED_CHANGES, signal })).changes);
   } catch (err) {
     const why = describeFailure(err, { bridgeUrl: client.baseUrl.origin, agentId: client.agentId });
     notifier.log('warning', `resources/list leaves out your changed files: ${why}`);

@@ -43,8 +43,10 @@ import {
   LeaseList,
   ShadowDiff,
   ShadowSummary,
+  MAX_CHANGES_PAGE,
   type ApplyRequest,
   type LeaseRequest,
+  type ShadowChange,
 } from './shadow.js';
 import { StreamSubscription, type SubscribeOptions } from './subscription.js';
 
@@ -65,6 +67,17 @@ export interface BridgeClientOptions {
    * 0 (the default) fails at once.
    */
   retryWindowMs?: number;
+}
+
+/** Which page of an agent's change list (see ChangesQuery). */
+export interface ChangesPageOptions {
+  agent?: string;
+  limit?: number;
+  /** The previous page's nextCursor. */
+  cursor?: string;
+  /** Only this file, or the files under this directory. */
+  prefix?: string;
+  signal?: AbortSignal;
 }
 
 export interface CallOptions {
@@ -406,11 +419,26 @@ export class BridgeClient {
   rmdir(path: string, signal?: AbortSignal) {
     return this.call('POST', Routes.shadowRmdir, SeqResult, { body: { path }, signal });
   }
-  changes(opts: { agent?: string; signal?: AbortSignal } = {}) {
+  /** One page of an agent's changes (by path); pass the answer's nextCursor as `cursor` for the next. */
+  changes(opts: ChangesPageOptions = {}) {
     return this.call('GET', Routes.shadowChanges, ShadowChanges, {
-      query: { agent: opts.agent },
+      query: { agent: opts.agent, limit: opts.limit, cursor: opts.cursor, prefix: opts.prefix },
       signal: opts.signal,
     });
+  }
+  /**
+   * Every change (under `prefix`), paging through the list: for callers that act on all of them,
+   * such as Apply All. A path applied between two pages is simply not met again.
+   */
+  async allChanges(opts: Omit<ChangesPageOptions, 'limit' | 'cursor'> = {}): Promise<ShadowChange[]> {
+    const out: ShadowChange[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.changes({ ...opts, limit: MAX_CHANGES_PAGE, cursor });
+      out.push(...page.changes);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    return out;
   }
   /** Per agent, how many paths its shadow changes and how many conflict (admin): cheaper than changes(). */
   shadowSummary(opts: { agent?: string; signal?: AbortSignal } = {}) {
@@ -441,9 +469,16 @@ export class BridgeClient {
   listLeases(signal?: AbortSignal) {
     return this.call('GET', Routes.leases, LeaseList, { signal });
   }
-  diff(opts: { agent?: string; signal?: AbortSignal } = {}) {
+  /** One page of an agent's changes with their diffs; `maxBytes` bounds the page's patches. */
+  diff(opts: ChangesPageOptions & { maxBytes?: number } = {}) {
     return this.call('GET', Routes.shadowDiff, ShadowDiff, {
-      query: { agent: opts.agent },
+      query: {
+        agent: opts.agent,
+        limit: opts.limit,
+        cursor: opts.cursor,
+        prefix: opts.prefix,
+        maxBytes: opts.maxBytes,
+      },
       signal: opts.signal,
     });
   }

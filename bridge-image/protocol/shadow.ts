@@ -1,6 +1,8 @@
 import { z } from 'zod';
 
 import { AgentId } from './events.js';
+import { CHANGES_PAGE, DIFF_PAGE_BYTES, MAX_CHANGES_PAGE, MAX_DIFF_PAGE_BYTES } from './paging.js';
+export * from './paging.js';
 export { LeaseEventTypes, ShadowEventTypes } from './event-types.js';
 
 /** A path inside the workspace, relative, with "/" separators; the bridge checks it again. */
@@ -62,8 +64,65 @@ export const ShadowChange = z.object({
 });
 export type ShadowChange = z.infer<typeof ShadowChange>;
 
-export const ShadowChanges = z.object({ agentId: z.string(), changes: z.array(ShadowChange) });
+/**
+ * What a page of a change list says of the whole list it is part of (every change under the prefix
+ * asked for, or all of them): how many there are, how many conflict, and where the next page starts.
+ */
+const PageInfo = {
+  total: z.number().int().min(0),
+  conflicts: z.number().int().min(0),
+  /** Pass as `cursor` for the next page; null: this page is the last. */
+  nextCursor: z.string().nullable(),
+};
+
+/** One page of an agent's changes, ordered by path. */
+export const ShadowChanges = z.object({
+  agentId: z.string(),
+  changes: z.array(ShadowChange),
+  ...PageInfo,
+});
 export type ShadowChanges = z.infer<typeof ShadowChanges>;
+
+const pageParams = {
+  agent: AgentId.optional(),
+  limit: z.coerce
+    .number('limit: a number of changes')
+    .int('limit: a whole number of changes')
+    .min(1, 'limit: at least 1')
+    .max(MAX_CHANGES_PAGE, `limit: at most ${MAX_CHANGES_PAGE}`)
+    .default(CHANGES_PAGE),
+  /** The last path of the previous page (its nextCursor): this page starts after it. */
+  cursor: z
+    .string()
+    .min(1, 'cursor: must not be empty (leave it out for the first page)')
+    .max(4096, 'cursor: at most 4096 characters')
+    .optional(),
+  /** Only this file, or the files under this directory. */
+  prefix: z.string().max(4096, 'prefix: at most 4096 characters').optional(),
+};
+const strictPage = (names: string) => ({
+  error: (iss: { code: string; keys?: string[] }) =>
+    iss.code === 'unrecognized_keys'
+      ? `unknown parameter ${(iss.keys ?? []).join(', ')} (the parameters are ${names})`
+      : undefined,
+});
+
+/** Strict: a misspelt `limit` or `cursor` would otherwise silently answer the first page. */
+export const ChangesQuery = z.strictObject(pageParams, strictPage('agent, limit, cursor, prefix'));
+
+export const DiffQuery = z.strictObject(
+  {
+    ...pageParams,
+    /** The page ends before a patch that would take its patch bytes over this (never before the first). */
+    maxBytes: z.coerce
+      .number('maxBytes: a number of bytes')
+      .int('maxBytes: a whole number of bytes')
+      .min(1024, 'maxBytes: at least 1024')
+      .max(MAX_DIFF_PAGE_BYTES, `maxBytes: at most ${MAX_DIFF_PAGE_BYTES}`)
+      .default(DIFF_PAGE_BYTES),
+  },
+  strictPage('agent, limit, cursor, prefix, maxBytes'),
+);
 
 /** How many paths one agent's shadow changes, and how many of those conflict; no paths, no diffs. */
 export const ShadowCount = z.object({
@@ -179,6 +238,7 @@ export const LeaseHeldDetails = z.object({
   expiresAt: z.string(),
 });
 
+/** One page of an agent's changes with their diffs, ordered by path. */
 export const ShadowDiff = z.object({
   agentId: z.string(),
   files: z.array(
@@ -189,7 +249,12 @@ export const ShadowDiff = z.object({
       binary: z.boolean(),
       /** Unified diff against the workspace; null for binary files. */
       patch: z.string().nullable(),
+      /** The patch was cut at patchLimit bytes (at a line end): read the file for the rest. */
+      truncated: z.boolean(),
     }),
   ),
+  /** The bytes a patch is cut at. */
+  patchLimit: z.number().int(),
+  ...PageInfo,
 });
 export type ShadowDiff = z.infer<typeof ShadowDiff>;

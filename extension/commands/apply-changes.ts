@@ -29,7 +29,8 @@ async function freshChanges(
   client: BridgeClient,
   chosen: { agentId: string; paths?: string[] },
 ): Promise<ShadowChange[]> {
-  const { changes } = await client.changes({ agent: chosen.agentId });
+  // Every page of them: the bridge answers a page at a time, and Apply All means all.
+  const changes = await client.allChanges({ agent: chosen.agentId });
   if (!chosen.paths) return changes;
   const wanted = new Set(chosen.paths);
   return changes.filter((c) => wanted.has(c.path));

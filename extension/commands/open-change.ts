@@ -11,6 +11,8 @@ export function registerOpenChange(ctx: CommandContext): vscode.Disposable[] {
     vscode.workspace.registerTextDocumentContentProvider(EMPTY_SCHEME, {
       provideTextDocumentContent: () => '',
     }),
+    // The Shadow Files "Show more…" row of an agent with more changes than it shows.
+    command(ctx, 'lighthouse.showMoreChanges', (node: ShadowNode) => ctx.trees.shadow.showMore(node)),
     command(ctx, 'lighthouse.openChange', async (node: ShadowNode) => {
       if (!node || node.kind !== 'file') throw new Error('pick a changed file in the Shadow Files view');
       const c = node.change;

@@ -1,4 +1,4 @@
-import type { AgentInfo, Lease, ShadowChange, ShadowSummary } from '../../bridge-image/protocol/index.js';
+import type { AgentInfo, Lease, ShadowSummary } from '../../bridge-image/protocol/index.js';
 
 /** One agent row of Shadow Files: how many paths its shadow changes, and how many conflict. */
 export interface ShadowRoot {
@@ -31,19 +31,18 @@ export function shadowRoots(
 
 /**
  * Agents whose remembered change lists the counts prove out of date (another number of changes or of
- * conflicts): their lists are dropped rather than shown, until the agent is expanded again.
+ * conflicts, as the bridge counted the whole list when it was fetched): they are dropped rather than
+ * shown, until the agent is expanded again.
  */
 export function staleLists(
-  remembered: ReadonlyMap<string, ReadonlyMap<string, ShadowChange>>,
+  remembered: ReadonlyMap<string, { total: number; conflicts: number }>,
   summary: ShadowSummary,
 ): string[] {
   const counts = new Map(summary.agents.map((a) => [a.agentId, a]));
   const stale: string[] = [];
   for (const [agentId, list] of remembered) {
     const c = counts.get(agentId);
-    let conflicts = 0;
-    for (const change of list.values()) if (change.conflict) conflicts++;
-    if (list.size !== (c?.changes ?? 0) || conflicts !== (c?.conflicts ?? 0)) stale.push(agentId);
+    if (list.total !== (c?.changes ?? 0) || list.conflicts !== (c?.conflicts ?? 0)) stale.push(agentId);
   }
   return stale;
 }

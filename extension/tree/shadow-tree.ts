@@ -4,13 +4,16 @@ import { LeaseEventTypes, ShadowEventTypes } from '../../bridge-image/protocol/e
 import type { Lease, ShadowChange } from '../../bridge-image/protocol/index.js';
 import type { BridgeController } from '../bridge/controller.js';
 import { SCHEME, shadowPath } from '../fs/lighthouse-uri.js';
+import { ShadowPages } from '../model/shadow-pages.js';
 import { shadowRoots, staleLists } from '../model/shadow-roots.js';
 import { treeRefresher } from '../util/tree-refresh.js';
 
 export type ShadowNode =
   | { kind: 'agent'; agentId: string; count: number; conflicts: number }
   | { kind: 'file'; agentId: string; change: ShadowChange }
-  | { kind: 'lease'; agentId: string; lease: Lease };
+  | { kind: 'lease'; agentId: string; lease: Lease }
+  /** The agent's list goes on beyond the changes shown: a click fetches the next page. */
+  | { kind: 'more'; agentId: string; remaining: number };
 
 const WATCHED = new Set<string>([...Object.values(ShadowEventTypes), ...Object.values(LeaseEventTypes)]);
 const STATUS_LETTER: Record<ShadowChange['status'], string> = {
@@ -34,14 +37,22 @@ export class ShadowTree implements vscode.TreeDataProvider<ShadowNode>, vscode.F
   private readonly decorationsChanged = new vscode.EventEmitter<vscode.Uri[] | undefined>();
   readonly onDidChangeFileDecorations = this.decorationsChanged.event;
   /**
-   * The last changes fetched per agent (when it was expanded), by path in the bridge's order, for
-   * file decorations. The root only has counts: a list they prove out of date is dropped there.
+   * The changes fetched per agent (when it was expanded), a page at a time, also for file
+   * decorations. The root only has counts: a list they prove out of date is dropped there.
    */
-  private readonly changes = new Map<string, Map<string, ShadowChange>>();
+  private readonly pages: ShadowPages;
   private leases: Lease[] = [];
   private readonly refreshSoon = treeRefresher(() => this.refresh());
 
-  constructor(private readonly bridge: BridgeController) {
+  constructor(
+    private readonly bridge: BridgeController,
+    pageSize = 200,
+  ) {
+    this.pages = new ShadowPages(async (agent, page) => {
+      const client = this.bridge.client;
+      if (!client) throw new Error('the bridge is not connected');
+      return client.changes({ agent, ...page });
+    }, pageSize);
     bridge.events.onEvents((batch) => {
       if (batch.some((e) => WATCHED.has(e.type))) this.refreshSoon();
     });
@@ -52,8 +63,11 @@ export class ShadowTree implements vscode.TreeDataProvider<ShadowNode>, vscode.F
     this.changed.fire(undefined);
   }
 
-  private remember(agentId: string, changes: ShadowChange[]): void {
-    this.changes.set(agentId, new Map(changes.map((c) => [c.path, c])));
+  /** The "Show more" row: the agent's next page, drawn with those it shows. */
+  showMore(node: ShadowNode | undefined): void {
+    if (!node) return;
+    this.pages.showMore(node.agentId);
+    this.refresh();
   }
 
   async getChildren(node?: ShadowNode): Promise<ShadowNode[]> {
@@ -68,20 +82,22 @@ export class ShadowTree implements vscode.TreeDataProvider<ShadowNode>, vscode.F
         client.shadowSummary(),
       ]);
       this.leases = leases.leases;
-      const stale = staleLists(this.changes, summary);
-      for (const id of stale) this.changes.delete(id);
+      const stale = staleLists(this.pages.remembered(), summary);
+      for (const id of stale) this.pages.forget(id);
       if (stale.length) this.decorationsChanged.fire(undefined);
       return shadowRoots(agents, this.leases, summary).map((r) => ({ kind: 'agent', ...r }));
     }
     if (node.kind !== 'agent') return [];
-    // Expanding an agent fetches its changes afresh: the list may have moved since the root was drawn.
-    const { changes } = await client.changes({ agent: node.agentId });
-    this.remember(node.agentId, changes);
+    // Expanding an agent fetches its changes afresh (the list may have moved since the root was
+    // drawn), as many as it showed: a page at first, one more per "Show more".
+    const list = await this.pages.load(node.agentId);
     this.decorationsChanged.fire(undefined);
-    const files: ShadowNode[] = changes
-      .slice()
-      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-      .map((change) => ({ kind: 'file', agentId: node.agentId, change }));
+    const files: ShadowNode[] = list.changes.map((change) => ({
+      kind: 'file',
+      agentId: node.agentId,
+      change,
+    }));
+    if (list.remaining > 0) files.push({ kind: 'more', agentId: node.agentId, remaining: list.remaining });
     const leases: ShadowNode[] = this.leases
       .filter((l) => l.agentId === node.agentId)
       .map((lease) => ({ kind: 'lease', agentId: node.agentId, lease }));
@@ -98,6 +114,19 @@ export class ShadowTree implements vscode.TreeDataProvider<ShadowNode>, vscode.F
           : `${node.count} changed`;
         item.iconPath = new vscode.ThemeIcon('account');
         item.contextValue = node.count ? 'shadowAgent' : 'shadowAgentEmpty';
+        return item;
+      }
+      case 'more': {
+        const next = Math.min(this.pages.pageSize, node.remaining);
+        const item = new vscode.TreeItem(`Show more… (${node.remaining} more)`);
+        item.id = `more:${node.agentId}`;
+        item.tooltip = `Fetch the next ${next} of ${node.agentId}'s changes`;
+        item.iconPath = new vscode.ThemeIcon('ellipsis');
+        item.command = {
+          command: 'lighthouse.showMoreChanges',
+          title: 'Show More Changes',
+          arguments: [node],
+        };
         return item;
       }
       case 'lease': {
@@ -138,7 +167,7 @@ export class ShadowTree implements vscode.TreeDataProvider<ShadowNode>, vscode.F
     if (uri.scheme !== SCHEME) return undefined;
     const m = /^\/shadows\/([^/]+)\/(.+)$/.exec(uri.path);
     if (!m) return undefined;
-    const c = this.changes.get(m[1]!)?.get(m[2]!);
+    const c = this.pages.get(m[1]!)?.byPath.get(m[2]!);
     if (!c) return undefined;
     if (c.conflict)
       return new vscode.FileDecoration('!', 'conflict', new vscode.ThemeColor('list.errorForeground'));

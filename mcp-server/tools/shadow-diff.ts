@@ -1,35 +1,29 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { BridgeClient } from '../../bridge-image/protocol/index.js';
-import { ShadowDiff, WorkspacePath } from '../../bridge-image/protocol/index.js';
-import { count, toolText, withBridge } from '../tool-results.js';
+import { ShadowDiff } from '../../bridge-image/protocol/index.js';
+import { toolText, withBridge } from '../tool-results.js';
 import { readOnlyTool } from './annotations.js';
+import { pageFields, pageNote, pagingArgs } from './change-paging.js';
 
-export const shadowDiffInput = z.object({
-  path: WorkspacePath.optional().describe(
-    'Only this file, or the files under this directory (relative to the workspace root, e.g. "src"). ' +
-      'Leave it out for all your changes.',
-  ),
-});
+const DEFAULT_LIMIT = 20;
+const MAX_LIMIT = 50;
+/**
+ * The patch bytes one answer holds at most (a longer patch is cut, the page ends early): the text
+ * and structuredContent each carry them once, so an answer stays far below ~50 KB.
+ */
+export const DIFF_ANSWER_BYTES = 12 * 1024;
 
-/** Whether `path` is `filter` or lies under it. */
-function under(path: string, filter: string): boolean {
-  const f = filter.replace(/^\.\/+/, '').replace(/\/+$/, '');
-  return f === '' || path === f || path.startsWith(`${f}/`);
-}
+export const shadowDiffInput = z.object(pagingArgs(DEFAULT_LIMIT, MAX_LIMIT));
+export const shadowDiffOutput = ShadowDiff.extend(pageFields);
 
-function render(diff: ShadowDiff): string {
-  if (diff.files.length === 0) return 'No changes: your shadow matches the workspace.';
+function render(diff: ShadowDiff, note: string): string {
   const parts = diff.files.map((f) => {
     const head = `${f.path} (${f.status}${f.conflict ? ', CONFLICT' : ''})`;
     if (f.binary) return `${head}: binary, not diffed`;
-    return `${head}\n${f.patch ?? ''}`;
+    return `${head}\n${f.patch ?? ''}${f.truncated ? `\n[patch cut at ${diff.patchLimit} bytes: read_file shows the whole file]\n` : ''}`;
   });
-  const conflicts = diff.files.filter((f) => f.conflict).length;
-  const summary =
-    `${count(diff.files.length, 'changed file')}` +
-    (conflicts ? `, ${conflicts} in conflict (the workspace changed under them or a write was stale)` : '');
-  return `${parts.join('\n')}\n${summary}.`;
+  return [...parts, note].join('\n');
 }
 
 export function registerShadowDiff(server: McpServer, client: BridgeClient): void {
@@ -38,21 +32,44 @@ export function registerShadowDiff(server: McpServer, client: BridgeClient): voi
     {
       title: 'Diff your changes',
       description:
-        'Shows your changes against the workspace as unified diffs (like git diff): every file you ' +
-        'added, modified, deleted or moved in your shadow, with conflicts marked; binary files are ' +
-        'listed but not diffed. Use it to review your work before saying it is done, or to remind ' +
-        'yourself what you changed. shadow_changes lists the same paths without content.',
+        'Shows your changes against the workspace as unified diffs (like git diff), ordered by path, a ' +
+        'page at a time: every file you added, modified, deleted or moved in your shadow, with conflicts ' +
+        'marked; binary files are listed but not diffed, and a very long patch is cut (marked ' +
+        'truncated). The answer says how many changed files there are in all and, when more follow, the ' +
+        'cursor to pass for the next page. Use it to review your work before saying it is done, or to ' +
+        'remind yourself what you changed. shadow_changes lists the same paths without content.',
       inputSchema: shadowDiffInput,
-      outputSchema: ShadowDiff,
+      outputSchema: shadowDiffOutput,
       annotations: readOnlyTool,
     },
     (args, extra) =>
-      withBridge(client, async () => {
-        const diff = await client.diff({ signal: extra.signal });
-        const filter = args.path;
-        const value: ShadowDiff =
-          filter === undefined ? diff : { ...diff, files: diff.files.filter((f) => under(f.path, filter)) };
-        return toolText(value, render(value));
-      }),
+      withBridge(
+        client,
+        async () => {
+          const diff = await client.diff({
+            limit: args.limit ?? DEFAULT_LIMIT,
+            cursor: args.cursor,
+            prefix: args.path,
+            maxBytes: DIFF_ANSWER_BYTES,
+            signal: extra.signal,
+          });
+          let note = pageNote({
+            tool: 'shadow_diff',
+            noun: 'changed file',
+            total: diff.total,
+            conflicts: diff.conflicts,
+            shown: diff.files.length,
+            first: diff.files[0]?.path,
+            last: diff.files[diff.files.length - 1]?.path,
+            nextCursor: diff.nextCursor,
+            path: args.path,
+          });
+          const cut = diff.files.filter((f) => f.truncated).length;
+          if (cut) note += ` ${cut} patch${cut === 1 ? ' was' : 'es were'} cut at ${diff.patchLimit} bytes.`;
+          const value = { ...diff, shown: diff.files.length, note };
+          return toolText(value, render(diff, note));
+        },
+        { conflictHint: 'Start again without cursor for the first page.' },
+      ),
   );
 }

@@ -7,12 +7,13 @@ import {
   AnnotationList,
   Lease,
   LeaseList,
-  ShadowChanges,
   ShadowDiff,
   ShadowListing,
   ShadowWriteResult,
   type BridgeClient,
 } from '../../bridge-image/protocol/index.js';
+import { shadowChangesOutput } from '../../mcp-server/tools/shadow-changes.js';
+import { shadowDiffOutput } from '../../mcp-server/tools/shadow-diff.js';
 import { deleteFileOutput } from '../../mcp-server/tools/delete-file.js';
 import { editFileOutput } from '../../mcp-server/tools/edit-file.js';
 import { moveFileOutput } from '../../mcp-server/tools/move-file.js';
@@ -391,16 +392,20 @@ describe('the shadow, lease and annotation tools against a real bridge', () => {
   describe('shadow_diff and shadow_changes', () => {
     it('shadow_changes is what the bridge holds for the agent', async () => {
       const res = await ok('shadow_changes');
-      const mine = ShadowChanges.parse(res.structuredContent);
-      expect(mine).toEqual(await admin.changes({ agent: AGENT }));
+      const { note, shown, ...mine } = shadowChangesOutput.parse(res.structuredContent);
+      expect(mine).toEqual(await admin.changes({ agent: AGENT, limit: 100 }));
+      expect(shown).toBe(mine.changes.length);
+      expect(note).toContain(`${mine.total} changed paths in your shadow`);
       expect(mine.agentId).toBe(AGENT);
       expect(textOf(res)).toContain('src/cas.ts');
     });
 
     it('shadow_diff gives unified diffs of the agent’s changes, filtered by path', async () => {
       const res = await ok('shadow_diff');
-      const diff = ShadowDiff.parse(res.structuredContent);
-      expect(diff).toEqual(await admin.diff({ agent: AGENT }));
+      const { note, shown, ...diff } = shadowDiffOutput.parse(res.structuredContent);
+      expect(diff).toEqual(await admin.diff({ agent: AGENT, limit: 20, maxBytes: 12 * 1024 }));
+      expect(shown).toBe(diff.files.length);
+      expect(note).toContain(`${diff.total} changed files in your shadow`);
       const a = diff.files.find((f) => f.path === 'src/a.ts')!;
       expect(a).toMatchObject({ status: 'modified', binary: false });
       expect(a.patch).toContain('-export const b = 2;');

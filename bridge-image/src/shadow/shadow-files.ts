@@ -1,4 +1,5 @@
 import {
+  MAX_PATCH_BYTES,
   ShadowEventTypes,
   type ShadowChange,
   type ShadowCount,
@@ -17,6 +18,7 @@ import {
   type OverlayEntry,
   type WrittenData,
 } from './overlay.js';
+import { PathRejected } from './path-safety.js';
 import { ShadowError } from './shadow-errors.js';
 import { ShadowView, type Node } from './shadow-view.js';
 import { isBinary, unifiedDiff } from './unified-diff.js';
@@ -55,6 +57,40 @@ function modeLines(
   if (before === null) return after === '100644' ? '' : `new file mode ${after}\n`;
   if (after === null) return before === '100644' ? '' : `deleted file mode ${before}\n`;
   return `old mode ${before}\nnew mode ${after}\n`;
+}
+
+/** A real change: its overlay entry, the workspace content at its path now, and whether it conflicts. */
+interface Changed {
+  path: string;
+  e: ChangedEntry;
+  current: string | null;
+  conflict: boolean;
+}
+
+export interface PageRequest {
+  limit: number;
+  /** The last path of the previous page. */
+  cursor?: string | undefined;
+  /** A normalised directory or file path; '' or none: everything. */
+  prefix?: string | undefined;
+}
+
+export type ChangePageInfo = Pick<ShadowDiff, 'total' | 'conflicts' | 'nextCursor'>;
+
+/** A patch cut at a line end within `limit` bytes (UTF-8), or whole. */
+function cutPatch(patch: string, limit: number): { patch: string; truncated: boolean } {
+  const buf = Buffer.from(patch, 'utf8');
+  if (buf.length <= limit) return { patch, truncated: false };
+  const nl = buf.lastIndexOf(0x0a, limit - 1);
+  // No line end in reach (one huge line): cut at the limit; toString drops a split character.
+  const end = nl > 0 ? nl + 1 : limit;
+  return {
+    patch: buf
+      .subarray(0, end)
+      .toString('utf8')
+      .replace(/\uFFFD$/, ''),
+    truncated: true,
+  };
 }
 
 export interface ChangeOptions {
@@ -488,70 +524,132 @@ export class ShadowFiles {
   }
 
   /**
-   * The overlay entries that are changes (files written, moved or deleted; not directories). Looked
-   * up, not made: counting an agent the admin names must not leave an empty overlay behind. Entries
-   * in the bridge's own state (stored by an older bridge) are no changes: never listed, diffed or
-   * applied.
+   * The overlay entries that may be changes (files written, moved or deleted; not directories).
+   * Looked up, not made: counting an agent the admin names must not leave an empty overlay behind.
+   * Entries in the bridge's own state (stored by an older bridge) are no changes: never listed,
+   * diffed or applied.
    */
-  private changed(agent: string): [string, ChangedEntry][] {
+  private entriesOf(agent: string, prefix = ''): [string, ChangedEntry][] {
     return [...(this.overlays.get(agent) ?? [])].filter((x): x is [string, ChangedEntry] => {
       const k = x[1].kind;
-      return (k === 'file' || k === 'deleted') && !this.base.isHidden(x[0]);
+      return (
+        (k === 'file' || k === 'deleted') &&
+        (prefix === '' || x[0] === prefix || x[0].startsWith(prefix + '/')) &&
+        !this.base.isHidden(x[0])
+      );
     });
   }
 
-  /** What the agent's shadow changes, with conflicts and the other shadows touching the same paths. */
-  changes(agent: string): ShadowChange[] {
-    const out: ShadowChange[] = [];
-    const entries = this.changed(agent).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  /**
+   * Whether an entry changes anything: one that leaves the workspace's own content and mode (a file
+   * edited and then undone, a deletion of a file the workspace no longer has) would apply as nothing,
+   * so it is no change: not listed, counted, diffed or disputed. The workspace is only stat'ed for
+   * the few entries whose content matches it.
+   */
+  private isChange(path: string, e: ChangedEntry, current: string | null): boolean {
+    if (e.kind === 'deleted') return current !== null || this.base.stat(path) !== undefined;
+    return e.hash !== current || e.mode !== this.base.stat(path)?.mode;
+  }
+
+  /**
+   * The agent's real changes (under `prefix`), with the workspace content now and whether each
+   * conflicts: what the counts, pages and diffs are all made from, so that they always agree.
+   */
+  private changed(agent: string, prefix = ''): Changed[] {
+    const entries = this.entriesOf(agent, prefix);
     const currents = this.base.hashMany(entries.map(([path]) => path));
-    const others = [...this.overlays].filter(([a]) => a !== agent).sort(([a], [b]) => (a < b ? -1 : 1));
+    const out: Changed[] = [];
     for (const [path, e] of entries) {
       const current = currents.get(path) ?? null;
-      const alsoChangedBy: string[] = [];
-      for (const [a, o] of others) {
-        const k = o.get(path)?.kind;
-        if (k === 'file' || k === 'deleted') alsoChangedBy.push(a);
-      }
-      out.push({
-        path,
-        status:
-          e.kind === 'deleted'
-            ? 'deleted'
-            : e.movedFrom
-              ? 'moved'
-              : e.baseHash === null
-                ? 'added'
-                : 'modified',
-        hash: e.kind === 'file' ? e.hash : null,
-        baseHash: e.baseHash,
-        currentBaseHash: current,
-        // Two shadows that make one path different things conflict in both: whichever is applied
-        // first, the other would overwrite it.
-        conflict: conflicted(e, current) || this.disputed(agent, path, e),
-        alsoChangedBy,
-        movedFrom: e.kind === 'file' ? e.movedFrom : null,
-        seq: e.seq,
-      });
+      if (!this.isChange(path, e, current)) continue;
+      // Two shadows that make one path different things conflict in both: whichever is applied
+      // first, the other would overwrite it.
+      const conflict = conflicted(e, current) || this.disputed(agent, path, e, current);
+      out.push({ path, e, current, conflict });
     }
     return out;
   }
 
-  /** Whether another shadow changes `path` to something else than `e` does. */
-  private disputed(agent: string, path: string, e: ChangedEntry): boolean {
+  /** The other shadows that really change `path`, in order (they see the same workspace content). */
+  private othersChanging(agent: string, path: string, current: string | null): [string, ChangedEntry][] {
+    const out: [string, ChangedEntry][] = [];
     for (const [a, o] of this.overlays) {
       if (a === agent) continue;
       const other = o.get(path);
-      if ((other?.kind === 'file' || other?.kind === 'deleted') && outcome(other) !== outcome(e)) return true;
+      if ((other?.kind === 'file' || other?.kind === 'deleted') && this.isChange(path, other, current))
+        out.push([a, other]);
     }
-    return false;
+    return out.sort(([a], [b]) => (a < b ? -1 : 1));
+  }
+
+  /** Whether another shadow changes `path` to something else than `e` does. */
+  private disputed(agent: string, path: string, e: ChangedEntry, current: string | null): boolean {
+    return this.othersChanging(agent, path, current).some(([, other]) => outcome(other) !== outcome(e));
+  }
+
+  private toChange(agent: string, c: Changed): ShadowChange {
+    const { path, e } = c;
+    return {
+      path,
+      status:
+        e.kind === 'deleted' ? 'deleted' : e.movedFrom ? 'moved' : e.baseHash === null ? 'added' : 'modified',
+      hash: e.kind === 'file' ? e.hash : null,
+      baseHash: e.baseHash,
+      currentBaseHash: c.current,
+      conflict: c.conflict,
+      alsoChangedBy: this.othersChanging(agent, path, c.current).map(([a]) => a),
+      movedFrom: e.kind === 'file' ? e.movedFrom : null,
+      seq: e.seq,
+    };
   }
 
   /**
-   * changes(agent).length and how many of them conflict, per agent, without building the list: no
-   * sorting, no blobs read; one lookup per other shadow and path, and only the workspace hashes a
-   * conflict needs (cached by size and mtime). Agents whose shadow changes nothing are left out
-   * unless named.
+   * The page of the agent's changes (under `prefix`) after `cursor`, ordered by path, with the counts
+   * of the whole list. Only the page's changes are built; the rest is counted.
+   */
+  private paged(agent: string, req: PageRequest): { page: Changed[]; rest: Changed[]; all: Changed[] } {
+    const prefix = req.prefix ?? '';
+    try {
+      if (prefix !== '') this.base.guard(prefix);
+    } catch (e) {
+      if (e instanceof PathRejected) throw new PathRejected(e.input, `prefix: ${e.why}`, e.status);
+      throw e;
+    }
+    const all = this.changed(agent, prefix).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const after = req.cursor;
+    let from = 0;
+    if (after !== undefined) {
+      // The first path after the cursor: the cursor need not still be a change (applied since).
+      let hi = all.length;
+      while (from < hi) {
+        const mid = (from + hi) >> 1;
+        if (all[mid]!.path <= after) from = mid + 1;
+        else hi = mid;
+      }
+    }
+    const rest = all.slice(from);
+    return { page: rest.slice(0, req.limit), rest, all };
+  }
+
+  private pageInfo(all: Changed[], page: Changed[], rest: Changed[]): ChangePageInfo {
+    return {
+      total: all.length,
+      conflicts: all.filter((c) => c.conflict).length,
+      nextCursor: page.length < rest.length ? page[page.length - 1]!.path : null,
+    };
+  }
+
+  /** A page of what the agent's shadow changes, with conflicts and the other shadows touching the same paths. */
+  changePage(agent: string, req: PageRequest): { changes: ShadowChange[] } & ChangePageInfo {
+    const { page, rest, all } = this.paged(agent, req);
+    return { changes: page.map((c) => this.toChange(agent, c)), ...this.pageInfo(all, page, rest) };
+  }
+
+  /**
+   * How many paths each agent's shadow changes and how many of those conflict, without building the
+   * list: no sorting, no blobs read; one lookup per other shadow and path, and only the workspace
+   * hashes the entries need (cached by size and mtime). Agents whose shadow changes nothing are left
+   * out unless named.
    */
   summary(only?: string): ShadowCount[] {
     const agents = only === undefined ? this.agents().sort() : [only];
@@ -559,45 +657,51 @@ export class ShadowFiles {
     for (const agentId of agents) {
       const entries = this.changed(agentId);
       if (entries.length === 0 && only === undefined) continue;
-      const currents = this.base.hashMany(entries.map(([path]) => path));
-      let conflicts = 0;
-      for (const [path, e] of entries)
-        if (conflicted(e, currents.get(path) ?? null) || this.disputed(agentId, path, e)) conflicts++;
-      out.push({ agentId, changes: entries.length, conflicts });
+      out.push({ agentId, changes: entries.length, conflicts: entries.filter((c) => c.conflict).length });
     }
     return out;
   }
 
-  /** The changes with a unified diff each against the workspace (binary files are not diffed). */
-  diff(agent: string): ShadowDiff['files'] {
+  /**
+   * A page of the changes with a unified diff each against the workspace (binary files are not
+   * diffed). Only the page's files are read and diffed; a patch is cut at MAX_PATCH_BYTES (or the
+   * page's byte budget, if smaller), and the page ends early rather than go over its budget.
+   */
+  diffPage(agent: string, req: PageRequest & { maxBytes: number }): Omit<ShadowDiff, 'agentId'> {
+    const { page, rest, all } = this.paged(agent, req);
+    const patchLimit = Math.min(MAX_PATCH_BYTES, req.maxBytes);
     const empty = Buffer.alloc(0);
     const o = this.overlay(agent);
-    return this.changes(agent).map((c) => {
-      const origin = c.movedFrom ?? c.path;
-      const was = c.status === 'added' ? undefined : this.base.stat(origin);
+    const files: ShadowDiff['files'] = [];
+    const taken: Changed[] = [];
+    let bytes = 0;
+    for (const c of page) {
+      const ch = this.toChange(agent, c);
+      const origin = ch.movedFrom ?? ch.path;
+      const was = ch.status === 'added' ? undefined : this.base.stat(origin);
       // A symlink's content is its text, as git diffs a link.
       const before =
         was?.type === 'symlink' ? Buffer.from(was.target) : was ? (this.base.read(origin) ?? empty) : empty;
-      const after = c.hash === null ? empty : (this.store.getBlob(c.hash) ?? empty);
+      const after = ch.hash === null ? empty : (this.store.getBlob(ch.hash) ?? empty);
       const binary = isBinary(before) || isBinary(after);
-      const e = o.get(c.path);
+      const e = o.get(ch.path);
       const modes = modeLines(was, e?.kind === 'file' ? e : undefined);
-      const patch = binary
+      const full = binary
         ? null
         : unifiedDiff(
-            c.status === 'added' ? null : origin,
-            c.status === 'deleted' ? null : c.path,
+            ch.status === 'added' ? null : origin,
+            ch.status === 'deleted' ? null : ch.path,
             before,
             after,
           );
-      return {
-        path: c.path,
-        status: c.status,
-        conflict: c.conflict,
-        binary,
-        patch: patch === null ? null : modes + patch,
-      };
-    });
+      const cut = full === null ? { patch: null, truncated: false } : cutPatch(modes + full, patchLimit);
+      const size = Buffer.byteLength(cut.patch ?? '') + Buffer.byteLength(ch.path);
+      if (taken.length > 0 && bytes + size > req.maxBytes) break;
+      bytes += size;
+      taken.push(c);
+      files.push({ path: ch.path, status: ch.status, conflict: ch.conflict, binary, ...cut });
+    }
+    return { files, patchLimit, ...this.pageInfo(all, taken, rest) };
   }
 
   /** Applied (the extension wrote them into the workspace) or discarded: the overlay forgets them. */

@@ -209,6 +209,33 @@ export function registerExtensionSuite(): void {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     });
 
+    it('shows a long change list a page at a time: Show more adds the next page', async () => {
+      const paths = Array.from({ length: 205 }, (_, i) => `gen/out-${String(i).padStart(3, '0')}.txt`);
+      for (const p of paths) {
+        const w = await agent!.call('write_file', { path: p, content: `${p}\n` });
+        assert.ok(!w.isError, textOf(w));
+      }
+      const agentNode = await eventually('the agent with 205 changes', async () =>
+        (await api.trees.shadow.getChildren()).find(
+          (n) => n.kind === 'agent' && n.agentId === 'claude-e2e' && n.count === 205,
+        ),
+      );
+      const isMore = (n: ShadowNode): n is Extract<ShadowNode, { kind: 'more' }> => n.kind === 'more';
+      const fileRows = (rows: ShadowNode[]) =>
+        rows.flatMap((n) => (n.kind === 'file' ? [n.change.path] : []));
+      const first = await api.trees.shadow.getChildren(agentNode);
+      assert.deepEqual(fileRows(first), paths.slice(0, 200));
+      const more = first.find(isMore)!;
+      assert.equal(more.remaining, 5);
+      assert.equal(api.trees.shadow.getTreeItem(more).label, 'Show more… (5 more)');
+      await vscode.commands.executeCommand('lighthouse.showMoreChanges', more);
+      const all = await api.trees.shadow.getChildren(agentNode);
+      assert.deepEqual(fileRows(all), paths);
+      assert.equal(all.find(isMore), undefined);
+      await vscode.commands.executeCommand('lighthouse.discardAll', { agentId: 'claude-e2e', paths });
+      assert.equal((await api.bridge.client!.changes({ agent: 'claude-e2e' })).total, 0);
+    });
+
     it('lists live events newest first, filters them and opens one as JSON', async () => {
       const events = api.trees.events;
       const seq = (

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentInfo, Lease, ShadowChange } from '../../../bridge-image/protocol/index.js';
+import type { AgentInfo, Lease } from '../../../bridge-image/protocol/index.js';
 import { shadowRoots, staleLists } from '../../../extension/model/shadow-roots.js';
 import { startBridge, tempDir, type BridgeProcess } from '../../helpers/bridge-process.js';
 
@@ -28,18 +28,6 @@ const lease = (agentId: string): Lease => ({
   acquiredAt: new Date(0).toISOString(),
   expiresAt: new Date(60_000).toISOString(),
 });
-const change = (p: string, conflict = false): ShadowChange => ({
-  path: p,
-  status: 'modified',
-  hash: 'h',
-  baseHash: 'b',
-  currentBaseHash: conflict ? 'c' : 'b',
-  conflict,
-  alsoChangedBy: [],
-  movedFrom: null,
-  seq: 1,
-});
-const list = (...changes: ShadowChange[]) => new Map(changes.map((c) => [c.path, c]));
 
 describe('shadowRoots', () => {
   it('gives a row to each agent with changes or a lease, in the agents’ order, never to admin', () => {
@@ -67,18 +55,21 @@ describe('shadowRoots', () => {
 });
 
 describe('staleLists', () => {
-  it('keeps a list that agrees with its counts and drops one with other numbers of changes or conflicts', () => {
+  it('keeps a list whose counts agree with the summary and drops one with other numbers of changes or conflicts', () => {
+    // The counts the bridge gave of each whole list when its first page was fetched.
     const remembered = new Map([
-      ['same', list(change('a'), change('b', true))],
-      ['grown', list(change('a'))],
-      ['newly-conflicting', list(change('a'), change('b'))],
-      ['emptied', list(change('a'))],
+      ['same', { total: 2, conflicts: 1 }],
+      ['grown', { total: 1, conflicts: 0 }],
+      ['newly-conflicting', { total: 2, conflicts: 0 }],
+      ['emptied', { total: 1, conflicts: 0 }],
+      ['paged', { total: 5000, conflicts: 3 }],
     ]);
     const stale = staleLists(remembered, {
       agents: [
         { agentId: 'same', changes: 2, conflicts: 1 },
         { agentId: 'grown', changes: 2, conflicts: 0 },
         { agentId: 'newly-conflicting', changes: 2, conflicts: 1 },
+        { agentId: 'paged', changes: 5000, conflicts: 3 },
       ],
     });
     expect(stale.sort()).toEqual(['emptied', 'grown', 'newly-conflicting']);

@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import {
-  AgentId,
   ApplyRequest,
+  ChangesQuery,
+  DiffQuery,
   ErrorCode,
   ListQuery,
   MoveRequest,
@@ -19,7 +19,7 @@ import {
 import type { Session } from '../../auth/sessions.js';
 import type { BridgeServices } from '../../context.js';
 import { normalise, PathRejected } from '../../shadow/path-safety.js';
-import { ShadowError, type ShadowFiles } from '../../shadow/shadow-files.js';
+import { ShadowError, type PageRequest, type ShadowFiles } from '../../shadow/shadow-files.js';
 import { parseJson, parseQuery } from '../body.js';
 import { HttpError } from '../errors.js';
 import { ok, type Route, type RouteContext } from '../router.js';
@@ -28,7 +28,6 @@ import { leaseHeldError } from './leases.js';
 import { pathRefused } from './path-refused.js';
 
 const ALL = ['admin', 'agent', 'expert'] as const;
-const AgentQuery = z.object({ agent: AgentId.optional() });
 
 export function shadowRoutes(svc: BridgeServices, shadows: ShadowFiles): Route[] {
   /** Runs a shadow operation, turning refused paths into security events and errnos into HTTP errors. */
@@ -64,6 +63,39 @@ export function shadowRoutes(svc: BridgeServices, shadows: ShadowFiles): Route[]
       );
     }
     return agent;
+  };
+
+  /**
+   * The paging parameters as paths: a prefix or cursor that is no clean workspace path is refused
+   * naming the parameter (and recorded, like any refused path); a cursor must lie under the prefix,
+   * or it is another listing's.
+   */
+  const pageRequest = (
+    q: { limit: number; cursor?: string | undefined; prefix?: string | undefined },
+    session: Session | undefined,
+    pathname: string,
+  ): PageRequest => {
+    const clean = (name: string, value: string | undefined): string | undefined => {
+      if (value === undefined) return undefined;
+      try {
+        return normalise(value, name === 'prefix');
+      } catch (e) {
+        if (!(e instanceof PathRejected)) throw e;
+        throw pathRefused(svc, new PathRejected(e.input, `${name}: ${e.why}`, e.status), {
+          session,
+          pathname,
+        });
+      }
+    };
+    const prefix = clean('prefix', q.prefix) ?? '';
+    const cursor = clean('cursor', q.cursor);
+    if (cursor !== undefined && prefix !== '' && cursor !== prefix && !cursor.startsWith(prefix + '/'))
+      throw new HttpError(
+        400,
+        ErrorCode.invalidRequest,
+        `cursor: ${JSON.stringify(cursor.slice(0, 200))} is not under prefix ${JSON.stringify(prefix.slice(0, 200))} (a cursor from another listing?)`,
+      );
+    return { limit: q.limit, cursor, prefix };
   };
 
   return [
@@ -158,9 +190,11 @@ export function shadowRoutes(svc: BridgeServices, shadows: ShadowFiles): Route[]
       method: 'GET',
       path: '/v1/shadow/changes',
       access: ALL,
-      handler: guarded(({ query, session }) => {
-        const agent = owner(session!, parseQuery(query, AgentQuery).agent);
-        const body: ShadowChanges = { agentId: agent, changes: shadows.changes(agent) };
+      handler: guarded(({ query, session, pathname }) => {
+        const q = parseQuery(query, ChangesQuery);
+        const agent = owner(session!, q.agent);
+        const page = shadows.changePage(agent, pageRequest(q, session, pathname));
+        const body: ShadowChanges = { agentId: agent, ...page };
         return ok(body);
       }),
     },
@@ -179,9 +213,11 @@ export function shadowRoutes(svc: BridgeServices, shadows: ShadowFiles): Route[]
       method: 'GET',
       path: '/v1/shadow/diff',
       access: ALL,
-      handler: guarded(({ query, session }) => {
-        const agent = owner(session!, parseQuery(query, AgentQuery).agent);
-        const body: ShadowDiff = { agentId: agent, files: shadows.diff(agent) };
+      handler: guarded(({ query, session, pathname }) => {
+        const q = parseQuery(query, DiffQuery);
+        const agent = owner(session!, q.agent);
+        const page = shadows.diffPage(agent, { ...pageRequest(q, session, pathname), maxBytes: q.maxBytes });
+        const body: ShadowDiff = { agentId: agent, ...page };
         return ok(body);
       }),
     },
