@@ -29,6 +29,7 @@ import type {
 import { ChangeTracker, findFuseFd, messages, pathsToProbe, Targets } from './invalidation.js';
 import { FsError } from './fs-attrs.js';
 import { LocalFs, type ReadSource } from './local-fs.js';
+import { PrivateLayer, type TrackedSide } from './private-layer.js';
 import { StoreReader } from './store-reader.js';
 
 const send = (m: FromDaemon) => process.send!(m);
@@ -555,6 +556,31 @@ function invalidatePending(): Promise<void> {
   return chain;
 }
 
+/**
+ * The agents' private layers (git-ignored paths and .git: private-layer.ts), in front of `ops`;
+ * none when the daemon has no view of its own (everything then goes to the bridge).
+ */
+let priv: PrivateLayer | undefined;
+const trackedSide: TrackedSide = {
+  read: (p) => {
+    const w = writing.get(p);
+    if (w) return w.buf;
+    const l = local((f) => f.openRead(p));
+    if (!l || 'errno' in l) return undefined;
+    if (l.v.kind === 'blob') return localFs!.readBlob(l.v.hash, 0, l.v.size);
+    try {
+      return readFileSync(l.v.fd);
+    } finally {
+      closeSync(l.v.fd);
+    }
+  },
+  kind: (p) => {
+    if (writing.has(p)) return 'file';
+    const l = local((f) => f.getattr(p));
+    return l && !('errno' in l) ? l.v.type : undefined;
+  },
+};
+
 function mount(m: MountRequest): void {
   memoMs = m.cacheSeconds * 1000;
   const cache = m.cacheSeconds > 0;
@@ -569,6 +595,7 @@ function mount(m: MountRequest): void {
     localFs = new LocalFs(reader, base, Date.now(), () => catchUp());
     tracker = new ChangeTracker(reader, base, new Targets());
     reader.catchUp();
+    priv = new PrivateLayer(path.join(dataDir, 'private'), base, reader, trackedSide);
   } catch (e) {
     // Without its own view of the store the daemon still works, asking the bridge for everything.
     process.stderr.write(`fuse: serving through the bridge only: ${(e as Error).message}\n`);
@@ -576,7 +603,7 @@ function mount(m: MountRequest): void {
     localFs = undefined;
     tracker = undefined;
   }
-  fuse = new Fuse(m.mountPoint, ops, {
+  fuse = new Fuse(m.mountPoint, priv ? priv.wrap(ops) : ops, {
     force: true,
     mkdir: true,
     // fuse-native passes only the options it knows; hard_remove rides along with fsname. Without it,
