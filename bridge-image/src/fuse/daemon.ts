@@ -83,6 +83,8 @@ interface Pending {
   since?: number;
   /** The record on its way and how many edits it holds: asking again for those joins it. */
   recording?: { edits: number; done: Promise<number> };
+  /** Created through the mount and not recorded yet: it exists only here (see `fresh`). */
+  fresh?: { mtimeMs: number };
 }
 /**
  * Long enough that a program writing a file in pieces (cp, a compiler) gives one event; short enough
@@ -220,7 +222,7 @@ function flushPath(path: string): Promise<number> {
   const w = writing.get(path);
   if (!w) return Promise.resolve(0);
   clearTimeout(w.idle);
-  if (!w.dirty) {
+  if (!w.dirty && !w.fresh) {
     writing.delete(path);
     return Promise.resolve(0);
   }
@@ -229,7 +231,7 @@ function flushPath(path: string): Promise<number> {
   // shows it: a stat meanwhile must not see the old size (and the kernel cache it).
   const mark = w.edits;
   w.since = undefined;
-  const done = change({ op: 'writeFile', path, data: w.buf }).then((r) => {
+  const done = recordWrite(path, w.buf).then((r) => {
     if (writing.get(path) === w && w.edits === mark) writing.delete(path);
     if (r.ok) return 0;
     // Recorded at release, rename or shutdown, nobody is left to hear of a failure: say it here.
@@ -238,6 +240,50 @@ function flushPath(path: string): Promise<number> {
   });
   w.recording = { edits: mark, done };
   return done;
+}
+
+/**
+ * Files to record, gathered while a record is on its way: a burst of files (a build's output, an
+ * unpacked archive) becomes a few appends of many events each instead of one round trip and one
+ * append per file, while a lone file is sent at once.
+ */
+let batch: { path: string; data: Buffer; done: (r: HostReply) => void }[] = [];
+let batchSending = false;
+
+function recordWrite(path: string, data: Buffer): Promise<HostReply> {
+  return new Promise((resolve) => {
+    batch.push({ path, data, done: resolve });
+    if (!batchSending) sendBatch();
+  });
+}
+
+function sendBatch(): void {
+  const files = batch;
+  batch = [];
+  if (files.length === 0) {
+    batchSending = false;
+    return;
+  }
+  batchSending = true;
+  const req: HostRequest =
+    files.length === 1
+      ? { op: 'writeFile', path: files[0]!.path, data: files[0]!.data }
+      : { op: 'writeMany', files: files.map((f) => ({ path: f.path, data: f.data })) };
+  void change(req).then((r) => {
+    const failed = new Map((r.ok ? (r.failed ?? []) : []).map((f) => [f.path, f]));
+    for (const f of files) {
+      const x = failed.get(f.path);
+      f.done(!r.ok ? r : x ? { ok: false, errno: x.errno, message: x.message } : { ok: true });
+    }
+    sendBatch();
+  });
+}
+
+/** A file created through the mount and not recorded yet, as stat shows it. */
+function fresh(path: string): Attr | undefined {
+  const w = writing.get(path);
+  if (!w?.fresh) return undefined;
+  return { type: 'file', size: w.buf.length, perm: 0o644, mtimeMs: w.fresh.mtimeMs };
 }
 
 /** Records what was written to `path` or below it (a directory about to move). */
@@ -326,6 +372,8 @@ function truncatePath(path: string, size: number, open: boolean, cb: Fuse.Cb): v
 
 const ops: Fuse.OPERATIONS = {
   getattr: (path, cb) => {
+    const born = fresh(path);
+    if (born) return cb(0, stat(born));
     const answer = (attr: Attr) => {
       const size = dirtySize(path);
       cb(0, stat(size === undefined ? attr : { ...attr, size }));
@@ -345,16 +393,25 @@ const ops: Fuse.OPERATIONS = {
   },
   readdir: (path, cb) => {
     const l = local((f) => f.readdir(path));
+    if (l && !('errno' in l)) {
+      // Files created here and not recorded yet are listed too.
+      for (const p of writing.keys()) {
+        const a = p.startsWith(path + '/') && !p.includes('/', path.length + 1) ? fresh(p) : undefined;
+        const name = p.slice(path.length + 1);
+        if (a && !l.v.names.includes(name)) l.v.names.push(name), l.v.attrs.push(a);
+      }
+    }
     if (l) return 'errno' in l ? cb(l.errno) : cb(0, l.v.names, l.v.attrs.map(stat));
     void ask({ op: 'readdir', path }).then((r) => (r.ok ? cb(0, r.names!) : cb(code(r.errno))));
   },
   create: (path, _mode, cb) => {
     void ask({ op: 'checkWritable', path }).then(async (r) => {
       if (!r.ok) return cb(code(r.errno));
-      // The file must exist for the kernel's next lookup, before any write or close.
-      const c = await change({ op: 'writeFile', path, data: Buffer.alloc(0) });
-      if (!c.ok) return cb(code(c.errno));
-      writing.set(path, { buf: Buffer.alloc(0), dirty: false, edits: 0 });
+      // The file exists for the kernel's next lookup from here on (`fresh`); it is recorded with
+      // its content, as one event, when it is released, fsync'd or left alone (see `Pending`).
+      const w: Pending = { buf: Buffer.alloc(0), dirty: true, edits: 0, fresh: { mtimeMs: Date.now() } };
+      writing.set(path, w);
+      w.idle = setTimeout(() => void flushPath(path), IDLE_MS);
       cb(0, 0);
     });
   },
@@ -432,11 +489,16 @@ const ops: Fuse.OPERATIONS = {
     if (w) {
       clearTimeout(w.idle);
       writing.delete(path);
+      // Never recorded: it goes as it came, without the bridge hearing of it.
+      if (w.fresh && !w.recording) return cb(0);
     }
-    void change({ op: 'unlink', path }).then((r) => cb(r.ok ? 0 : code(r.errno)));
+    // A record still on its way lands first, or the file would come back after it is unlinked.
+    void (w?.recording?.done ?? Promise.resolve())
+      .then(() => change({ op: 'unlink', path }))
+      .then((r) => cb(r.ok ? 0 : code(r.errno)));
   },
   mkdir: (path, _mode, cb) => void change({ op: 'mkdir', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
-  rmdir: (path, cb) => void change({ op: 'rmdir', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
+  rmdir: (path, cb) => void flushUnder(path).then(() => change({ op: 'rmdir', path })).then((r) => cb(r.ok ? 0 : code(r.errno))),
   // The writes gathered on either side are recorded first: they belong to what moves (or is replaced).
   rename: (src, dest, cb) =>
     void Promise.all([flushUnder(src), flushUnder(dest)])

@@ -13,6 +13,8 @@ export type HostRequest =
   | { op: 'readdir'; path: string }
   | { op: 'read'; path: string; offset: number; length: number }
   | { op: 'writeFile'; path: string; data: Uint8Array }
+  /** Files written in a burst, recorded in one append; the reply's `failed` names those refused. */
+  | { op: 'writeMany'; files: { path: string; data: Uint8Array }[] }
   | { op: 'unlink'; path: string }
   | { op: 'mkdir'; path: string }
   | { op: 'rmdir'; path: string }
@@ -21,7 +23,13 @@ export type HostRequest =
   | { op: 'checkWritable'; path: string };
 
 export type HostReply =
-  | { ok: true; attr?: Attr; names?: string[]; data?: Uint8Array }
+  | {
+      ok: true;
+      attr?: Attr;
+      names?: string[];
+      data?: Uint8Array;
+      failed?: { path: string; errno: Errno; message: string }[];
+    }
   | { ok: false; errno: Errno; message: string };
 
 export type Errno =

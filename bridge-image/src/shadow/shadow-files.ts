@@ -210,6 +210,57 @@ export class ShadowFiles {
     });
   }
 
+  /**
+   * Many files written at once (a burst through the mount: a build's output, an unpacked archive):
+   * the agent's lock taken once, the blobs stored together and ONE append with a shadow.written
+   * event per file. Each file is checked as write() checks it; a refused one is left out and
+   * reported, the others are recorded.
+   */
+  writeMany(
+    agent: string,
+    files: { rel: string; data: Buffer }[],
+    opts?: ChangeOptions,
+  ): Promise<{ rel: string; error: unknown }[]> {
+    return this.settled(this.writeManyNow(agent, files, opts?.claim), opts);
+  }
+
+  private writeManyNow(
+    agent: string,
+    files: { rel: string; data: Buffer }[],
+    claim: Claim | undefined,
+  ): Promise<{ rel: string; error: unknown }[]> {
+    return this.exclusive(agent, async () => {
+      const refused: { rel: string; error: unknown }[] = [];
+      const ok = files.filter((f) => {
+        try {
+          this.checkWritable(agent, f.rel);
+          return true;
+        } catch (error) {
+          refused.push({ rel: f.rel, error });
+          return false;
+        }
+      });
+      if (ok.length === 0) return refused;
+      const blobs = await Promise.all(ok.map((f) => this.store.putBlob(f.data)));
+      const events = ok.map((f, i) => {
+        const prev = this.overlay(agent).get(f.rel);
+        const payload: WrittenData = {
+          path: f.rel,
+          hash: blobs[i]!.hash,
+          size: f.data.length,
+          mode: prev?.kind === 'file' ? prev.mode : (this.base.stat(f.rel)?.mode ?? FILE_MODE),
+          baseHash: this.baseHashFor(agent, f.rel),
+          conflict: false,
+          movedFrom: prev?.kind === 'file' ? prev.movedFrom : null,
+        };
+        return { type: ShadowEventTypes.written, data: payload };
+      });
+      const appended = await this.store.append({ stream: `shadow:${agent}`, agentId: agent, events, claim });
+      for (const e of appended) this.applyEvent(e.stream, e.type, e.data, e.seq, Date.parse(e.ts));
+      return refused;
+    });
+  }
+
   delete(agent: string, rel: string, opts?: ChangeOptions): Promise<number> {
     return this.settled(this.deleteNow(agent, rel, opts?.claim), opts);
   }

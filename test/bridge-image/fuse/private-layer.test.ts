@@ -133,4 +133,28 @@ describe.skipIf(!fuseAvailable)("an agent's private layer (.git and git-ignored 
     sh('echo t > a.tmp', path.join(mnt, 'shadows/alice'));
     expect((await alice.changes()).changes.map((c) => c.path)).toContain('a.tmp');
   });
+
+  it('records a burst of 2,000 tracked files as one event each, in a few appends, with their content', async () => {
+    const sa = path.join(mnt, 'shadows/alice');
+    const before = (await shadowEvents('alice')).length;
+    const N = 2000;
+    fs.mkdirSync(path.join(sa, 'gen'));
+    for (let i = 0; i < N; i++) fs.writeFileSync(path.join(sa, 'gen', `f${i}.txt`), `file ${i}\n`);
+    // Read back at once through the mount, before anything needs to be recorded.
+    expect(fs.readFileSync(path.join(sa, 'gen/f1999.txt'), 'utf8')).toBe('file 1999\n');
+    expect(fs.readdirSync(path.join(sa, 'gen')).length).toBe(N);
+    // The HTTP API sees them all (an HTTP request settles what the mount wrote).
+    const listed = (await alice.list('gen')).entries;
+    expect(listed.length).toBe(N);
+    for (const i of [0, 7, 1234, 1999])
+      expect((await alice.readFile(`gen/f${i}.txt`)).toString()).toBe(`file ${i}\n`);
+    const events = (await shadowEvents('alice')).slice(before);
+    const written = events.filter((e) => e.type === 'shadow.written');
+    // One event per file (creating a file records nothing by itself) ...
+    expect(written.length).toBe(N);
+    expect(new Set(written.map((e) => (e.data as { path: string }).path)).size).toBe(N);
+    // ... appended many at a time: events of one append share their timestamp and commit together.
+    const appends = new Set(written.map((e) => e.ts)).size;
+    expect(appends).toBeLessThan(N / 4);
+  });
 });
