@@ -395,10 +395,13 @@ const ops: Fuse.OPERATIONS = {
     const l = local((f) => f.readdir(path));
     if (l && !('errno' in l)) {
       // Files created here and not recorded yet are listed too.
+      const listed = new Set(l.v.names);
       for (const p of writing.keys()) {
         const a = p.startsWith(path + '/') && !p.includes('/', path.length + 1) ? fresh(p) : undefined;
         const name = p.slice(path.length + 1);
-        if (a && !l.v.names.includes(name)) l.v.names.push(name), l.v.attrs.push(a);
+        if (!a || listed.has(name)) continue;
+        l.v.names.push(name);
+        l.v.attrs.push(a);
       }
     }
     if (l) return 'errno' in l ? cb(l.errno) : cb(0, l.v.names, l.v.attrs.map(stat));
@@ -498,7 +501,10 @@ const ops: Fuse.OPERATIONS = {
       .then((r) => cb(r.ok ? 0 : code(r.errno)));
   },
   mkdir: (path, _mode, cb) => void change({ op: 'mkdir', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
-  rmdir: (path, cb) => void flushUnder(path).then(() => change({ op: 'rmdir', path })).then((r) => cb(r.ok ? 0 : code(r.errno))),
+  rmdir: (path, cb) =>
+    void flushUnder(path)
+      .then(() => change({ op: 'rmdir', path }))
+      .then((r) => cb(r.ok ? 0 : code(r.errno))),
   // The writes gathered on either side are recorded first: they belong to what moves (or is replaced).
   rename: (src, dest, cb) =>
     void Promise.all([flushUnder(src), flushUnder(dest)])
@@ -506,7 +512,11 @@ const ops: Fuse.OPERATIONS = {
       .then((r) => cb(r.ok ? 0 : code(r.errno))),
   // Times and modes are the shadow's own; accept the calls `cp -p`, `touch` and editors make.
   utimens: (_path, _atime, _mtime, cb) => cb(0),
-  chmod: (path, _mode, cb) => void ask({ op: 'getattr', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
+  // A file created and not recorded yet is recorded first: the bridge knows only recorded files.
+  chmod: (path, _mode, cb) =>
+    void (fresh(path) ? flushPath(path) : Promise.resolve(0))
+      .then(() => ask({ op: 'getattr', path }))
+      .then((r) => cb(r.ok ? 0 : code(r.errno))),
   chown: (_path, _uid, _gid, cb) => cb(0),
   statfs: (_path, cb) =>
     cb(0, {

@@ -147,10 +147,11 @@ export class PrivateLayer {
   private readonly lowerDirs = new Map<string, { real: string | null; at: number }>();
   /** Ancestors of recorded overlay entries per agent (those stay tracked), as of an event seq. */
   private readonly recordedDirs = new Map<string, { seq: number; set: Set<string> }>();
-  private rulesCheckedAt = 0;
-  private rulesSeq = -1;
-  /** Rule files read, per agent, with what their content was read from. */
-  private readonly ruleStamps = new Map<string, Map<string, unknown>>();
+  /** Rule files read, per agent, with what their content was read from, and when last checked. */
+  private readonly ruleStamps = new Map<
+    string,
+    { files: Map<string, { seq: number; base: string }>; seq: number; at: number }
+  >();
 
   constructor(
     private readonly root: string,
@@ -173,9 +174,12 @@ export class PrivateLayer {
 
   /** A rule file's content: .git/info/exclude from this layer, .gitignore files from the shadow. */
   private readRule(agent: string, rel: string): Buffer | undefined {
-    const stamps = this.ruleStamps.get(agent) ?? new Map<string, unknown>();
-    this.ruleStamps.set(agent, stamps);
-    stamps.set(rel, this.ruleStamp(agent, rel));
+    let stamps = this.ruleStamps.get(agent);
+    if (!stamps) {
+      stamps = { files: new Map(), seq: this.reader?.lastSeq ?? 0, at: Date.now() };
+      this.ruleStamps.set(agent, stamps);
+    }
+    stamps.files.set(rel, { seq: this.overlaySeq(agent, rel), base: this.baseStamp(rel) });
     const where = { agent, rel };
     try {
       if (this.ownsWhere(where, 'file')) {
@@ -189,33 +193,41 @@ export class PrivateLayer {
     }
   }
 
-  /** What a rule file's content comes from; a change of it means the rules must be read again. */
-  private ruleStamp(agent: string, rel: string): unknown {
-    const entry = this.reader?.overlays.get(agent)?.get(rel);
-    let st: fs.Stats | undefined;
+  /** What a rule file's content comes from: the event of its recorded change, the workspace file. */
+  private overlaySeq(agent: string, rel: string): number {
+    return this.reader?.overlays.get(agent)?.get(rel)?.seq ?? 0;
+  }
+
+  private baseStamp(rel: string): string {
     try {
-      st = fs.lstatSync(path.join(this.base.root, rel), { throwIfNoEntry: false });
+      const st = fs.lstatSync(path.join(this.base.root, rel), { throwIfNoEntry: false });
+      return st ? `${st.mtimeMs}:${st.size}:${st.ino}` : '-';
     } catch {
-      st = undefined;
+      return '-';
     }
-    return `${entry?.seq ?? '-'}:${st ? `${st.mtimeMs}:${st.size}:${st.ino}` : '-'}`;
   }
 
   /**
-   * Drops compiled rules whose file changed behind the mount's back: an event (an HTTP write, an
-   * apply) at once, the workspace's files at most a second late.
+   * Drops an agent's compiled rules when a rule file changed behind the mount's back: an event (an
+   * HTTP write, an apply) at once, the workspace's files at most a second late.
    */
-  private revalidateRules(): void {
-    const now = Date.now();
+  private revalidateRules(agent: string): void {
+    const stamps = this.ruleStamps.get(agent);
+    if (!stamps) return;
     const seq = this.reader?.lastSeq ?? 0;
-    if (seq === this.rulesSeq && now - this.rulesCheckedAt < 1000) return;
-    this.rulesSeq = seq;
-    this.rulesCheckedAt = now;
-    for (const [agent, stamps] of this.ruleStamps) {
-      for (const [rel, stamp] of stamps) {
-        if (this.ruleStamp(agent, rel) === stamp) continue;
+    const now = Date.now();
+    const newEvents = seq !== stamps.seq;
+    const baseDue = now - stamps.at >= 1000;
+    if (!newEvents && !baseDue) return;
+    stamps.seq = seq;
+    if (baseDue) stamps.at = now;
+    for (const [rel, st] of stamps.files) {
+      if (
+        (newEvents && this.overlaySeq(agent, rel) !== st.seq) ||
+        (baseDue && this.baseStamp(rel) !== st.base)
+      ) {
         this.rulesChanged(agent);
-        break;
+        return;
       }
     }
   }
@@ -272,7 +284,7 @@ export class PrivateLayer {
   owns(mountPath: string, kind?: 'file' | 'dir'): Where | undefined {
     const w = this.where(mountPath);
     if (!w) return undefined;
-    this.revalidateRules();
+    this.revalidateRules(w.agent);
     return this.ownsWhere(w, kind) ? w : undefined;
   }
 
