@@ -609,10 +609,8 @@ export class PrivateLayer {
     };
     out.rmdir = (p, cb) => {
       const m = mine(p, 'dir');
-      if (!m) {
-        this.rulesChanged(this.where(p)?.agent ?? '');
-        return ops.rmdir!(p, cb);
-      }
+      // An empty directory holds no rule file: removing a tracked one changes no rule.
+      if (!m) return ops.rmdir!(p, cb);
       this.run(cb, () => {
         const s = this.stat(m.l, m.rel) ?? refuse('ENOENT');
         if (!s.st.isDirectory()) refuse('ENOTDIR');
@@ -620,15 +618,19 @@ export class PrivateLayer {
         if (s.upper) fs.rmSync(m.l.up(m.rel), { recursive: true });
         m.l.dropWhiteoutsBelow(m.rel);
         m.l.setWhiteout(m.rel, this.lowerStat(m.rel) ? 'gone' : undefined);
-        this.rulesChanged(m.agent);
       });
     };
     out.rename = (src, dest, cb) => {
       const a = mine(src);
       const b = mine(dest, a ? (this.kindHere(a.l, a) ?? 'file') : undefined);
       if (!a && !b) {
+        // A rule file moved, or a directory that may hold some.
         const w = this.where(src);
-        if (w) this.rulesChanged(w.agent);
+        if (
+          w &&
+          (isRuleFile(w.rel) || isRuleFile(this.where(dest)?.rel ?? '') || this.tracked.kind(src) === 'dir')
+        )
+          this.rulesChanged(w.agent);
         return ops.rename!(src, dest, cb);
       }
       // Between the private layer and the recorded shadow: mv copies, and each side stays what it is.
@@ -716,7 +718,8 @@ export class PrivateLayer {
     l.setWhiteout(dest, s.st.isDirectory() && this.lowerStat(dest) ? 'opaque' : undefined);
     l.dropWhiteoutsBelow(src);
     l.setWhiteout(src, this.lowerStat(src) ? 'gone' : undefined);
-    if (s.st.isDirectory() || isRuleFile(src) || isRuleFile(dest)) this.rulesChanged(l.agent);
+    if (s.st.isDirectory() || isRuleFile(src) || isRuleFile(this.where(dest)?.rel ?? ''))
+      this.rulesChanged(l.agent);
   }
 
   /** A tracked directory's listing with the private entries in it in place of the workspace's. */
