@@ -29,6 +29,7 @@ import type {
 import { ChangeTracker, findFuseFd, messages, pathsToProbe, Targets } from './invalidation.js';
 import { FsError } from './fs-attrs.js';
 import { LocalFs, type ReadSource } from './local-fs.js';
+import { PrivateLayer, type TrackedSide } from './private-layer.js';
 import { StoreReader } from './store-reader.js';
 
 const send = (m: FromDaemon) => process.send!(m);
@@ -101,12 +102,19 @@ interface Pending {
   dirty: boolean;
   /** Counts writes, so that a flush knows whether more came while it was being recorded. */
   edits: number;
+  /** When the last write landed: what stat says until it is recorded (git, make compare it). */
+  writtenMs?: number;
   /** Records the writes once the path has been left alone for IDLE_MS. */
   idle?: NodeJS.Timeout;
   /** When the first write not yet handed to a record landed (see MAX_UNRECORDED_MS). */
   since?: number;
   /** The record on its way and how many edits it holds: asking again for those joins it. */
   recording?: { edits: number; done: Promise<number> };
+  /**
+   * Created through the mount and not recorded yet: it exists only here (see `fresh`), with the
+   * mode it was created with (the kernel has applied the umask).
+   */
+  fresh?: { mtimeMs: number; mode: number };
 }
 /**
  * Long enough that a program writing a file in pieces (cp, a compiler) gives one event; short enough
@@ -125,8 +133,11 @@ const writing = new Map<string, Pending>();
 const starting = new Map<string, Promise<Pending | number>>();
 
 /** A file being written: its size is the buffer's until the change is recorded and read back. */
-function dirtySize(path: string): number | undefined {
-  return writing.get(path)?.buf.length;
+/** What stat says of a file being written, over what the view says: its buffer's size and time. */
+function dirtyAttr(path: string, attr: Attr): Attr {
+  const w = writing.get(path);
+  if (!w) return attr;
+  return { ...attr, size: w.buf.length, ...(w.writtenMs === undefined ? {} : { mtimeMs: w.writtenMs }) };
 }
 
 let localFs: LocalFs | undefined;
@@ -244,7 +255,7 @@ function flushPath(path: string): Promise<number> {
   const w = writing.get(path);
   if (!w) return Promise.resolve(0);
   clearTimeout(w.idle);
-  if (!w.dirty) {
+  if (!w.dirty && !w.fresh) {
     writing.delete(path);
     return Promise.resolve(0);
   }
@@ -253,7 +264,7 @@ function flushPath(path: string): Promise<number> {
   // shows it: a stat meanwhile must not see the old size (and the kernel cache it).
   const mark = w.edits;
   w.since = undefined;
-  const done = change({ op: 'writeFile', path, data: w.buf }).then((r) => {
+  const done = recordWrite(path, w.buf, w.fresh?.mode).then((r) => {
     if (writing.get(path) === w && w.edits === mark) writing.delete(path);
     if (r.ok) return 0;
     // Recorded at release, rename or shutdown, nobody is left to hear of a failure: say it here.
@@ -262,6 +273,56 @@ function flushPath(path: string): Promise<number> {
   });
   w.recording = { edits: mark, done };
   return done;
+}
+
+/**
+ * Files to record, gathered while a record is on its way: a burst of files (a build's output, an
+ * unpacked archive) becomes a few appends of many events each instead of one round trip and one
+ * append per file, while a lone file is sent at once.
+ */
+let batch: { path: string; data: Buffer; mode: number | undefined; done: (r: HostReply) => void }[] = [];
+let batchSending = false;
+
+/** `mode`: of a file created through the mount; else the file keeps its own. */
+function recordWrite(path: string, data: Buffer, mode: number | undefined): Promise<HostReply> {
+  return new Promise((resolve) => {
+    batch.push({ path, data, mode, done: resolve });
+    if (!batchSending) sendBatch();
+  });
+}
+
+function sendBatch(): void {
+  const files = batch;
+  batch = [];
+  if (files.length === 0) {
+    batchSending = false;
+    return;
+  }
+  batchSending = true;
+  const file = (f: (typeof files)[number]) => ({
+    path: f.path,
+    data: f.data,
+    ...(f.mode === undefined ? {} : { mode: f.mode }),
+  });
+  const req: HostRequest =
+    files.length === 1
+      ? { op: 'writeFile', ...file(files[0]!) }
+      : { op: 'writeMany', files: files.map(file) };
+  void change(req).then((r) => {
+    const failed = new Map((r.ok ? (r.failed ?? []) : []).map((f) => [f.path, f]));
+    for (const f of files) {
+      const x = failed.get(f.path);
+      f.done(!r.ok ? r : x ? { ok: false, errno: x.errno, message: x.message } : { ok: true });
+    }
+    sendBatch();
+  });
+}
+
+/** A file created through the mount and not recorded yet, as stat shows it. */
+function fresh(path: string): Attr | undefined {
+  const w = writing.get(path);
+  if (!w?.fresh) return undefined;
+  return { type: 'file', size: w.buf.length, perm: w.fresh.mode, mtimeMs: w.writtenMs ?? w.fresh.mtimeMs };
 }
 
 /** Records what was written to `path` or below it (a directory about to move). */
@@ -280,6 +341,7 @@ function edited(path: string, w: Pending): void {
   w.edits++;
   clearTimeout(w.idle);
   const now = Date.now();
+  w.writtenMs = now;
   w.since ??= now;
   if (now - w.since >= MAX_UNRECORDED_MS) void flushPath(path);
   else w.idle = setTimeout(() => void flushPath(path), IDLE_MS);
@@ -342,11 +404,9 @@ function truncatePath(path: string, size: number, cb: Fuse.Cb): void {
 
 const ops: Fuse.OPERATIONS = {
   getattr: (path, cb) => {
-    const answer = (found: Attr) => {
-      const attr = timed(path, found);
-      const size = dirtySize(path);
-      cb(0, stat(size === undefined ? attr : { ...attr, size }));
-    };
+    const born = fresh(path);
+    if (born) return cb(0, stat(timed(path, born)));
+    const answer = (found: Attr) => cb(0, stat(dirtyAttr(path, timed(path, found))));
     const hit = attrMemo.get(path);
     if (hit && hit.generation === generation && hit.until > Date.now())
       return typeof hit.attr === 'number' ? cb(hit.attr) : answer(hit.attr);
@@ -364,6 +424,15 @@ const ops: Fuse.OPERATIONS = {
     const l = local((f) => f.readdir(path));
     if (l) {
       if ('errno' in l) return cb(l.errno);
+      // Files created here and not recorded yet are listed too.
+      const listed = new Set(l.v.names);
+      for (const p of writing.keys()) {
+        const a = p.startsWith(path + '/') && !p.includes('/', path.length + 1) ? fresh(p) : undefined;
+        const name = p.slice(path.length + 1);
+        if (!a || listed.has(name)) continue;
+        l.v.names.push(name);
+        l.v.attrs.push(a);
+      }
       const dir = path === '/' ? '' : path;
       const attrs =
         times.size === 0 ? l.v.attrs : l.v.attrs.map((a, i) => timed(`${dir}/${l.v.names[i]}`, a));
@@ -372,13 +441,19 @@ const ops: Fuse.OPERATIONS = {
     void ask({ op: 'readdir', path }).then((r) => (r.ok ? cb(0, r.names!) : cb(code(r.errno))));
   },
   create: (path, mode, cb) => {
-    void ask({ op: 'checkWritable', path }).then(async (r) => {
+    void ask({ op: 'checkWritable', path }).then((r) => {
       if (!r.ok) return cb(code(r.errno));
-      // The file must exist for the kernel's next lookup, before any write or close; with the mode
-      // it was created with (the kernel has applied the umask).
-      const c = await change({ op: 'writeFile', path, data: Buffer.alloc(0), mode: mode & 0o777 });
-      if (!c.ok) return cb(code(c.errno));
-      writing.set(path, { buf: Buffer.alloc(0), dirty: false, edits: 0 });
+      // The file exists for the kernel's next lookup from here on (`fresh`); it is recorded with
+      // its content and the mode it was created with, as one event, when it is released, fsync'd
+      // or left alone (see `Pending`).
+      const w: Pending = {
+        buf: Buffer.alloc(0),
+        dirty: true,
+        edits: 0,
+        fresh: { mtimeMs: Date.now(), mode: mode & 0o777 },
+      };
+      writing.set(path, w);
+      w.idle = setTimeout(() => void flushPath(path), IDLE_MS);
       cb(0, 0);
     });
   },
@@ -456,11 +531,19 @@ const ops: Fuse.OPERATIONS = {
     if (w) {
       clearTimeout(w.idle);
       writing.delete(path);
+      // Never recorded: it goes as it came, without the bridge hearing of it.
+      if (w.fresh && !w.recording) return cb(0);
     }
-    void change({ op: 'unlink', path }).then((r) => cb(r.ok ? 0 : code(r.errno)));
+    // A record still on its way lands first, or the file would come back after it is unlinked.
+    void (w?.recording?.done ?? Promise.resolve())
+      .then(() => change({ op: 'unlink', path }))
+      .then((r) => cb(r.ok ? 0 : code(r.errno)));
   },
   mkdir: (path, _mode, cb) => void change({ op: 'mkdir', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
-  rmdir: (path, cb) => void change({ op: 'rmdir', path }).then((r) => cb(r.ok ? 0 : code(r.errno))),
+  rmdir: (path, cb) =>
+    void flushUnder(path)
+      .then(() => change({ op: 'rmdir', path }))
+      .then((r) => cb(r.ok ? 0 : code(r.errno))),
   // The writes gathered on either side are recorded first: they belong to what moves (or is replaced).
   rename: (src, dest, cb) =>
     void Promise.all([flushUnder(src), flushUnder(dest)])
@@ -614,6 +697,33 @@ function invalidatePending(): Promise<void> {
   return chain;
 }
 
+/**
+ * The agents' private layers (git-ignored paths and .git: private-layer.ts), in front of `ops`;
+ * none when the daemon has no view of its own (everything then goes to the bridge).
+ */
+let priv: PrivateLayer | undefined;
+const trackedSide: TrackedSide = {
+  read: (p) => {
+    const w = writing.get(p);
+    if (w) return w.buf;
+    const l = local((f) => f.openRead(p));
+    if (!l || 'errno' in l) return undefined;
+    if (l.v.kind === 'blob') return localFs!.readBlob(l.v.hash, 0, l.v.size);
+    try {
+      return readFileSync(l.v.fd);
+    } finally {
+      closeSync(l.v.fd);
+    }
+  },
+  kind: (p) => {
+    if (writing.has(p)) return 'file';
+    const l = local((f) => f.getattr(p));
+    // A symlink is no directory for a rule that names directories ("node_modules/"), as git sees it.
+    if (!l || 'errno' in l) return undefined;
+    return l.v.type === 'symlink' ? 'file' : l.v.type;
+  },
+};
+
 function mount(m: MountRequest): void {
   memoMs = m.cacheSeconds * 1000;
   const cache = m.cacheSeconds > 0;
@@ -628,6 +738,7 @@ function mount(m: MountRequest): void {
     localFs = new LocalFs(reader, base, Date.now(), () => catchUp());
     tracker = new ChangeTracker(reader, base, new Targets());
     reader.catchUp();
+    priv = new PrivateLayer(path.join(dataDir, 'private'), base, reader, trackedSide);
   } catch (e) {
     // Without its own view of the store the daemon still works, asking the bridge for everything.
     process.stderr.write(`fuse: serving through the bridge only: ${(e as Error).message}\n`);
@@ -635,7 +746,7 @@ function mount(m: MountRequest): void {
     localFs = undefined;
     tracker = undefined;
   }
-  fuse = new Fuse(m.mountPoint, ops, {
+  fuse = new Fuse(m.mountPoint, priv ? priv.wrap(ops) : ops, {
     force: true,
     mkdir: true,
     // fuse-native passes only the options it knows; hard_remove rides along with fsname. Without it,

@@ -371,6 +371,28 @@ export class FuseHost {
         await this.d.shadows.chmod(w.agent, w.rel, req.mode, FROM_MOUNT);
         return {};
       }
+      case 'writeMany': {
+        // Each file is checked on its own; a refused one is reported, the others recorded.
+        const failed: { path: string; errno: Errno; message: string }[] = [];
+        const byAgent = new Map<string, { path: string; rel: string; data: Buffer; mode?: number }[]>();
+        for (const f of req.files) {
+          try {
+            const w = this.writable(f.path);
+            const data = Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength);
+            const list = byAgent.get(w.agent) ?? [];
+            byAgent.set(w.agent, list);
+            list.push({ path: f.path, rel: w.rel, data, ...(f.mode === undefined ? {} : { mode: f.mode }) });
+          } catch (e) {
+            failed.push({ path: f.path, ...this.errno(e, req) });
+          }
+        }
+        for (const [agent, list] of byAgent) {
+          const refused = await this.d.shadows.writeMany(agent, list, FROM_MOUNT);
+          for (const r of refused)
+            failed.push({ path: list.find((f) => f.rel === r.rel)!.path, ...this.errno(r.error, req) });
+        }
+        return { failed };
+      }
       case 'unlink': {
         const w = this.writable(req.path);
         await this.d.shadows.delete(w.agent, w.rel, FROM_MOUNT);

@@ -14,6 +14,8 @@ export type HostRequest =
   | { op: 'read'; path: string; offset: number; length: number }
   /** `mode`: of a file created through the mount (open's O_CREAT mode); else the file's own is kept. */
   | { op: 'writeFile'; path: string; data: Uint8Array; mode?: number }
+  /** Files written in a burst, recorded in one append; the reply's `failed` names those refused. */
+  | { op: 'writeMany'; files: { path: string; data: Uint8Array; mode?: number }[] }
   | { op: 'unlink'; path: string }
   | { op: 'mkdir'; path: string }
   | { op: 'rmdir'; path: string }
@@ -27,7 +29,14 @@ export type HostRequest =
   | { op: 'checkWritable'; path: string };
 
 export type HostReply =
-  | { ok: true; attr?: Attr; names?: string[]; data?: Uint8Array; target?: string }
+  | {
+      ok: true;
+      attr?: Attr;
+      names?: string[];
+      data?: Uint8Array;
+      target?: string;
+      failed?: { path: string; errno: Errno; message: string }[];
+    }
   | { ok: false; errno: Errno; message: string };
 
 export type Errno =

@@ -27,7 +27,9 @@ export function hiddenPaths(
   const dataDir = path.resolve(config.dataDir);
   // A store kept in the workspace root itself hides its files, not the whole workspace.
   if (dataDir === named || dataDir === root)
-    candidates.push(...['events.db', 'events.db-wal', 'events.db-shm'].map((f) => path.join(dataDir, f)));
+    candidates.push(
+      ...['events.db', 'events.db-wal', 'events.db-shm', 'private'].map((f) => path.join(dataDir, f)),
+    );
   else candidates.push(dataDir);
   if (config.secretFile) {
     const secret = path.resolve(config.secretFile);

@@ -74,6 +74,45 @@ export interface PathsData {
 const under = (p: string, dir: string) => p.startsWith(dir + '/');
 
 /**
+ * For each directory, how many entries that make it exist (files and directories) an overlay holds
+ * below it: a lookup of a path the shadow does not have (every file about to be created) would
+ * otherwise scan the whole overlay. Built at the first question, kept up to date by the reducer.
+ */
+const below = new WeakMap<Overlay, Map<string, number>>();
+const makesDirs = (e: OverlayEntry | undefined) => e !== undefined && (e.kind === 'file' || e.kind === 'dir');
+
+function count(index: Map<string, number>, path: string, by: number): void {
+  for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) {
+    const dir = path.slice(0, i);
+    const n = (index.get(dir) ?? 0) + by;
+    if (n === 0) index.delete(dir);
+    else index.set(dir, n);
+  }
+}
+
+/** Whether the overlay holds a file or directory below `dir`. */
+export function holdsBelow(overlay: Overlay, dir: string): boolean {
+  let index = below.get(overlay);
+  if (!index) {
+    index = new Map();
+    for (const [k, e] of overlay) if (makesDirs(e)) count(index, k, 1);
+    below.set(overlay, index);
+  }
+  return index.has(dir);
+}
+
+function put(overlay: Overlay, path: string, e: OverlayEntry | undefined): void {
+  const index = below.get(overlay);
+  if (index) {
+    const was = makesDirs(overlay.get(path));
+    const is = makesDirs(e);
+    if (was !== is) count(index, path, is ? 1 : -1);
+  }
+  if (e) overlay.set(path, e);
+  else overlay.delete(path);
+}
+
+/**
  * A path the shadow removed: a tombstone of the workspace's kind there (a deleted file shows as a
  * change; a removed directory does not), or nothing when the workspace has nothing there.
  */
@@ -85,9 +124,9 @@ function removed(
   seq: number,
   tsMs: number,
 ): void {
-  if (kind === 'file') overlay.set(path, { kind: 'deleted', seq, mtimeMs: tsMs, baseHash });
-  else if (kind === 'dir') overlay.set(path, { kind: 'rmdir', seq, mtimeMs: tsMs });
-  else overlay.delete(path);
+  if (kind === 'file') put(overlay, path, { kind: 'deleted', seq, mtimeMs: tsMs, baseHash });
+  else if (kind === 'dir') put(overlay, path, { kind: 'rmdir', seq, mtimeMs: tsMs });
+  else put(overlay, path, undefined);
 }
 
 /**
@@ -105,7 +144,7 @@ export function reduce(overlay: Overlay, type: string, data: unknown, seq: numbe
   switch (type) {
     case 'shadow.written': {
       const d = data as WrittenData;
-      overlay.set(d.path, {
+      put(overlay, d.path, {
         kind: 'file',
         hash: d.hash,
         size: d.size,
@@ -128,7 +167,7 @@ export function reduce(overlay: Overlay, type: string, data: unknown, seq: numbe
       const d = data as MovedData;
       const origin = originOf(overlay.get(d.from), d);
       removed(overlay, d.from, d.fromBaseKind ?? (d.fromInBase ? 'file' : null), d.fromBaseHash, seq, tsMs);
-      overlay.set(d.path, {
+      put(overlay, d.path, {
         kind: 'file',
         hash: d.hash,
         size: d.size,
@@ -146,7 +185,7 @@ export function reduce(overlay: Overlay, type: string, data: unknown, seq: numbe
     }
     case 'shadow.dir_created': {
       const d = data as DirData;
-      overlay.set(d.path, { kind: 'dir', seq, mtimeMs: tsMs });
+      put(overlay, d.path, { kind: 'dir', seq, mtimeMs: tsMs });
       return;
     }
     case 'shadow.dir_removed': {
@@ -157,8 +196,8 @@ export function reduce(overlay: Overlay, type: string, data: unknown, seq: numbe
     case 'shadow.applied':
     case 'shadow.discarded': {
       for (const p of (data as PathsData).paths) {
-        overlay.delete(p);
-        for (const k of [...overlay.keys()]) if (under(k, p)) overlay.delete(k);
+        put(overlay, p, undefined);
+        for (const k of [...overlay.keys()]) if (under(k, p)) put(overlay, k, undefined);
       }
       return;
     }

@@ -263,19 +263,31 @@ export class ShadowFiles {
       const seen = ifMatch === undefined ? undefined : ifMatch === 'absent' ? null : ifMatch;
       const conflict = seen !== undefined && seen !== this.currentHash(agent, rel);
       const blob = await this.store.putBlob(data, agent);
-      const prev = this.overlay(agent).get(rel);
-      const payload: WrittenData = {
-        path: rel,
-        hash: blob.hash,
-        size: data.length,
-        mode: this.modeFor(agent, rel, createMode),
-        baseHash: this.baseHashFor(agent, rel),
-        conflict,
-        movedFrom: prev?.kind === 'file' ? prev.movedFrom : null,
-      };
+      const payload = this.written(agent, rel, blob.hash, data.length, createMode, conflict);
       const seq = await this.record(agent, ShadowEventTypes.written, payload, claim);
       return { path: rel, hash: blob.hash, size: data.length, seq, conflict };
     });
+  }
+
+  /** A shadow.written of new content at `rel` (a file: a symlink written over becomes a file). */
+  private written(
+    agent: string,
+    rel: string,
+    hash: string,
+    size: number,
+    createMode: number | undefined,
+    conflict: boolean,
+  ): WrittenData {
+    const prev = this.overlay(agent).get(rel);
+    return {
+      path: rel,
+      hash,
+      size,
+      mode: this.modeFor(agent, rel, createMode),
+      baseHash: this.baseHashFor(agent, rel),
+      conflict,
+      movedFrom: prev?.kind === 'file' ? prev.movedFrom : null,
+    };
   }
 
   /** The mode a write keeps: the file's own (a symlink replaced by a file has none), else `created`. */
@@ -356,6 +368,48 @@ export class ShadowFiles {
       }),
       opts,
     );
+  }
+
+  /**
+   * Many files written at once (a burst through the mount: a build's output, an unpacked archive):
+   * the agent's lock taken once, the blobs stored together and ONE append with a shadow.written
+   * event per file. Each file is checked as write() checks it; a refused one is left out and
+   * reported, the others are recorded.
+   */
+  writeMany(
+    agent: string,
+    files: { rel: string; data: Buffer; mode?: number | undefined }[],
+    opts?: ChangeOptions,
+  ): Promise<{ rel: string; error: unknown }[]> {
+    return this.settled(this.writeManyNow(agent, files, opts?.claim), opts);
+  }
+
+  private writeManyNow(
+    agent: string,
+    files: { rel: string; data: Buffer; mode?: number | undefined }[],
+    claim: Claim | undefined,
+  ): Promise<{ rel: string; error: unknown }[]> {
+    return this.exclusive(agent, async () => {
+      const refused: { rel: string; error: unknown }[] = [];
+      const ok = files.filter((f) => {
+        try {
+          this.checkWritable(agent, f.rel);
+          return true;
+        } catch (error) {
+          refused.push({ rel: f.rel, error });
+          return false;
+        }
+      });
+      if (ok.length === 0) return refused;
+      const blobs = await Promise.all(ok.map((f) => this.store.putBlob(f.data, agent)));
+      const events = ok.map((f, i) => ({
+        type: ShadowEventTypes.written,
+        data: this.written(agent, f.rel, blobs[i]!.hash, f.data.length, f.mode, false),
+      }));
+      const appended = await this.store.append({ stream: `shadow:${agent}`, agentId: agent, events, claim });
+      for (const e of appended) this.applyEvent(e.stream, e.type, e.data, e.seq, Date.parse(e.ts));
+      return refused;
+    });
   }
 
   delete(agent: string, rel: string, opts?: ChangeOptions): Promise<number> {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { ShadowStat } from '../../protocol/index.js';
-import type { Overlay, OverlayEntry } from './overlay.js';
+import { holdsBelow, type Overlay, type OverlayEntry } from './overlay.js';
 import { PathRejected } from './path-safety.js';
 import { ShadowError } from './shadow-errors.js';
 import type { BaseStat, WorkspaceBase } from './workspace-base.js';
@@ -109,6 +109,7 @@ export class ShadowView {
 
   /** A directory that exists only because the shadow holds something below it. */
   private implicitDir(o: Overlay, rel: string): Node | undefined {
+    if (!holdsBelow(o, rel)) return undefined;
     const prefix = rel + '/';
     for (const [k, e] of o) {
       if (k.startsWith(prefix) && (e.kind === 'file' || e.kind === 'dir')) {

@@ -61,8 +61,13 @@ describe.skipIf(!fuseAvailable)('the FUSE mount', () => {
     sh('cp README.md README.copy.md && mv README.copy.md docs.md', sa);
     expect((await alice.readFile('docs.md')).toString()).toBe('# demo\n');
     await expect(alice.stat('README.copy.md')).rejects.toMatchObject({ code: 'ENOENT' });
+    // A file created and removed before it was recorded leaves no event; one recorded leaves two.
     sh('mkdir -p build/out && echo x > build/out/a.o && rm build/out/a.o && rmdir build/out', sa);
     expect((await alice.list('build')).entries).toEqual([]);
+    sh('echo y > build/b.o', sa);
+    expect((await alice.readFile('build/b.o')).toString()).toBe('y\n');
+    sh('rm build/b.o', sa);
+    await expect(alice.stat('build/b.o')).rejects.toMatchObject({ code: 'ENOENT' });
     sh('truncate -s 5 src/main.py', sa);
     expect((await alice.readFile('src/main.py')).toString()).toBe('print');
     sh('printf "more" >> notes.txt', sa);
