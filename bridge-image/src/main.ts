@@ -253,6 +253,10 @@ function printConnectHelp(
     'Connect Claude Code (the agent key is passed by file, never on the command line):',
     `  claude mcp add lighthouse -- node ${mcp} --bridge ${url} --agent ${agent} --key-file ${keyFile}`,
     '  more agents:    npm run key -- <agent-id>   (writes .lighthouse/keys/<agent-id>.key)',
+    fuse.mounted
+      ? `Or start Claude Code in ${agent}'s shadow (${path.join(r.fuseMount!, 'shadows', agent)}), MCP and hooks wired:\n` +
+        `  node ${path.resolve(__dirname, '..', '..', 'dist', 'lighthouse.js')} agent ${agent} --bridge ${url}`
+      : '',
     vsix ? `VS Code extension: ${path.resolve(__dirname, '..', '..', vsix)}` : '',
     'Stop with Ctrl-C.',
     '',

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { loadProtocol } from '../util/protocol.js';
 import { stableMcpScript } from '../mcp/launch.js';
 import {
   claudeMcpAddCommand,
@@ -9,6 +8,7 @@ import {
   type McpLaunch,
 } from '../model/mcp-config.js';
 import { workspaceFolder } from '../workspace-id.js';
+import { agentIdentity } from './agent-identity.js';
 import { command, type CommandContext } from './context.js';
 
 export interface ConnectOptions {
@@ -37,31 +37,9 @@ export function registerConnectClaudeCode(ctx: CommandContext): vscode.Disposabl
     command(ctx, 'lighthouse.connectClaudeCode', async (opts: ConnectOptions = {}) => {
       const folder = workspaceFolder();
       if (!folder) throw new Error('open the project folder first: .mcp.json goes in its root');
-      if (ctx.bridge.state !== 'ready' || !ctx.bridge.info) {
-        const pick = await vscode.window.showInformationMessage(
-          'The Lighthouse bridge is not running. Start it now?',
-          'Start Bridge',
-        );
-        if (pick !== 'Start Bridge') return undefined;
-        await vscode.commands.executeCommand('lighthouse.start');
-      }
-      const info = ctx.bridge.info;
-      if (!info) throw new Error('the bridge did not start');
-      const { AgentId } = await loadProtocol();
-      const agentId =
-        opts.agentId ??
-        (await vscode.window.showInputBox({
-          title: 'Agent id for this Claude Code',
-          value: 'claude',
-          validateInput: (v) => {
-            const r = AgentId.safeParse(v);
-            return r.success ? undefined : r.error.issues[0]?.message;
-          },
-        }));
-      if (!agentId) return undefined;
-      const keyFile = await ctx.secrets.agentKeyFile(ctx.bridge.workspace().id, agentId);
-      // Its shadow exists from its key on, so the agent can work in it before it first connects.
-      await ctx.bridge.client?.addAgent(agentId);
+      const who = await agentIdentity(ctx, opts.agentId, 'Agent id for this Claude Code');
+      if (!who) return undefined;
+      const { info, agentId, keyFile } = who;
       const launch: McpLaunch = {
         command: 'node',
         script: stableMcpScript(ctx.extension),

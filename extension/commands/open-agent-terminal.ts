@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { chooseView, planAgentTerminal, type AgentTerminalPlan } from '../model/agent-terminal.js';
-import { loadProtocol } from '../util/protocol.js';
 import { workspaceFolder } from '../workspace-id.js';
+import { agentIdentity } from './agent-identity.js';
 import { command, requireClient, type CommandContext } from './context.js';
 
 export interface OpenAgentTerminalOptions {
@@ -42,32 +42,10 @@ export function registerOpenAgentTerminal(ctx: CommandContext): vscode.Disposabl
     command(ctx, 'lighthouse.openAgentTerminal', async (opts: OpenAgentTerminalOptions = {}) => {
       const folder = workspaceFolder();
       if (!folder) throw new Error('open the project folder first: the agent works on it');
-      if (ctx.bridge.state !== 'ready' || !ctx.bridge.info) {
-        const pick = await vscode.window.showInformationMessage(
-          'The Lighthouse bridge is not running. Start it now?',
-          'Start Bridge',
-        );
-        if (pick !== 'Start Bridge') return undefined;
-        await vscode.commands.executeCommand('lighthouse.start');
-      }
-      const info = ctx.bridge.info;
-      if (!info) throw new Error('the bridge did not start');
-      const { AgentId } = await loadProtocol();
-      const agentId =
-        opts.agentId ??
-        (await vscode.window.showInputBox({
-          title: 'Agent id for the terminal',
-          value: 'claude',
-          validateInput: (v) => {
-            const r = AgentId.safeParse(v);
-            return r.success ? undefined : r.error.issues[0]?.message;
-          },
-        }));
-      if (!agentId) return undefined;
-      const keyFile = await ctx.secrets.agentKeyFile(ctx.bridge.workspace().id, agentId);
+      const who = await agentIdentity(ctx, opts.agentId, 'Agent id for the terminal');
+      if (!who) return undefined;
+      const { info, agentId, keyFile } = who;
       const client = requireClient(ctx);
-      // Its shadow exists from its key on, so the agent can start in it.
-      await client.addAgent(agentId);
       const ready = await client.ready();
       const view = chooseView([info.hostView, ready.fuse.mounted ? ready.fuse.mountPoint : null], hasShadows);
       const viewReason = !ready.fuse.enabled

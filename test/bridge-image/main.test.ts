@@ -83,6 +83,7 @@ describe('the bridge command', () => {
       expect(view.startsWith(cwd + '/')).toBe(false);
       expect(view.split('/').some((seg) => seg.startsWith('.'))).toBe(false);
       expect(ready.fuse.mountPoint).toBe(view);
+      expect(first.out).toMatch(/dist\/lighthouse\.js agent claude --bridge http:\/\/127\.0\.0\.1:\d+/);
       expect(fs.readdirSync(view).sort()).toEqual(['context', 'current', 'history', 'shadows', 'streams']);
       expect(fs.readdirSync(cwd)).toEqual(['.lighthouse']);
       expect(fs.readdirSync(path.join(cwd, '.lighthouse')).sort()).toEqual(['data', 'keys', 'secret']);

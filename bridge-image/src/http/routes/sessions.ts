@@ -41,34 +41,22 @@ export function sessionRoutes(svc: BridgeServices): Route[] {
           method: 'POST',
           remote: req.socket.remoteAddress,
         };
+        const forbidden = (msg: string) =>
+          recordedRefusal(svc.security, 'forbidden', { ...who, reason: msg }, 403, ErrorCode.forbidden, msg);
         let capabilities = open.capabilities ?? [];
         if (open.role === 'expert') {
           // Experts are named by the developer; an agent's own key only proves who it is.
           const named = svc.experts.get(open.agentId);
           if (!named) {
             const msg = `agent "${open.agentId}" may not open an expert session: ${nameExpertHint(open.agentId, capabilities)}`;
-            throw recordedRefusal(
-              svc.security,
-              'forbidden',
-              { ...who, reason: msg },
-              403,
-              ErrorCode.forbidden,
-              msg,
-            );
+            throw forbidden(msg);
           }
           const extra = capabilities.filter((c) => !named.capabilities.includes(c));
           if (extra.length > 0) {
             const msg =
               `capabilities: ${extra.join(', ')} not named for expert "${open.agentId}" (named: ` +
               `${named.capabilities.join(', ')}); ask the developer to name them, or leave them out`;
-            throw recordedRefusal(
-              svc.security,
-              'forbidden',
-              { ...who, reason: msg },
-              403,
-              ErrorCode.forbidden,
-              msg,
-            );
+            throw forbidden(msg);
           }
           capabilities = named.capabilities;
         }
