@@ -135,11 +135,12 @@ if (process.argv.includes('--bench')) {
       'bench/lib/loadgen.ts',
       'bench/lib/baseline-server.ts',
       'bench/lib/read-repeatedly.ts',
+      'bench/lib/passthrough-fuse.ts',
     ],
     outdir: 'dist/bench',
     entryNames: '[name]',
     format: 'cjs',
-    external: ['better-sqlite3', 'bufferutil', 'utf-8-validate', 'playwright-core'],
+    external: ['better-sqlite3', 'fuse-native', 'bufferutil', 'utf-8-validate', 'playwright-core'],
     logLevel: 'warning',
   });
 }

@@ -3,11 +3,11 @@
  * project itself (native) and through bindfs (Debian's C passthrough FUSE), all in one run, on a
  * generated npm project with a bin dependency (node_modules/.bin symlinks), tests and git.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BridgeClient, deriveAgentKey } from '../bridge-image/protocol/index.js';
-import { median, startBridgeProcess, tempDir } from './lib/processes.js';
+import { ROOT, median, startBridgeProcess, tempDir } from './lib/processes.js';
 import { info, relativeAtMost, type BenchResult } from './lib/report.js';
 
 const FILES = 2000;
@@ -89,6 +89,18 @@ function loop(dir: string, where: string, round: number): Record<string, number>
   };
 }
 
+/** The floor of a Node FUSE server (lib/passthrough-fuse.ts) over `source`, mounted at `mnt`. */
+async function startPassthrough(source: string, mnt: string): Promise<ChildProcess> {
+  const proc = spawn(process.execPath, [path.join(ROOT, 'dist/bench/passthrough-fuse.js'), source, mnt], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    proc.stdout!.on('data', (d: Buffer) => d.toString().includes('mounted') && resolve());
+    proc.once('exit', (c) => reject(new Error(`the passthrough exited ${c}`)));
+  });
+  return proc;
+}
+
 export async function workspaceSuite(): Promise<BenchResult[]> {
   try {
     execFileSync('bindfs', ['--version'], { stdio: 'ignore' });
@@ -107,6 +119,10 @@ export async function workspaceSuite(): Promise<BenchResult[]> {
   const bind = path.join(top, 'bind');
   fs.mkdirSync(bind);
   execFileSync('bindfs', ['--no-allow-other', bindSrc, bind]);
+  const floorSrc = path.join(top, 'floor-src');
+  execFileSync('cp', ['-a', ws, floorSrc]);
+  const floor = path.join(top, 'floor');
+  const passthrough = await startPassthrough(floorSrc, floor);
   const mnt = path.join(top, 'mnt');
   const bridge = await startBridgeProcess({ workspace: ws, fuseMount: mnt });
   try {
@@ -124,14 +140,16 @@ export async function workspaceSuite(): Promise<BenchResult[]> {
       [native, 'native'],
       [bind, 'bindfs'],
       [shadow, 'shadow'],
+      [floor, 'a bare Node FUSE passthrough'],
     ] as const) {
       console.error(`workspace: the loop in ${where}`);
       results.push(loop(dir, where, results.length));
     }
-    const changes = (await agent.changes()).changes.length;
+    const changes = (await agent.changes()).total;
     console.error(`workspace: the shadow lists ${changes} changes after the loop`);
     await agent.close();
-    const [n, b, s] = results as [Record<string, number>, Record<string, number>, Record<string, number>];
+    type Steps = Record<string, number>;
+    const [n, b, s, f] = results as [Steps, Steps, Steps, Steps];
     const rows: [string, keyof typeof n][] = [
       ['npm test', 'npmTest'],
       ['git status', 'gitStatus'],
@@ -145,11 +163,17 @@ export async function workspaceSuite(): Promise<BenchResult[]> {
       const ratioToBind = relativeAtMost(`${label} in a shadow, vs bindfs`, s[k]!, 'ms', b[k]!, 2, 'bindfs');
       out.push(k === 'ignoredFiles' ? ratioToBind : { ...ratioToBind, informational: true, pass: true });
       out.push(info(`${label} in a shadow, vs native`, s[k]!, 'ms', n[k]!));
+      // What any FUSE server in Node (fuse-native, one thread) costs for the same step.
+      out.push(info(`${label} through a bare Node FUSE passthrough, vs bindfs`, f[k]!, 'ms', b[k]!));
     }
     out.push(info('changes the shadow lists after the loop', changes, 'changes'));
     return out;
   } finally {
     await bridge.stop();
+    await new Promise<void>((resolve) => {
+      passthrough.once('exit', () => resolve());
+      passthrough.kill('SIGTERM');
+    });
     try {
       execFileSync('fusermount', ['-u', bind]);
     } catch {

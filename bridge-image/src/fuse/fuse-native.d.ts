@@ -63,8 +63,6 @@ declare module 'fuse-native' {
       chmod?: (path: string, mode: number, cb: Cb) => void;
       chown?: (path: string, uid: number, gid: number, cb: Cb) => void;
       statfs?: (path: string, cb: (code: number, stat?: StatFs) => void) => void;
-      symlink?: (target: string, path: string, cb: Cb) => void;
-      readlink?: (path: string, cb: (code: number, target?: string) => void) => void;
       link?: (src: string, dest: string, cb: Cb) => void;
     }
   }
