@@ -693,9 +693,17 @@ function invalidatePending(): Promise<void> {
       if (events.length < 2000) return;
     }
   };
-  chain = chain.then(run, run);
+  // A round not started yet reads every event appended until it starts: asking again meanwhile
+  // joins it (a burst of records asked for one round each, each probing the same directory).
+  if (queuedRound) return queuedRound;
+  const start = () => {
+    queuedRound = undefined;
+    return run();
+  };
+  chain = queuedRound = chain.then(start, start);
   return chain;
 }
+let queuedRound: Promise<void> | undefined;
 
 /**
  * The agents' private layers (git-ignored paths and .git: private-layer.ts), in front of `ops`;

@@ -107,7 +107,10 @@ class AgentLayer {
     } catch {
       // no whiteouts yet
     }
-    this.rules = new GitIgnore({ read: (rel) => this.readRule(rel) });
+    this.rules = new GitIgnore({
+      read: (rel) => this.readRule(rel),
+      report: (rel, what) => process.stderr.write(`fuse: ${agent}'s ${rel} is cut: ${what}\n`),
+    });
   }
 
   up(rel: string): string {
@@ -221,21 +224,33 @@ export class PrivateLayer {
     if (!newEvents && !baseDue) return;
     stamps.seq = seq;
     if (baseDue) stamps.at = now;
-    for (const [rel, st] of stamps.files) {
+    for (const [rel, st] of [...stamps.files]) {
       if (
         (newEvents && this.overlaySeq(agent, rel) !== st.seq) ||
         (baseDue && this.baseStamp(rel) !== st.base)
-      ) {
-        this.rulesChanged(agent);
-        return;
-      }
+      )
+        this.ruleFileChanged(agent, rel);
     }
   }
 
-  /** A rule file of `agent`'s shadow changed (or may have): what is private is decided again. */
-  rulesChanged(agent: string): void {
-    this.ruleStamps.delete(agent);
-    this.layers.get(agent)?.rules.invalidate();
+  /**
+   * A rule file of `agent`'s shadow changed (or may have): what is private is decided again. With
+   * `dir`, only the rule files at or below that directory are read again (one was written there,
+   * or the directory moved).
+   */
+  rulesChanged(agent: string, dir?: string): void {
+    const stamps = this.ruleStamps.get(agent);
+    if (dir === undefined || dir === '' || !stamps) this.ruleStamps.delete(agent);
+    else
+      for (const rel of [...stamps.files.keys()])
+        if (rel.startsWith(dir + '/') || (dir === '.git' && rel === '.git/info/exclude'))
+          stamps.files.delete(rel);
+    this.layers.get(agent)?.rules.invalidate(dir);
+  }
+
+  /** The rule file at `rel` changed: the rules of its directory are read again. */
+  private ruleFileChanged(agent: string, rel: string): void {
+    this.rulesChanged(agent, rel === '.git/info/exclude' ? '.git' : parentOf(rel));
   }
 
   private recorded(agent: string): Set<string> {
@@ -266,6 +281,13 @@ export class PrivateLayer {
     // The bridge's own state is refused (and recorded) by the tracked side.
     if (this.base.isHidden(w.rel)) return false;
     const l = this.layer(w.agent);
+    // A .gitignore holds the rules that would decide it: it is private only in a private directory
+    // (git reads it whatever it says of itself). Asking its own rules would read it to decide where
+    // to read it from.
+    if (baseName(w.rel) === '.gitignore') {
+      const dir = parentOf(w.rel);
+      return dir !== '' && l.rules.ignored(dir, true) && !this.recorded(w.agent).has(w.rel);
+    }
     let ignored = l.rules.ignored(w.rel, kind === 'dir');
     // A directory-only rule ("node_modules/") needs to know what is there.
     if (!ignored && kind === undefined && l.rules.ignored(w.rel, true))
@@ -479,7 +501,7 @@ export class PrivateLayer {
     };
     const noteRules = (p: string) => {
       const w = this.where(p);
-      if (w && isRuleFile(w.rel)) this.rulesChanged(w.agent);
+      if (w && isRuleFile(w.rel)) this.ruleFileChanged(w.agent, w.rel);
     };
     out.getattr = (p, cb) => {
       const m = mine(p);
@@ -527,7 +549,7 @@ export class PrivateLayer {
       }
       try {
         cb(fs.writeSync(this.fdFor(m.l, p, m.rel, true), buf, 0, len, pos));
-        if (isRuleFile(m.rel)) this.rulesChanged(m.agent);
+        if (isRuleFile(m.rel)) this.ruleFileChanged(m.agent, m.rel);
       } catch (e) {
         cb(codeOf(e));
       }
@@ -548,7 +570,7 @@ export class PrivateLayer {
         );
         this.fds.set(p, { fd, writable: true });
         m.l.setWhiteout(m.rel, undefined);
-        if (isRuleFile(m.rel)) this.rulesChanged(m.agent);
+        if (isRuleFile(m.rel)) this.ruleFileChanged(m.agent, m.rel);
         cb(0, 0);
       } catch (e) {
         cb(codeOf(e));
@@ -563,7 +585,7 @@ export class PrivateLayer {
       this.run(cb, () => {
         this.copyUp(m.l, m.rel, size === 0);
         fs.truncateSync(m.l.up(m.rel), size);
-        if (isRuleFile(m.rel)) this.rulesChanged(m.agent);
+        if (isRuleFile(m.rel)) this.ruleFileChanged(m.agent, m.rel);
       });
     };
     out.truncate = (p, size, cb) => truncate(p, size, cb, () => ops.truncate!(p, size, cb));
@@ -590,7 +612,7 @@ export class PrivateLayer {
         this.closeFd(p);
         if (s.upper) fs.unlinkSync(m.l.up(m.rel));
         if (this.lowerStat(m.rel)) m.l.setWhiteout(m.rel, 'gone');
-        if (isRuleFile(m.rel)) this.rulesChanged(m.agent);
+        if (isRuleFile(m.rel)) this.ruleFileChanged(m.agent, m.rel);
       });
     };
     out.mkdir = (p, mode, cb) => {
@@ -626,11 +648,8 @@ export class PrivateLayer {
       if (!a && !b) {
         // A rule file moved, or a directory that may hold some.
         const w = this.where(src);
-        if (
-          w &&
-          (isRuleFile(w.rel) || isRuleFile(this.where(dest)?.rel ?? '') || this.tracked.kind(src) === 'dir')
-        )
-          this.rulesChanged(w.agent);
+        const to = this.where(dest);
+        if (w) this.moved(w.agent, w.rel, to?.rel, this.tracked.kind(src) === 'dir');
         return ops.rename!(src, dest, cb);
       }
       // Between the private layer and the recorded shadow: mv copies, and each side stays what it is.
@@ -718,8 +737,16 @@ export class PrivateLayer {
     l.setWhiteout(dest, s.st.isDirectory() && this.lowerStat(dest) ? 'opaque' : undefined);
     l.dropWhiteoutsBelow(src);
     l.setWhiteout(src, this.lowerStat(src) ? 'gone' : undefined);
-    if (s.st.isDirectory() || isRuleFile(src) || isRuleFile(this.where(dest)?.rel ?? ''))
-      this.rulesChanged(l.agent);
+    this.moved(l.agent, src, dest, s.st.isDirectory());
+  }
+
+  /** `src` moved to `dest`: the rules read at or below either are read again if it can matter. */
+  private moved(agent: string, src: string, dest: string | undefined, isDir: boolean): void {
+    for (const rel of [src, dest]) {
+      if (rel === undefined) continue;
+      if (isDir) this.rulesChanged(agent, rel);
+      else if (isRuleFile(rel)) this.ruleFileChanged(agent, rel);
+    }
   }
 
   /** A tracked directory's listing with the private entries in it in place of the workspace's. */
