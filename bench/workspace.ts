@@ -11,6 +11,8 @@ import { ROOT, median, startBridgeProcess, tempDir } from './lib/processes.js';
 import { info, relativeAtMost, type BenchResult } from './lib/report.js';
 
 const FILES = 2000;
+/** Rounds of the whole loop; each figure is the median of a step's rounds. */
+const ROUNDS = Number(process.env.BENCH_WORKSPACE_ROUNDS ?? 3);
 
 /** The project: a local package with a bin, a test script using it, sources, .gitignore, git. */
 export function makeProject(root: string): void {
@@ -58,35 +60,53 @@ const timed = (fn: () => void): number => {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 };
 
-/** Each step's median over `runs`, in ms; NaN and the reason when it fails where it is run. */
-function step(name: string, where: string, runs: number, fn: () => void): number {
+/** One timing of a step, in ms; NaN (and the reason, once) when it fails where it is run. */
+function once(name: string, where: string, fn: () => void, failed: Set<string>): number {
   try {
-    return median(Array.from({ length: runs }, () => timed(fn)));
+    return timed(fn);
   } catch (e) {
-    console.error(`workspace: ${name} failed in ${where}: ${(e as Error).message.split('\n')[0]}`);
+    const key = `${name} in ${where}`;
+    if (!failed.has(key)) console.error(`workspace: ${key} failed: ${(e as Error).message.split('\n')[0]}`);
+    failed.add(key);
     return NaN;
   }
 }
 
-function loop(dir: string, where: string, round: number): Record<string, number> {
+/** The loop's steps, each a command in the location's directory (or files written into it). */
+function steps(dir: string): Record<string, () => void> {
   const run = (cmd: string) => () => execFileSync('sh', ['-c', cmd], { cwd: dir, stdio: 'ignore' });
   const write = (sub: string) => () => {
-    const d = path.join(dir, sub, `r${round}-${Math.random().toString(36).slice(2, 8)}`);
+    const d = path.join(dir, sub, `r-${Math.random().toString(36).slice(2, 10)}`);
     fs.mkdirSync(d, { recursive: true });
     for (let i = 0; i < FILES; i++) fs.writeFileSync(path.join(d, `f${i}.txt`), `file ${i}\n`);
   };
   return {
-    npmTest: step('npm test', where, 3, run('npm test --silent')),
-    gitStatus: step('git status', where, 3, run('git status --porcelain')),
-    npmInstall: step(
-      'npm install',
-      where,
-      1,
-      run('npm install --offline --no-audit --no-fund --ignore-scripts'),
-    ),
-    ignoredFiles: step('2,000 ignored files', where, 1, write('out')),
-    trackedFiles: step('2,000 tracked files', where, 1, write('src/gen')),
+    npmTest: run('npm test --silent'),
+    gitStatus: run('git status --porcelain'),
+    npmInstall: run('npm install --offline --no-audit --no-fund --ignore-scripts'),
+    ignoredFiles: write('out'),
+    trackedFiles: write('src/gen'),
   };
+}
+
+/**
+ * Each step's median over ROUNDS in every location, the locations taking turns within a round, so
+ * that a burst of load on this shared machine falls on all of them alike rather than on one.
+ */
+function measure(locations: readonly (readonly [string, string])[]): Record<string, number>[] {
+  const plans = locations.map(([dir]) => steps(dir));
+  const samples = locations.map(() => new Map<string, number[]>());
+  const failed = new Set<string>();
+  for (let r = 0; r < ROUNDS; r++) {
+    console.error(`workspace: round ${r + 1} of ${ROUNDS}`);
+    for (const name of Object.keys(plans[0]!)) {
+      locations.forEach(([, where], i) => {
+        const t = once(name, where, plans[i]![name]!, failed);
+        samples[i]!.set(name, [...(samples[i]!.get(name) ?? []), t]);
+      });
+    }
+  }
+  return samples.map((m) => Object.fromEntries([...m].map(([k, v]) => [k, v.some(isNaN) ? NaN : median(v)])));
 }
 
 /** The floor of a Node FUSE server (lib/passthrough-fuse.ts) over `source`, mounted at `mnt`. */
@@ -135,16 +155,12 @@ export async function workspaceSuite(): Promise<BenchResult[]> {
     const shadow = path.join(mnt, 'shadows', 'bench');
     for (let i = 0; i < 50 && !fs.existsSync(path.join(shadow, 'package.json')); i++)
       await new Promise((r) => setTimeout(r, 100));
-    const results: Record<string, number>[] = [];
-    for (const [dir, where] of [
+    const results = measure([
       [native, 'native'],
       [bind, 'bindfs'],
       [shadow, 'shadow'],
       [floor, 'a bare Node FUSE passthrough'],
-    ] as const) {
-      console.error(`workspace: the loop in ${where}`);
-      results.push(loop(dir, where, results.length));
-    }
+    ]);
     const changes = (await agent.changes()).total;
     console.error(`workspace: the shadow lists ${changes} changes after the loop`);
     await agent.close();
