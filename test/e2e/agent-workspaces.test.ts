@@ -216,10 +216,12 @@ function turns(
     { toolCalls: [bash('git status --porcelain')] },
     { toolCalls: [bash(`git add -A && git commit -qm "${p.id}: greeting" && git log --oneline`)] },
     { toolCalls: [{ name: 'mcp__lighthouse__shadow_changes', input: { limit: 2 } }] },
-    // Straight into the real project: the hook must block it.
+    // Straight into the real project, with Write (alice) or a Bash redirection (bob): the hook must block it.
     {
       toolCalls: [
-        { name: 'Write', input: { file_path: path.join(project, 'src', 'hack.js'), content: 'x\n' } },
+        p.id === 'alice'
+          ? { name: 'Write', input: { file_path: path.join(project, 'src', 'hack.js'), content: 'x\n' } }
+          : bash(`echo x > ${path.join(project, 'src', 'hack.js')}`),
       ],
     },
     { text: `${p.id} is done.` },
@@ -358,10 +360,10 @@ describe('two agents at once, each in its own workspace (issue 18)', () => {
       expect(status).toContain(`?? ${s.plan.newFile.split('/')[0] === 'src' ? s.plan.newFile : 'docs/'}`);
       expect(status).not.toMatch(/node_modules|dist\/|\.lighthouse/);
       // The hook blocked the write into the real project, naming the tool to use instead.
-      expect(blocked?.name).toBe('Write');
+      expect(blocked?.name).toBe(id === 'alice' ? 'Write' : 'Bash');
       expect(blocked?.result.isError).toBe(true);
       expect(blocked?.result.text).toMatch(/native-write-outside-shadow/);
-      expect(blocked?.result.text).toContain('mcp__lighthouse__write_file');
+      expect(blocked?.result.text, blocked?.result.text).toContain('mcp__lighthouse__write_file');
       expect(fs.existsSync(path.join(project, 'src', 'hack.js'))).toBe(false);
     }
   });
