@@ -348,8 +348,9 @@ describe('two agents at once, each in its own workspace (issue 18)', () => {
       const test = bashResult(s, 'npm test');
       expect(test?.text).toContain('greet-check ok');
       expect(test?.text).toContain(`tests passed: ${s.plan.greeting.slice(1, -1)}`);
-      // alice's src/ has her new file by then.
+      // alice's reinstall made node_modules anew; bob's found it complete.
       expect(bashResult(s, s.plan.install)?.text).toMatch(id === 'alice' ? /added 1 package/ : /up to date/);
+      // alice's src/ has her new file by then.
       expect(bashResult(s, 'npm run build')?.text).toContain(
         `built ${id === 'alice' ? 3 : 2} files into dist/`,
       );
@@ -359,6 +360,8 @@ describe('two agents at once, each in its own workspace (issue 18)', () => {
       expect(status).toContain(`M ${s.plan.script}`);
       expect(status).toContain(`?? ${s.plan.newFile.split('/')[0] === 'src' ? s.plan.newFile : 'docs/'}`);
       expect(status).not.toMatch(/node_modules|dist\/|\.lighthouse/);
+      const commit = s.results.find((r) => String(r.input.command).startsWith('git add -A'))?.result;
+      expect(commit?.text).toMatch(new RegExp(`^[0-9a-f]{7,} ${id}: greeting$`, 'm'));
       // The hook blocked the write into the real project, naming the tool to use instead.
       expect(blocked?.name).toBe(id === 'alice' ? 'Write' : 'Bash');
       expect(blocked?.result.isError).toBe(true);
