@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { BridgeClient, ShadowChange, ShadowStat } from '../../bridge-image/protocol/index.js';
+import { conflictNotice } from '../model/apply-conflicts.js';
 import { finishOnDisk, unlinkReplacedLinks } from '../model/apply-disk.js';
 import { planApply, type ApplyStep } from '../model/apply-plan.js';
 import type { ShadowNode } from '../tree/shadow-tree.js';
@@ -95,32 +96,21 @@ async function apply(ctx: CommandContext, target: Target, all: boolean): Promise
   return paths;
 }
 
-/** Why a change conflicts, as the developer reads it. */
-function conflictReason(c: ShadowChange): string {
-  const why: string[] = [];
-  if (c.alsoChangedBy.length) why.push(`also changed by ${c.alsoChangedBy.join(', ')}`);
-  if (c.baseHash !== c.currentBaseHash) why.push('the workspace changed since the agent read it');
-  return `${c.path}${why.length ? ` (${why.join('; ')})` : ''}`;
-}
-
 /**
- * Conflicting changes are never applied silently: applying one overwrites what the workspace (or
- * another agent's applied change) has there. Resolves true when there is none or the developer says so.
+ * Conflicting changes are never applied silently (apply-conflicts.ts). Resolves true when there is
+ * none or the developer says so; `overwrite` false refuses, naming them.
  */
 async function overwriteConfirmed(
   agentId: string,
   changes: ShadowChange[],
   overwrite: boolean | undefined,
 ): Promise<boolean> {
-  const conflicts = changes.filter((c) => c.conflict);
-  if (!conflicts.length || overwrite === true) return true;
-  const what = `${conflicts.length} of ${agentId}'s changes conflict; applying them overwrites the workspace's version`;
-  const listed = conflicts.slice(0, 10).map(conflictReason).join('\n');
-  const more = conflicts.length > 10 ? `\n…and ${conflicts.length - 10} more` : '';
-  if (overwrite === false) throw new Error(`${what}; nothing was applied:\n${listed}${more}`);
+  const notice = conflictNotice(agentId, changes);
+  if (!notice || overwrite === true) return true;
+  if (overwrite === false) throw new Error(`${notice.what}; nothing was applied:\n${notice.detail}`);
   const pick = await vscode.window.showWarningMessage(
-    `${what}.`,
-    { modal: true, detail: listed + more },
+    `${notice.what}.`,
+    { modal: true, detail: notice.detail },
     'Overwrite',
   );
   return pick === 'Overwrite';
