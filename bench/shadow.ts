@@ -6,8 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BridgeClient, deriveAgentKey } from '../bridge-image/protocol/index.js';
-import { ROOT, median, startBridgeProcess, tempDir } from './lib/processes.js';
+import { ROOT, benchShadow, median, startBridgeProcess, tempDir } from './lib/processes.js';
 import { MB, dropCaches, readAll } from './lib/read-files.js';
 import { atMost, info, relative, relativeAtMost, type BenchResult } from './lib/report.js';
 
@@ -65,15 +64,7 @@ export async function shadowSuite(): Promise<BenchResult[]> {
   execFileSync('bindfs', ['--no-allow-other', ws, bind]);
   const bridge = await startBridgeProcess({ workspace: ws, fuseMount: mnt });
   try {
-    const agent = new BridgeClient({
-      baseUrl: `http://127.0.0.1:${bridge.port}`,
-      agentId: 'bench',
-      key: deriveAgentKey(bridge.secret, 'bench'),
-    });
-    await agent.registerAgent({ capabilities: [] });
-    const shadow = path.join(mnt, 'shadows', 'bench');
-    for (let i = 0; i < 50 && !fs.existsSync(path.join(shadow, 'big.bin')); i++)
-      await new Promise((r) => setTimeout(r, 100));
+    const { agent, shadow } = await benchShadow(bridge, mnt, 'big.bin');
 
     console.error('shadow: first sequential read of 100 MB');
     const first = (dir: string) => {

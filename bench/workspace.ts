@@ -6,8 +6,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BridgeClient, deriveAgentKey } from '../bridge-image/protocol/index.js';
-import { ROOT, median, startBridgeProcess, tempDir } from './lib/processes.js';
+import { ROOT, benchShadow, median, startBridgeProcess, tempDir } from './lib/processes.js';
 import { info, relativeAtMost, type BenchResult } from './lib/report.js';
 
 const FILES = 2000;
@@ -146,15 +145,7 @@ export async function workspaceSuite(): Promise<BenchResult[]> {
   const mnt = path.join(top, 'mnt');
   const bridge = await startBridgeProcess({ workspace: ws, fuseMount: mnt });
   try {
-    const agent = new BridgeClient({
-      baseUrl: `http://127.0.0.1:${bridge.port}`,
-      agentId: 'bench',
-      key: deriveAgentKey(bridge.secret, 'bench'),
-    });
-    await agent.registerAgent({ capabilities: [] });
-    const shadow = path.join(mnt, 'shadows', 'bench');
-    for (let i = 0; i < 50 && !fs.existsSync(path.join(shadow, 'package.json')); i++)
-      await new Promise((r) => setTimeout(r, 100));
+    const { agent, shadow } = await benchShadow(bridge, mnt, 'package.json');
     const results = measure([
       [native, 'native'],
       [bind, 'bindfs'],

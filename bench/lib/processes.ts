@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { BridgeClient, deriveAgentKey } from '../../bridge-image/protocol/index.js';
 import { tempDir as makeTempDir } from '../../test/helpers/temp-dirs.js';
 import type { LoadConfig, LoadResult } from './loadgen.js';
 
@@ -143,3 +144,24 @@ export function runLoad(cfg: LoadConfig): Promise<LoadResult> {
 }
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * The agent "bench" of a bridge started with a FUSE mount at `mnt`, and its shadow in the view, once
+ * `file` (a workspace file) shows there.
+ */
+export async function benchShadow(
+  bridge: Server & { secret: Buffer },
+  mnt: string,
+  file: string,
+): Promise<{ agent: BridgeClient; shadow: string }> {
+  const agent = new BridgeClient({
+    baseUrl: `http://127.0.0.1:${bridge.port}`,
+    agentId: 'bench',
+    key: deriveAgentKey(bridge.secret, 'bench'),
+  });
+  await agent.registerAgent({ capabilities: [] });
+  const shadow = path.join(mnt, 'shadows', 'bench');
+  for (let i = 0; i < 50 && !fs.existsSync(path.join(shadow, file)); i++)
+    await new Promise((r) => setTimeout(r, 100));
+  return { agent, shadow };
+}
