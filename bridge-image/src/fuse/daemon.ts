@@ -28,6 +28,7 @@ import type {
 } from './fuse-protocol.js';
 import { ChangeTracker, findFuseFd, messages, pathsToProbe, Targets } from './invalidation.js';
 import { FsError } from './fs-attrs.js';
+import { KeptTimes } from './kept-times.js';
 import { LocalFs, type ReadSource } from './local-fs.js';
 import { PrivateLayer, type TrackedSide } from './private-layer.js';
 import { StoreReader } from './store-reader.js';
@@ -71,9 +72,10 @@ function stat(a: Attr) {
  * file they write: as events they would flood the log. `over` is the mtime the shadow itself had
  * when the time was set: once the file changes (a write, an HTTP write) the shadow's time differs
  * and the one set is forgotten, as a write updates the mtime on any file system; null: not known yet
- * (a renamed file, whose shadow time the rename's event sets). Lost when the bridge stops.
+ * (a renamed file, whose shadow time the rename's event sets). Kept in the data directory across
+ * restarts (kept-times.ts).
  */
-const times = new Map<string, { mtimeMs: number; over: number | null }>();
+const times = new KeptTimes();
 
 /** `attr` with the time set by utimens(2), while the shadow has not changed the file since. */
 function timed(path: string, attr: Attr): Attr {
@@ -742,6 +744,7 @@ function mount(m: MountRequest): void {
     // look into it. Its parent's real path is safe to ask for.
     const mp = path.join(realpathSync(path.dirname(path.resolve(m.mountPoint))), path.basename(m.mountPoint));
     dataDir = path.dirname(realpathSync(m.dbFile));
+    times.keepIn(path.join(dataDir, 'fuse-times.json'));
     base = new WorkspaceBase(m.workspace, [mp, ...m.hidden]);
     localFs = new LocalFs(reader, base, Date.now(), () => catchUp());
     tracker = new ChangeTracker(reader, base, new Targets());
@@ -829,6 +832,7 @@ process.on('message', (m: ToDaemon) => {
   } else if (m.kind === 'unmount') {
     watcher?.close();
     const done = () => {
+      times.save();
       send({ kind: 'unmounted' });
       process.exit(0);
     };
@@ -843,6 +847,7 @@ function leave(): void {
   if (leaving) return;
   leaving = true;
   watcher?.close();
+  times.save();
   const unmount = () => (fuse ? fuse.unmount(() => process.exit(0)) : process.exit(0));
   // Writes not recorded yet are recorded if the bridge still answers (it may be leaving as well).
   if (!process.connected || writing.size === 0) return unmount();

@@ -233,8 +233,9 @@ describe.skipIf(!fuseAvailable)('a shadow as a POSIX workspace', () => {
     expect(statuses).toEqual({ 'f.txt': 'modified', 'g.txt': 'modified', 'h.txt': 'modified' });
   });
 
-  it('keeps links and modes across a restart of the bridge (replayed from the events by both readers)', async () => {
+  it('keeps links, modes and times set with touch across a restart of the bridge', async () => {
     sh('ln -s mypkg/cli.js node_modules/kept && chmod +x run.sh', sa);
+    sh("touch -d '2003-04-05 06:07:08 UTC' README.md", sa);
     await alice.changes();
     await b.stop();
     b = await startBridge({ workspace: ws, fuseMount: mnt, dataDir: b.dataDir, secret: b.secret });
@@ -242,6 +243,7 @@ describe.skipIf(!fuseAvailable)('a shadow as a POSIX workspace', () => {
     // The daemon's own reader (the mount) and the bridge's (HTTP) both rebuilt them.
     expect(fs.readlinkSync(path.join(sa, 'node_modules/kept'))).toBe('mypkg/cli.js');
     expect(sh('stat -c %a run.sh', sa)).toBe('755\n');
+    expect(sh('stat -c %Y README.md', sa)).toBe('1049522828\n');
     expect(await alice.stat('node_modules/kept')).toMatchObject({ type: 'symlink', target: 'mypkg/cli.js' });
     expect((await alice.stat('run.sh')).mode & 0o777).toBe(0o755);
   });
