@@ -28,7 +28,9 @@ export function hiddenPaths(
   // A store kept in the workspace root itself hides its files, not the whole workspace.
   if (dataDir === named || dataDir === root)
     candidates.push(
-      ...['events.db', 'events.db-wal', 'events.db-shm', 'private'].map((f) => path.join(dataDir, f)),
+      ...['events.db', 'events.db-wal', 'events.db-shm', 'private', 'fuse-times.json'].map((f) =>
+        path.join(dataDir, f),
+      ),
     );
   else candidates.push(dataDir);
   if (config.secretFile) {

@@ -30,7 +30,12 @@ describe('the hidden part of a workspace, decided from the configuration', () =>
     const hidden = hiddenPaths({ ...defaultConfig(ws, ws), secretFile: undefined, fuseMount: null });
     expect(hidden).not.toContain(ws);
     expect(hidden).toEqual(
-      expect.arrayContaining([path.join(ws, 'events.db'), path.join(ws, 'events.db-wal')]),
+      expect.arrayContaining([
+        path.join(ws, 'events.db'),
+        path.join(ws, 'events.db-wal'),
+        path.join(ws, 'private'),
+        path.join(ws, 'fuse-times.json'),
+      ]),
     );
   });
 
