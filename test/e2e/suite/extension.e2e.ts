@@ -93,7 +93,8 @@ export function registerExtensionSuite(): void {
     });
 
     it('opens an agent terminal running lighthouse agent; without a view on this machine, in the workspace', async () => {
-      const marker = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lh-e2e-term-')), 'ran.txt');
+      const markerDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lh-e2e-term-'));
+      const marker = path.join(markerDir, 'ran.txt');
       const r = (await vscode.commands.executeCommand('lighthouse.openAgentTerminal', {
         agentId: 'term-e2e',
         inWorkspace: true,
@@ -114,6 +115,7 @@ export function registerExtensionSuite(): void {
       const known = (await api.bridge.client!.listAgents()).agents.some((a) => a.agentId === 'term-e2e');
       assert.ok(known, 'the bridge knows the agent');
       terminal.dispose();
+      fs.rmSync(markerDir, { recursive: true, force: true });
     });
 
     it("shows an agent's shadow write in the Shadow Files tree, and the file through lighthouse:", async () => {
