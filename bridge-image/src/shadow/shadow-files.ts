@@ -324,16 +324,7 @@ export class ShadowFiles {
         if (this.node(agent, rel)) throw new ShadowError(409, 'EEXIST', `${rel} already exists`);
         const data = Buffer.from(target);
         const blob = await this.store.putBlob(data, agent);
-        const payload: WrittenData = {
-          path: rel,
-          hash: blob.hash,
-          size: data.length,
-          mode: 0o777,
-          baseHash: this.baseHashFor(agent, rel),
-          conflict: false,
-          movedFrom: null,
-          link: target,
-        };
+        const payload = { ...this.written(agent, rel, blob.hash, data.length, 0o777, false), link: target };
         return this.record(agent, ShadowEventTypes.written, payload, opts?.claim);
       }),
       opts,
@@ -355,15 +346,9 @@ export class ShadowFiles {
         if (n.type !== 'file' || (n.mode & 0o777) === perm) return null;
         this.mayWrite(agent, rel);
         const prev = this.overlay(agent).get(rel);
-        const payload: WrittenData = {
-          path: rel,
-          hash: await this.blobOf(agent, rel, n),
-          size: n.size,
-          mode: perm,
-          baseHash: this.baseHashFor(agent, rel),
-          conflict: prev?.kind === 'file' ? prev.conflict : false,
-          movedFrom: prev?.kind === 'file' ? prev.movedFrom : null,
-        };
+        const hash = await this.blobOf(agent, rel, n);
+        const kept = prev?.kind === 'file' && prev.conflict;
+        const payload = { ...this.written(agent, rel, hash, n.size, undefined, kept), mode: perm };
         return this.record(agent, ShadowEventTypes.written, payload, opts?.claim);
       }),
       opts,
@@ -449,19 +434,7 @@ export class ShadowFiles {
       if (n.type === 'dir') return this.moveDir(agent, from, to, claim);
       this.mayWrite(agent, from);
       this.checkWritable(agent, to);
-      const payload: MovedData = {
-        path: to,
-        from,
-        hash: await this.blobOf(agent, from, n),
-        size: n.size,
-        mode: n.mode,
-        baseHash: this.baseHashFor(agent, to),
-        fromInBase: this.baseKind(from) === 'file',
-        fromBaseHash: this.baseHashFor(agent, from),
-        fromBaseKind: this.baseKind(from),
-        ...(n.type === 'symlink' ? { link: n.target } : {}),
-      };
-      return this.record(agent, ShadowEventTypes.moved, payload, claim);
+      return this.record(agent, ShadowEventTypes.moved, await this.moved(agent, from, to, n), claim);
     });
   }
 
@@ -504,25 +477,35 @@ export class ShadowFiles {
     for (const f of files) {
       const n = view.node(f);
       if (!n || n.type === 'dir') continue;
-      const payload: MovedData = {
-        path: moved(f),
-        from: f,
-        hash: await this.blobOf(agent, f, n),
-        size: n.size,
-        mode: n.mode,
-        baseHash: this.baseHashFor(agent, moved(f)),
-        fromInBase: this.baseKind(f) === 'file',
-        fromBaseHash: this.baseHashFor(agent, f),
-        fromBaseKind: this.baseKind(f),
-        ...(n.type === 'symlink' ? { link: n.target } : {}),
-      };
-      events.push({ type: ShadowEventTypes.moved, data: payload });
+      events.push({ type: ShadowEventTypes.moved, data: await this.moved(agent, f, moved(f), n) });
     }
     for (const d of [...dirs].reverse())
       events.push({ type: ShadowEventTypes.dirRemoved, data: this.dirRemoval(agent, d) });
     const appended = await this.store.append({ stream: `shadow:${agent}`, agentId: agent, events, claim });
     for (const e of appended) this.applyEvent(e.stream, e.type, e.data, e.seq, Date.parse(e.ts));
     return appended[appended.length - 1]!.seq;
+  }
+
+  /** A shadow.moved of a file or symlink from `from` to `to`. */
+  private async moved(
+    agent: string,
+    from: string,
+    to: string,
+    n: Extract<Node, { type: 'file' | 'symlink' }>,
+  ): Promise<MovedData> {
+    const fromBaseKind = this.baseKind(from);
+    return {
+      path: to,
+      from,
+      hash: await this.blobOf(agent, from, n),
+      size: n.size,
+      mode: n.mode,
+      baseHash: this.baseHashFor(agent, to),
+      fromInBase: fromBaseKind === 'file',
+      fromBaseHash: this.baseHashFor(agent, from),
+      fromBaseKind,
+      ...(n.type === 'symlink' ? { link: n.target } : {}),
+    };
   }
 
   /** What the workspace has at `rel`; a symlink is a file here (a deletion of it is a change). */
